@@ -1,0 +1,211 @@
+//! SQL for users and sign-in attempts.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::Role;
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_id: Option<Uuid>,
+    pub active: bool,
+    pub session_epoch: i32,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserListRow {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub manager_name: Option<String>,
+    pub active: bool,
+    pub created_at: OffsetDateTime,
+}
+
+pub struct Credentials {
+    pub id: Uuid,
+    pub password_hash: String,
+    pub active: bool,
+    pub session_epoch: i32,
+    pub role: Role,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: Role,
+    pub manager_id: Option<Uuid>,
+    pub password_hash: &'a str,
+}
+
+pub async fn find_user(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        User,
+        r#"select id, email, name, role as "role: Role", manager_id, active, session_epoch
+           from users where id = $1"#,
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn find_credentials(
+    db: impl PgExecutor<'_>,
+    email: &str,
+) -> sqlx::Result<Option<Credentials>> {
+    sqlx::query_as!(
+        Credentials,
+        r#"select id, password_hash, active, session_epoch, role as "role: Role"
+           from users where email = $1"#,
+        email
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn email_taken(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<bool> {
+    let taken = sqlx::query_scalar!(
+        r#"select exists(select 1 from users where email = $1) as "taken!""#,
+        email
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(taken)
+}
+
+pub async fn list_users(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserListRow>> {
+    sqlx::query_as!(
+        UserListRow,
+        r#"select u.id, u.email, u.name, u.role as "role: Role", m.name as "manager_name?",
+                  u.active, u.created_at
+           from users u left join users m on m.id = u.manager_id
+           order by u.active desc, u.role, u.name"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Active managers, for the "reports to" choice.
+pub async fn list_managers(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        r#"select id, name from users where role = 'manager' and active order by name"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+pub async fn insert_user(conn: &mut PgConnection, new: &NewUser<'_>) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        r#"insert into users (id, email, name, role, manager_id, password_hash)
+           values ($1, $2, $3, $4, $5, $6) returning id"#,
+        Uuid::new_v4(),
+        new.email,
+        new.name,
+        new.role as Role,
+        new.manager_id,
+        new.password_hash
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn update_profile(
+    conn: &mut PgConnection,
+    id: Uuid,
+    name: &str,
+    role: Role,
+    manager_id: Option<Uuid>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set name = $2, role = $3, manager_id = $4 where id = $1",
+        id,
+        name,
+        role as Role,
+        manager_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Deactivating also voids the user's sessions.
+pub async fn set_active(conn: &mut PgConnection, id: Uuid, active: bool) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"update users set active = $2,
+                  session_epoch = session_epoch + case when $2 then 0 else 1 end
+           where id = $1"#,
+        id,
+        active
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A new password voids the user's sessions.
+pub async fn set_password(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update users set password_hash = $2, session_epoch = session_epoch + 1 where id = $1",
+        id,
+        hash
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Detaches the reports of a user who stops being a manager.
+pub async fn clear_reports(conn: &mut PgConnection, manager_id: Uuid) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "update users set manager_id = null where manager_id = $1",
+        manager_id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn record_attempt(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    ip: Option<&str>,
+    succeeded: bool,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into login_attempts (email, ip, succeeded) values ($1, $2, $3)",
+        email,
+        ip,
+        succeeded
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Failed attempts since `since` for the email and for the address.
+pub async fn recent_failures(
+    db: impl PgExecutor<'_>,
+    email: &str,
+    ip: Option<&str>,
+    since: OffsetDateTime,
+) -> sqlx::Result<(i64, i64)> {
+    let row = sqlx::query!(
+        r#"select count(*) filter (where email = $1) as "by_email!",
+                  count(*) filter (where ip = $2) as "by_ip!"
+           from login_attempts
+           where not succeeded and at >= $3 and (email = $1 or ip = $2)"#,
+        email,
+        ip,
+        since
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.by_email, row.by_ip))
+}

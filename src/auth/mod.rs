@@ -1,0 +1,35 @@
+//! Users, roles, signing in and out, sessions, and the audit log.
+
+mod admin;
+mod admin_views;
+pub mod audit;
+pub mod db;
+mod login;
+pub mod password;
+mod rbac;
+mod routes;
+pub mod session;
+pub mod users;
+mod views;
+
+pub use rbac::Role;
+pub use session::CurrentUser;
+
+use crate::web::access::{ADMIN, Access, Route};
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", Access::SignedIn, routes::home),
+        Route::get("/login", Access::Public, routes::login_form),
+        Route::post("/login", Access::Public, routes::login),
+        Route::post("/logout", Access::SignedIn, routes::logout),
+        Route::get("/admin/audit", ADMIN, admin::audit_log),
+        Route::get("/admin/users", ADMIN, admin::list),
+        Route::post("/admin/users", ADMIN, admin::create),
+        Route::get("/admin/users/{id}", ADMIN, admin::show),
+        Route::post("/admin/users/{id}", ADMIN, admin::update),
+        Route::post("/admin/users/{id}/activate", ADMIN, admin::activate),
+        Route::post("/admin/users/{id}/deactivate", ADMIN, admin::deactivate),
+        Route::post("/admin/users/{id}/password", ADMIN, admin::reset_password),
+    ]
+}

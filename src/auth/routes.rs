@@ -1,0 +1,88 @@
+//! Handlers for signing in and out.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::audit::Actor;
+use super::login::{self, Outcome};
+use super::views::LoginPage;
+use super::CurrentUser;
+use crate::app::AppState;
+use crate::error::Result;
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_form(Query(q): Query<NextQuery>) -> LoginPage {
+    LoginPage::new(q.next.unwrap_or_default(), String::new(), None)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+#[tracing::instrument(skip_all, fields(email = %form.email))]
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response> {
+    let ip = addr.ip().to_string();
+    let outcome = login::sign_in(
+        &state.db,
+        &state.config,
+        &session,
+        &form.email,
+        form.password,
+        Some(&ip),
+    )
+    .await?;
+    let page = |status, message: String| {
+        let page = LoginPage::new(form.next.clone(), form.email.clone(), Some(message));
+        (status, page).into_response()
+    };
+    Ok(match outcome {
+        Outcome::SignedIn(role) => {
+            let next = Some(form.next.as_str()).filter(|n| !n.is_empty());
+            Redirect::to(&login::destination(next, role)).into_response()
+        }
+        Outcome::Refused => page(
+            StatusCode::UNAUTHORIZED,
+            "Wrong email or password.".to_owned(),
+        ),
+        Outcome::Throttled { minutes } => page(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed sign-ins for this account or from this address. \
+                 Try again in {minutes} minutes."
+            ),
+        ),
+    })
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    session: Session,
+    user: CurrentUser,
+) -> Result<Redirect> {
+    login::sign_out(&state.db, &session, &Actor::from(&user)).await?;
+    Ok(Redirect::to("/login"))
+}
+
+/// `/`: each role's home.
+pub async fn home(user: CurrentUser) -> Redirect {
+    Redirect::to(user.role.home())
+}

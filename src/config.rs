@@ -1,0 +1,69 @@
+//! Every setting Keel reads, from flags or the environment, with its default.
+//! The README's configuration table mirrors this file.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// The address Keel falls back to when `DATABASE_URL` is not set.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/keel";
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// PostgreSQL connection string; the database is created if missing.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "KEEL_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+
+    /// Where a private PostgreSQL is kept when no server answers at the default address.
+    #[arg(long, env = "KEEL_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Address and port the web server listens on.
+    #[arg(long, env = "KEEL_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Mark session cookies `Secure` (set when Keel is served over https).
+    #[arg(long, env = "KEEL_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// Minutes of inactivity after which a session expires.
+    #[arg(long, env = "KEEL_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    pub session_idle_minutes: i64,
+
+    /// Failed sign-ins for one email within the window before further tries are refused.
+    #[arg(long, env = "KEEL_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: i64,
+
+    /// Failed sign-ins from one address within the window before further tries are refused.
+    #[arg(long, env = "KEEL_LOGIN_MAX_FAILURES_PER_IP", default_value_t = 50)]
+    pub login_max_failures_per_ip: i64,
+
+    /// Length of the sign-in throttling window, in minutes.
+    #[arg(long, env = "KEEL_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
+    pub login_window_minutes: i64,
+
+    /// Seconds a request may take before it is answered 408.
+    #[arg(long, env = "KEEL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Config {
+    /// Settings for tests and embedding: every default, with the given database.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Config {
+            database_url: database_url.into(),
+            db_max_connections: 16,
+            data_dir: PathBuf::from("./data"),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            secure_cookies: false,
+            session_idle_minutes: 480,
+            login_max_failures: 5,
+            login_max_failures_per_ip: 50,
+            login_window_minutes: 15,
+            request_timeout_secs: 30,
+        }
+    }
+}

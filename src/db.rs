@@ -1,0 +1,167 @@
+//! The database: connecting (creating the database if missing), migrating, and — when no
+//! server answers at the default address — a private PostgreSQL started from the machine's
+//! installed binaries under the data directory.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, PgPool, Postgres};
+
+use crate::config::{Config, DEFAULT_DATABASE_URL};
+
+const PRIVATE_PORT: u16 = 54329;
+
+/// Connects to the configured database, creating it if missing. With the default URL and
+/// no server answering, starts (or reuses) a private server under `config.data_dir`.
+pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
+    let mut url = config.database_url.clone();
+    if url == DEFAULT_DATABASE_URL && !server_answers(&url).await {
+        url = private_server(&config.data_dir).await?;
+    }
+    if !Postgres::database_exists(&url)
+        .await
+        .with_context(|| format!("reaching PostgreSQL at {}", redact(&url)))?
+    {
+        Postgres::create_database(&url)
+            .await
+            .context("creating the database")?;
+        tracing::info!(url = %redact(&url), "created database");
+    }
+    let options = PgConnectOptions::from_str(&url)?
+        .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&url)))
+}
+
+/// Applies Keel's migrations and the session store's schema.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::migrate!("./migrations")
+        .run(pool)
+        .await
+        .context("running migrations")?;
+    tower_sessions_sqlx_store::PostgresStore::new(pool.clone())
+        .migrate()
+        .await
+        .context("creating the session store")?;
+    Ok(())
+}
+
+async fn server_answers(url: &str) -> bool {
+    let Ok(mut options) = PgConnectOptions::from_str(url) else {
+        return false;
+    };
+    options = options.database("postgres");
+    tokio::time::timeout(Duration::from_secs(3), options.connect())
+        .await
+        .is_ok_and(|r| r.is_ok())
+}
+
+fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((creds, host)) => {
+            let user = creds.split_once(':').map_or(creds, |(u, _)| u);
+            format!("{scheme}://{user}@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Starts the private server if it is not already running and returns its URL.
+async fn private_server(data_dir: &Path) -> anyhow::Result<String> {
+    let url = format!("postgres://postgres@127.0.0.1:{PRIVATE_PORT}/keel");
+    if server_answers(&url).await {
+        tracing::info!(%url, "using the private PostgreSQL already running");
+        return Ok(url);
+    }
+    let bin = installed_postgres_bin()?;
+    let data_dir = std::path::absolute(data_dir)?;
+    let cluster = data_dir.join("pg");
+    std::fs::create_dir_all(&data_dir)?;
+    let as_root = run_as_postgres_user();
+    if as_root {
+        // PostgreSQL refuses to run as root: hand the directory to the postgres user.
+        run(Command::new("chown").arg("postgres:postgres").arg(&data_dir))?;
+    }
+    if !cluster.join("PG_VERSION").exists() {
+        run(pg_command(&bin, "initdb", as_root)
+            .args(["-U", "postgres", "-A", "trust", "-E", "UTF8", "-D"])
+            .arg(&cluster))?;
+    }
+    let opts = format!(
+        "-p {PRIVATE_PORT} -c listen_addresses=127.0.0.1 -k {}",
+        data_dir.display()
+    );
+    run(pg_command(&bin, "pg_ctl", as_root)
+        .args(["-w", "-t", "60", "-D"])
+        .arg(&cluster)
+        .args(["-l"])
+        .arg(data_dir.join("postgres.log"))
+        .args(["-o", &opts, "start"]))?;
+    tracing::warn!(
+        %url,
+        binaries = %bin.display(),
+        cluster = %cluster.display(),
+        "no PostgreSQL answered at the default address, so Keel started a private one; \
+         stop it with `pg_ctl -D {} stop`",
+        cluster.display()
+    );
+    Ok(url)
+}
+
+fn installed_postgres_bin() -> anyhow::Result<PathBuf> {
+    let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path().join("bin"))).collect())
+        .unwrap_or_default();
+    candidates.retain(|p| p.join("initdb").exists() && p.join("pg_ctl").exists());
+    candidates.sort();
+    match candidates.pop() {
+        Some(bin) => Ok(bin),
+        None => bail!(
+            "no PostgreSQL answered at {DEFAULT_DATABASE_URL} and no PostgreSQL binaries \
+             were found under /usr/lib/postgresql; install PostgreSQL or set DATABASE_URL"
+        ),
+    }
+}
+
+fn run_as_postgres_user() -> bool {
+    // `id -u` avoids unsafe libc calls; root is the only case that needs the switch.
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
+
+fn pg_command(bin: &Path, tool: &str, as_root: bool) -> Command {
+    if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(bin.join(tool));
+        c
+    } else {
+        Command::new(bin.join(tool))
+    }
+}
+
+fn run(cmd: &mut Command) -> anyhow::Result<()> {
+    let out = cmd
+        .output()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}

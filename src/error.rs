@@ -1,0 +1,92 @@
+//! The one application error, and how each kind becomes an HTTP answer.
+//!
+//! `AppError::into_response` only sets the status and stashes an [`ErrorInfo`] in the
+//! response extensions; `web::errors::render` turns that into a full page or an htmx toast
+//! carrying the request id, and logs internal errors once.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("not allowed")]
+    Forbidden,
+    #[error("too many requests: {0}")]
+    TooManyRequests(String),
+    #[error("invalid input: {0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+/// What went wrong, for the error renderer. Internal causes stay server-side.
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
+    pub status: StatusCode,
+    pub message: String,
+    pub internal: Option<Arc<anyhow::Error>>,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The message a user may read: never the internal cause.
+    pub fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound => "That page does not exist, or you cannot see it.".into(),
+            AppError::Unauthenticated => "Please sign in.".into(),
+            AppError::Forbidden => "Your role does not allow this.".into(),
+            AppError::TooManyRequests(m) | AppError::BadRequest(m) | AppError::Conflict(m) => {
+                m.clone()
+            }
+            AppError::Internal(_) => "Something went wrong on our side.".into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = self.public_message();
+        let internal = match self {
+            AppError::Internal(e) => Some(Arc::new(e)),
+            _ => None,
+        };
+        let mut resp = status.into_response();
+        resp.extensions_mut().insert(ErrorInfo {
+            status,
+            message,
+            internal,
+        });
+        resp
+    }
+}

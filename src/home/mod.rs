@@ -1,0 +1,47 @@
+//! Each role's home page. Until the domains behind them land, the non-admin homes say
+//! what they will hold; the navigation already shows each role only its own.
+
+use askama::Template;
+use askama_web::WebTemplate;
+
+use crate::auth::{CurrentUser, Role};
+use crate::web::access::{Access, Route};
+use crate::web::layout::Chrome;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "home/placeholder.html")]
+pub struct Placeholder {
+    chrome: Chrome,
+    title: &'static str,
+    purpose: &'static str,
+    user_name: String,
+}
+
+macro_rules! home {
+    ($fn_name:ident, $title:literal, $purpose:literal) => {
+        async fn $fn_name(chrome: Chrome, user: CurrentUser) -> Placeholder {
+            Placeholder {
+                chrome,
+                title: $title,
+                purpose: $purpose,
+                user_name: user.name,
+            }
+        }
+    };
+}
+
+home!(worklist, "Worklist", "Your accounts ranked by churn risk and value, and your open playbook tasks with their SLA timers.");
+home!(team, "Team and SLAs", "SLA adherence of your CSMs, breached and at-risk tasks, escalations and playbook engagement.");
+home!(pipeline, "Expansion pipeline", "Expansion opportunities handed over by Customer Success, to accept or reject within the hand-off SLA.");
+home!(dashboard, "Revenue retention", "NRR, GRR, expansion and churn by segment, risk band and cohort, and the ROI of the CS programme.");
+home!(models, "Models", "Ingestion and data quality, the daily pipeline, churn model training, validation and drift.");
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/dashboard", Access::Roles(&[Role::Executive]), dashboard),
+        Route::get("/models", Access::Roles(&[Role::Analyst]), models),
+        Route::get("/pipeline", Access::Roles(&[Role::Sales]), pipeline),
+        Route::get("/team", Access::Roles(&[Role::Manager]), team),
+        Route::get("/worklist", Access::Roles(&[Role::Csm]), worklist),
+    ]
+}

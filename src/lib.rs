@@ -1,0 +1,12 @@
+//! Keel: a customer-success platform that tells a CS team which accounts are about to churn
+//! or ready to expand, and makes sure someone acts in time.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod home;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,7 @@
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    keel::telemetry::init();
+    keel::cli::run(keel::cli::Cli::parse()).await
+}

@@ -1,0 +1,50 @@
+//! Cross-cutting web plumbing with no domain knowledge: access control, the page shell,
+//! error rendering, static assets and health probes.
+
+pub mod access;
+pub mod errors;
+pub mod layout;
+pub mod ops;
+
+use axum::extract::Path;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use access::{Access, Route};
+use crate::error::AppError;
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/healthz", Access::Public, ops::healthz),
+        Route::get("/readyz", Access::Public, ops::readyz),
+        Route::get("/static/{file}", Access::Public, asset),
+    ]
+}
+
+/// Vendored front-end files, embedded so the binary is all a deployment needs.
+const ASSETS: [(&str, &str, &[u8]); 2] = [
+    (
+        "htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/htmx-2.0.11.min.js"),
+    ),
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_bytes!("../../static/app.css"),
+    ),
+];
+
+async fn asset(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
+    let (_, mime, body) = ASSETS
+        .iter()
+        .find(|(name, _, _)| *name == file)
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, *mime),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        *body,
+    ))
+}
