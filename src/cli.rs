@@ -140,10 +140,12 @@ async fn ready_database(config: &Config) -> anyhow::Result<PgPool> {
 
 async fn serve(pool: PgPool, config: Config) -> anyhow::Result<()> {
     let store = tower_sessions_sqlx_store::PostgresStore::new(pool.clone());
-    tokio::spawn(tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
-        store,
-        tokio::time::Duration::from_secs(600),
-    ));
+    tokio::spawn(
+        tower_sessions::session_store::ExpiredDeletion::continuously_delete_expired(
+            store,
+            tokio::time::Duration::from_secs(600),
+        ),
+    );
     let app = App::build(pool, config).await?;
     tracing::info!(addr = %app.addr()?, "listening");
     app.serve().await

@@ -29,9 +29,9 @@ pub struct Config {
     #[arg(long, env = "KEEL_SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
 
-    /// Minutes of inactivity after which a session expires.
-    #[arg(long, env = "KEEL_SESSION_IDLE_MINUTES", default_value_t = 480)]
-    pub session_idle_minutes: i64,
+    /// Seconds of inactivity after which a session expires (default: 8 hours).
+    #[arg(long, env = "KEEL_SESSION_IDLE_SECS", default_value_t = 28_800)]
+    pub session_idle_secs: i64,
 
     /// Failed sign-ins for one email within the window before further tries are refused.
     #[arg(long, env = "KEEL_LOGIN_MAX_FAILURES", default_value_t = 5)]
@@ -59,7 +59,7 @@ impl Config {
             data_dir: PathBuf::from("./data"),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             secure_cookies: false,
-            session_idle_minutes: 480,
+            session_idle_secs: 28_800,
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_window_minutes: 15,

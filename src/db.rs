@@ -92,7 +92,9 @@ async fn private_server(data_dir: &Path) -> anyhow::Result<String> {
     let as_root = run_as_postgres_user();
     if as_root {
         // PostgreSQL refuses to run as root: hand the directory to the postgres user.
-        run(Command::new("chown").arg("postgres:postgres").arg(&data_dir))?;
+        run(Command::new("chown")
+            .arg("postgres:postgres")
+            .arg(&data_dir))?;
     }
     if !cluster.join("PG_VERSION").exists() {
         run(pg_command(&bin, "initdb", as_root)
@@ -122,7 +124,10 @@ async fn private_server(data_dir: &Path) -> anyhow::Result<String> {
 
 fn installed_postgres_bin() -> anyhow::Result<PathBuf> {
     let mut candidates: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
-        .map(|dir| dir.filter_map(|e| e.ok().map(|e| e.path().join("bin"))).collect())
+        .map(|dir| {
+            dir.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                .collect()
+        })
         .unwrap_or_default();
     candidates.retain(|p| p.join("initdb").exists() && p.join("pg_ctl").exists());
     candidates.sort();
@@ -154,9 +159,7 @@ fn pg_command(bin: &Path, tool: &str, as_root: bool) -> Command {
 }
 
 fn run(cmd: &mut Command) -> anyhow::Result<()> {
-    let out = cmd
-        .output()
-        .with_context(|| format!("starting {cmd:?}"))?;
+    let out = cmd.output().with_context(|| format!("starting {cmd:?}"))?;
     if !out.status.success() {
         bail!(
             "{cmd:?} failed: {}",

@@ -1,16 +1,16 @@
 //! Admin handlers: users (create, edit, deactivate, reset password) and the audit log.
 
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use axum_htmx::HxRequest;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::admin_views::{
-    AuditEntries, AuditPage, FilterOption, NewUserValues, PasswordReset, UserPage,
-    UserRowFragment, UserRowView, UsersPage, manager_options, role_options,
+    AuditEntries, AuditPage, FilterOption, NewUserValues, PasswordReset, UserPage, UserRowFragment,
+    UserRowView, UsersPage, manager_options, role_options,
 };
 use super::audit::{self, Actor};
 use super::users::{self, FormErrors, ProfileInput, UserError, UserInput};
@@ -34,7 +34,14 @@ pub async fn list(
     Query(notice): Query<Notice>,
 ) -> Result<UsersPage> {
     let notice = notice.created.map(|email| format!("Added {email}."));
-    users_page(&state, chrome, NewUserValues::default(), FormErrors::default(), notice).await
+    users_page(
+        &state,
+        chrome,
+        NewUserValues::default(),
+        FormErrors::default(),
+        notice,
+    )
+    .await
 }
 
 async fn users_page(
@@ -49,7 +56,11 @@ async fn users_page(
     Ok(UsersPage {
         chrome,
         users: users.into_iter().map(UserRowView::from).collect(),
-        roles: role_options(if values.role.is_empty() { "csm" } else { &values.role }),
+        roles: role_options(if values.role.is_empty() {
+            "csm"
+        } else {
+            &values.role
+        }),
         managers: manager_options(managers, None),
         values,
         errors,
@@ -102,7 +113,10 @@ pub async fn create(
     match result {
         Ok(_) => {
             let email = users::parse_email(&form.email).unwrap_or(form.email);
-            Ok(Redirect::to(&format!("/admin/users?created={}", urlencode(&email))).into_response())
+            Ok(
+                Redirect::to(&format!("/admin/users?created={}", urlencode(&email)))
+                    .into_response(),
+            )
         }
         Err(UserError::Invalid(errors)) => {
             let values = NewUserValues {
@@ -123,7 +137,9 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(notice): Query<Notice>,
 ) -> Result<UserPage> {
-    let found = db::find_user(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let found = db::find_user(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let managers = db::list_managers(&state.db).await?;
     let mut page = UserPage::new(chrome, found, managers);
     page.notice = notice.saved.map(|_| "Saved.".to_owned());
@@ -161,7 +177,9 @@ pub async fn update(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response()),
         Err(UserError::Invalid(errors)) => {
-            let found = db::find_user(&state.db, id).await?.ok_or(AppError::NotFound)?;
+            let found = db::find_user(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
             let managers = db::list_managers(&state.db).await?;
             let mut page = UserPage::new(chrome, found, managers.clone());
             page.name = form.name;
@@ -224,7 +242,9 @@ pub async fn reset_password(
     Path(id): Path<Uuid>,
 ) -> Result<Response> {
     let new_password = users::reset_password(&state.db, &Actor::from(&user), id).await?;
-    let target = db::find_user(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let target = db::find_user(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if is_htmx {
         return Ok(PasswordReset {
             id: id.to_string(),

@@ -6,15 +6,17 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
 
+use super::Role;
 use super::audit::Entry;
 use super::db::{User, UserListRow};
 use super::users::FormErrors;
-use super::Role;
 use crate::web::layout::Chrome;
 
 pub fn timestamp(t: OffsetDateTime) -> String {
-    t.format(format_description!("[year]-[month]-[day] [hour]:[minute] UTC"))
-        .unwrap_or_default()
+    t.format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_default()
 }
 
 pub struct RoleOption {
@@ -40,7 +42,10 @@ pub struct ManagerOption {
     pub selected: bool,
 }
 
-pub fn manager_options(managers: Vec<(Uuid, String)>, selected: Option<Uuid>) -> Vec<ManagerOption> {
+pub fn manager_options(
+    managers: Vec<(Uuid, String)>,
+    selected: Option<Uuid>,
+) -> Vec<ManagerOption> {
     managers
         .into_iter()
         .map(|(id, name)| ManagerOption {

@@ -10,7 +10,10 @@ use super::CurrentUser;
 /// Who performed an action.
 #[derive(Clone, Debug)]
 pub enum Actor {
-    User { id: Uuid, email: String },
+    User {
+        id: Uuid,
+        email: String,
+    },
     /// Someone not signed in, known only by what they typed (failed sign-ins).
     Anonymous(String),
     /// The `keel` command line.

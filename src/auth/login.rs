@@ -15,7 +15,9 @@ pub enum Outcome {
     /// Wrong email or password (deliberately indistinguishable), or a deactivated account.
     Refused,
     /// Too many recent failures for this email or address.
-    Throttled { minutes: i64 },
+    Throttled {
+        minutes: i64,
+    },
 }
 
 pub async fn sign_in(
@@ -86,9 +88,15 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
-        assert_eq!(destination(Some("/admin/audit?x=1"), Role::Admin), "/admin/audit?x=1");
+        assert_eq!(
+            destination(Some("/admin/audit?x=1"), Role::Admin),
+            "/admin/audit?x=1"
+        );
         assert_eq!(destination(Some("//evil.example"), Role::Csm), "/worklist");
-        assert_eq!(destination(Some("https://evil.example"), Role::Csm), "/worklist");
+        assert_eq!(
+            destination(Some("https://evil.example"), Role::Csm),
+            "/worklist"
+        );
         assert_eq!(destination(Some("/\\evil.example"), Role::Csm), "/worklist");
         assert_eq!(destination(None, Role::Sales), "/pipeline");
     }

@@ -90,7 +90,10 @@ mod tests {
     fn every_role_parses_from_its_name() {
         for role in Role::ALL {
             assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
-            assert_eq!(role.as_str().to_uppercase().parse::<Role>().ok(), Some(role));
+            assert_eq!(
+                role.as_str().to_uppercase().parse::<Role>().ok(),
+                Some(role)
+            );
         }
         assert!("root".parse::<Role>().is_err());
     }

@@ -2,17 +2,17 @@
 
 use std::net::SocketAddr;
 
+use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::CurrentUser;
 use super::audit::Actor;
 use super::login::{self, Outcome};
 use super::views::LoginPage;
-use super::CurrentUser;
 use crate::app::AppState;
 use crate::error::Result;
 

@@ -98,11 +98,17 @@ async fn check_profile(
     };
     if let Some(manager_id) = manager_id {
         if role != Some(Role::Csm) {
-            errors.add("manager_id", "Only customer success managers report to a manager.");
+            errors.add(
+                "manager_id",
+                "Only customer success managers report to a manager.",
+            );
         } else {
             let manager = db::find_user(pool, manager_id).await?;
             if !manager.is_some_and(|m| m.role == Role::Manager && m.active) {
-                errors.add("manager_id", "The chosen manager is not an active CS manager.");
+                errors.add(
+                    "manager_id",
+                    "The chosen manager is not an active CS manager.",
+                );
             }
         }
     }
@@ -118,7 +124,14 @@ pub async fn create(pool: &PgPool, actor: &Actor, input: &UserInput) -> Result<U
             None
         }
     };
-    let role = check_profile(pool, &mut errors, &input.name, &input.role, input.manager_id).await?;
+    let role = check_profile(
+        pool,
+        &mut errors,
+        &input.name,
+        &input.role,
+        input.manager_id,
+    )
+    .await?;
     if input.password.chars().count() < password::MIN_LENGTH {
         errors.add(
             "password",
@@ -147,7 +160,8 @@ pub async fn create(pool: &PgPool, actor: &Actor, input: &UserInput) -> Result<U
         },
     )
     .await?;
-    let details = json!({"email": email, "name": name, "role": role, "manager_id": input.manager_id});
+    let details =
+        json!({"email": email, "name": name, "role": role, "manager_id": input.manager_id});
     audit::record(&mut *tx, actor, "user.create", Some(target(id)), details).await?;
     tx.commit().await?;
     Ok(id)
@@ -161,7 +175,14 @@ pub async fn update_profile(
 ) -> Result<(), UserError> {
     let before = db::find_user(pool, id).await?.ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::default();
-    let role = check_profile(pool, &mut errors, &input.name, &input.role, input.manager_id).await?;
+    let role = check_profile(
+        pool,
+        &mut errors,
+        &input.name,
+        &input.role,
+        input.manager_id,
+    )
+    .await?;
     if is_self(actor, id) && role.is_some_and(|r| r != Role::Admin) {
         errors.add("role", "You cannot remove your own admin role.");
     }
@@ -187,12 +208,20 @@ pub async fn update_profile(
 
 pub async fn set_active(pool: &PgPool, actor: &Actor, id: Uuid, active: bool) -> Result<()> {
     if !active && is_self(actor, id) {
-        return Err(AppError::Conflict("You cannot deactivate your own account.".into()));
+        return Err(AppError::Conflict(
+            "You cannot deactivate your own account.".into(),
+        ));
     }
     let mut tx = pool.begin().await?;
-    db::find_user(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    db::find_user(&mut *tx, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     db::set_active(&mut tx, id, active).await?;
-    let action = if active { "user.activate" } else { "user.deactivate" };
+    let action = if active {
+        "user.activate"
+    } else {
+        "user.deactivate"
+    };
     audit::record(&mut *tx, actor, action, Some(target(id)), json!({})).await?;
     tx.commit().await?;
     Ok(())
@@ -205,7 +234,14 @@ pub async fn reset_password(pool: &PgPool, actor: &Actor, id: Uuid) -> Result<St
     let hash = password::hash(new_password.clone()).await?;
     let mut tx = pool.begin().await?;
     db::set_password(&mut tx, id, &hash).await?;
-    audit::record(&mut *tx, actor, "user.reset_password", Some(target(id)), json!({})).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        "user.reset_password",
+        Some(target(id)),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(new_password)
 }
@@ -224,8 +260,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(parse_email("  Ada@Example.COM ").as_deref(), Ok("ada@example.com"));
-        for bad in ["", "ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.com", "ada@.com"] {
+        assert_eq!(
+            parse_email("  Ada@Example.COM ").as_deref(),
+            Ok("ada@example.com")
+        );
+        for bad in [
+            "",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ada@.com",
+        ] {
             assert!(parse_email(bad).is_err(), "{bad} should be refused");
         }
     }

@@ -30,11 +30,31 @@ macro_rules! home {
     };
 }
 
-home!(worklist, "Worklist", "Your accounts ranked by churn risk and value, and your open playbook tasks with their SLA timers.");
-home!(team, "Team and SLAs", "SLA adherence of your CSMs, breached and at-risk tasks, escalations and playbook engagement.");
-home!(pipeline, "Expansion pipeline", "Expansion opportunities handed over by Customer Success, to accept or reject within the hand-off SLA.");
-home!(dashboard, "Revenue retention", "NRR, GRR, expansion and churn by segment, risk band and cohort, and the ROI of the CS programme.");
-home!(models, "Models", "Ingestion and data quality, the daily pipeline, churn model training, validation and drift.");
+home!(
+    worklist,
+    "Worklist",
+    "Your accounts ranked by churn risk and value, and your open playbook tasks with their SLA timers."
+);
+home!(
+    team,
+    "Team and SLAs",
+    "SLA adherence of your CSMs, breached and at-risk tasks, escalations and playbook engagement."
+);
+home!(
+    pipeline,
+    "Expansion pipeline",
+    "Expansion opportunities handed over by Customer Success, to accept or reject within the hand-off SLA."
+);
+home!(
+    dashboard,
+    "Revenue retention",
+    "NRR, GRR, expansion and churn by segment, risk band and cohort, and the ROI of the CS programme."
+);
+home!(
+    models,
+    "Models",
+    "Ingestion and data quality, the daily pipeline, churn model training, validation and drift."
+);
 
 pub fn routes() -> Vec<Route> {
     vec![

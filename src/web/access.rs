@@ -1,12 +1,12 @@
 //! Who may use which route, declared in one enumerable table and enforced by the same
 //! declaration: a route cannot be registered without saying who may use it.
 
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
-use axum::Router;
 use tower_sessions::Session;
 
 use crate::app::AppState;
@@ -52,12 +52,7 @@ impl Route {
         H: axum::handler::Handler<T, AppState>,
         T: 'static,
     {
-        Route {
-            method: Method::GET,
-            path,
-            access,
-            handler: get(handler),
-        }
+        Route::new(Method::GET, path, access, get(handler))
     }
 
     pub fn post<H, T>(path: &'static str, access: Access, handler: H) -> Self
@@ -65,11 +60,20 @@ impl Route {
         H: axum::handler::Handler<T, AppState>,
         T: 'static,
     {
+        Route::new(Method::POST, path, access, post(handler))
+    }
+
+    fn new(
+        method: Method,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
         Route {
-            method: Method::POST,
+            method,
             path,
             access,
-            handler: post(handler),
+            handler,
         }
     }
 }

@@ -10,8 +10,8 @@ use axum::extract::Path;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use access::{Access, Route};
 use crate::error::AppError;
+use access::{Access, Route};
 
 pub fn routes() -> Vec<Route> {
     vec![

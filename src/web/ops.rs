@@ -11,7 +11,10 @@ pub async fn healthz() -> &'static str {
 
 /// The database answers.
 pub async fn readyz(State(db): State<PgPool>) -> (StatusCode, &'static str) {
-    match sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&db).await {
+    match sqlx::query_scalar!("select 1 as \"one!\"")
+        .fetch_one(&db)
+        .await
+    {
         Ok(_) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");

@@ -1,0 +1,245 @@
+use keel::auth::Role;
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::helpers::{PASSWORD, TestApp, location};
+
+#[sqlx::test]
+async fn each_role_lands_on_its_home_after_signing_in(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    for role in Role::ALL {
+        let user = app.create_user(role).await;
+        let client = app.client();
+        let resp = client.login(&user.email, PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&resp), role.home());
+        let home = client.get(role.home()).await;
+        assert_eq!(home.status(), StatusCode::OK, "{role} home");
+        assert!(home.text().await.unwrap().contains("Sign out"));
+    }
+    assert_eq!(app.audit_count("auth.login").await, Role::ALL.len() as i64);
+}
+
+#[sqlx::test]
+async fn sign_in_returns_to_the_page_first_asked_for(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let admin = app.create_user(Role::Admin).await;
+    let client = app.client();
+    let resp = client.get("/admin/audit?action=user.create").await;
+    assert_eq!(
+        location(&resp),
+        "/login?next=%2Fadmin%2Faudit%3Faction%3Duser.create"
+    );
+    let form = client.get(&location(&resp)).await.text().await.unwrap();
+    assert!(form.contains(r#"name="next" value="/admin/audit?action=user.create""#));
+    let resp = client
+        .post_form(
+            "/login",
+            &[
+                ("email", &admin.email),
+                ("password", PASSWORD),
+                ("next", "/admin/audit?action=user.create"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&resp), "/admin/audit?action=user.create");
+}
+
+#[sqlx::test]
+async fn wrong_email_and_wrong_password_look_the_same(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Csm).await;
+    let client = app.client();
+    let wrong_password = client.login(&user.email, "not-the-password").await;
+    let wrong_email = client.login("nobody@example.com", PASSWORD).await;
+    assert_eq!(wrong_password.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_email.status(), StatusCode::UNAUTHORIZED);
+    let a = wrong_password.text().await.unwrap();
+    let b = wrong_email.text().await.unwrap();
+    assert!(a.contains("Wrong email or password."));
+    assert!(b.contains("Wrong email or password."));
+    assert!(
+        client.session_cookie().is_none(),
+        "a refused sign-in must not start a session"
+    );
+    assert_eq!(app.audit_count("auth.login_failed").await, 2);
+}
+
+#[sqlx::test]
+async fn passwords_are_stored_as_argon2id_hashes(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Sales).await;
+    let hash: String = sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(user.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains(PASSWORD));
+}
+
+#[sqlx::test]
+async fn session_id_changes_at_sign_in_and_the_old_one_is_void(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Analyst).await;
+    let client = app.client();
+    client.login(&user.email, PASSWORD).await;
+    let first = client
+        .session_cookie()
+        .expect("session cookie after sign-in");
+    client.login(&user.email, PASSWORD).await;
+    let second = client
+        .session_cookie()
+        .expect("session cookie after second sign-in");
+    assert_ne!(first, second, "the session id must change at sign-in");
+
+    let stale = app.client();
+    let resp = stale
+        .http
+        .get(app.url("/models"))
+        .header("cookie", format!("keel_session={first}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        StatusCode::SEE_OTHER,
+        "old session id still works"
+    );
+    assert_eq!(client.get("/models").await.status(), StatusCode::OK);
+}
+
+#[sqlx::test]
+async fn session_cookie_is_http_only_and_same_site_lax(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Csm).await;
+    let resp = app.client().login(&user.email, PASSWORD).await;
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("keel_session="), "{cookie}");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http default must not set Secure: {cookie}"
+    );
+}
+
+#[sqlx::test]
+async fn session_cookie_is_secure_when_configured_for_https(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.secure_cookies = true).await;
+    let user = app.create_user(Role::Csm).await;
+    let resp = app.client().login(&user.email, PASSWORD).await;
+    let cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.contains("Secure"), "{cookie}");
+}
+
+#[sqlx::test]
+async fn signing_out_ends_the_session(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (client, _) = app.login_as(Role::Executive).await;
+    assert_eq!(client.get("/dashboard").await.status(), StatusCode::OK);
+    let resp = client.post_form("/logout", &[]).await;
+    assert_eq!(location(&resp), "/login");
+    let after = client.get("/dashboard").await;
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(location(&after).starts_with("/login"));
+    assert_eq!(app.audit_count("auth.logout").await, 1);
+}
+
+#[sqlx::test]
+async fn sessions_expire_after_inactivity(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.session_idle_secs = 1).await;
+    let (client, _) = app.login_as(Role::Sales).await;
+    assert_eq!(client.get("/pipeline").await.status(), StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let resp = client.get("/pipeline").await;
+    assert!(
+        location(&resp).starts_with("/login"),
+        "session outlived its idle timeout"
+    );
+}
+
+#[sqlx::test]
+async fn repeated_failures_are_throttled_even_with_the_right_password(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Manager).await;
+    let client = app.client();
+    for _ in 0..5 {
+        let resp = client.login(&user.email, "guessing-wrong").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let resp = client.login(&user.email, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        resp.text()
+            .await
+            .unwrap()
+            .contains("Too many failed sign-ins")
+    );
+    // Another account is not locked by the first one's failures.
+    let other = app.create_user(Role::Manager).await;
+    assert_eq!(
+        client.login(&other.email, PASSWORD).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test]
+async fn throttling_also_applies_per_address(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.login_max_failures_per_ip = 3).await;
+    let client = app.client();
+    for i in 0..3 {
+        let resp = client.login(&format!("guess{i}@example.com"), "x").await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    }
+    let user = app.create_user(Role::Csm).await;
+    let resp = client.login(&user.email, PASSWORD).await;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[sqlx::test]
+async fn cross_site_writes_are_refused_and_change_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let form = [
+        ("email", "forged@example.com"),
+        ("name", "Forged"),
+        ("role", "admin"),
+        ("password", "forged-password-1"),
+    ];
+    let url = app.url("/admin/users");
+    let by_fetch_metadata = admin
+        .http
+        .post(&url)
+        .header("sec-fetch-site", "cross-site")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_fetch_metadata.status(), StatusCode::FORBIDDEN);
+    assert!(
+        by_fetch_metadata
+            .text()
+            .await
+            .unwrap()
+            .contains("Cross-site request refused")
+    );
+    let by_origin = admin
+        .http
+        .post(&url)
+        .header("origin", "http://evil.example")
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_origin.status(), StatusCode::FORBIDDEN);
+    let forged: i64 =
+        sqlx::query_scalar("select count(*) from users where email = 'forged@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(forged, 0);
+    // The same request from the same origin goes through.
+    let same_origin = admin.post_form("/admin/users", &form).await;
+    assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
+}

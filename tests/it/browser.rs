@@ -1,0 +1,243 @@
+//! Journeys in a real headless Chromium (Debian's `chromium` + `chromium-driver`),
+//! driven over WebDriver. Screenshots land in `target/screenshots/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use keel::auth::Role;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::helpers::{PASSWORD, TestApp};
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    _profile: TempDir,
+}
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver not found: install Debian's chromium-driver (.ci/run does)");
+        let stdout = driver.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        // chromedriver announces when it accepts connections.
+        loop {
+            match lines.next() {
+                Some(Ok(line)) if line.contains("started successfully") => break,
+                Some(Ok(_)) => continue,
+                other => panic!("chromedriver did not start: {other:?}"),
+            }
+        }
+        std::thread::spawn(move || lines.for_each(drop));
+        let profile =
+            TempDir(std::env::temp_dir().join(format!("keel-chrome-{}", uuid::Uuid::new_v4())));
+        let caps = json!({
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                    "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.0.display()),
+                ]
+            }
+        });
+        let serde_json::Value::Object(caps) = caps else {
+            unreachable!()
+        };
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("starting a Chromium session");
+        Browser {
+            client,
+            driver,
+            _profile: profile,
+        }
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+        let c = &self.client;
+        c.goto(&app.url("/login")).await.unwrap();
+        c.find(Locator::Css("input[name=email]"))
+            .await
+            .unwrap()
+            .send_keys(email)
+            .await
+            .unwrap();
+        c.find(Locator::Css("input[name=password]"))
+            .await
+            .unwrap()
+            .send_keys(password)
+            .await
+            .unwrap();
+        c.find(Locator::Css("form button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn wait_for_path(&self, path: &str) {
+        for _ in 0..100 {
+            if self.client.current_url().await.unwrap().path() == path {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "browser never reached {path}: at {}",
+            self.client.current_url().await.unwrap()
+        );
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(5))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[sqlx::test]
+async fn each_role_signs_in_and_lands_on_its_home(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let browser = Browser::start().await;
+    for role in Role::ALL {
+        let user = app.create_user(role).await;
+        browser.sign_in(&app, &user.email, PASSWORD).await;
+        browser.wait_for_path(role.home()).await;
+        assert_eq!(browser.text(".role-badge").await, role.label());
+        let nav = browser.text("header nav").await;
+        assert_eq!(
+            nav.contains("Users"),
+            role == Role::Admin,
+            "{role} nav: {nav}"
+        );
+        browser.screenshot(&format!("home-{role}")).await;
+        browser
+            .client
+            .find(Locator::Css(".whoami button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        browser.wait_for_path("/login").await;
+    }
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn admin_adds_and_deactivates_a_user_without_a_reload(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let admin = app.create_user(Role::Admin).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app, &admin.email, PASSWORD).await;
+    browser.wait_for_path("/admin/users").await;
+
+    let form = c.find(Locator::Css("#new-user form")).await.unwrap();
+    form.find(Locator::Css("input[name=email]"))
+        .await
+        .unwrap()
+        .send_keys("browser.made@example.com")
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=name]"))
+        .await
+        .unwrap()
+        .send_keys("Bea Browser")
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("browser-password-1")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let notice = browser.text(".alert.ok").await;
+    assert_eq!(notice, "Added browser.made@example.com.");
+
+    // Mark the page; a full reload would lose the mark.
+    c.execute("window.keelMark = 'still here'", vec![])
+        .await
+        .unwrap();
+    let row = c
+        .find(Locator::XPath(
+            "//tr[td[text()='browser.made@example.com']]",
+        ))
+        .await
+        .unwrap();
+    row.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let badge = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//tr[td[text()='browser.made@example.com']]//span[text()='deactivated']",
+        ))
+        .await;
+    assert!(badge.is_ok(), "the row did not turn deactivated");
+    let mark = c.execute("return window.keelMark", vec![]).await.unwrap();
+    assert_eq!(
+        mark,
+        json!("still here"),
+        "the page reloaded instead of swapping the row"
+    );
+    browser.screenshot("admin-users").await;
+    browser.close().await;
+}

@@ -1,0 +1,11 @@
+//! The one integration-test binary: every test gets a fresh database and the real app on
+//! a random port.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access;
+mod admin;
+mod auth;
+mod browser;
+mod helpers;
+mod ops;

@@ -1,0 +1,69 @@
+use reqwest::StatusCode;
+use sqlx::PgPool;
+
+use crate::helpers::TestApp;
+
+#[sqlx::test]
+async fn health_and_readiness_answer_without_signing_in(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.client();
+    let health = client.get("/healthz").await;
+    assert_eq!(health.status(), StatusCode::OK);
+    assert!(health.headers().contains_key("x-request-id"));
+    let ready = client.get("/readyz").await;
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.text().await.unwrap(), "ready");
+}
+
+#[sqlx::test]
+async fn unknown_page_is_a_404_page_with_the_request_id(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let resp = app.client().get("/no/such/page").await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = resp.text().await.unwrap();
+    assert!(body.contains(&id), "404 page should show request id {id}");
+}
+
+#[sqlx::test]
+async fn internal_errors_show_a_request_id_and_no_internals(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
+    sqlx::query("alter table audit_log rename to audit_log_gone")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let resp = admin.get("/admin/audit").await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body = resp.text().await.unwrap();
+    assert!(body.contains(&id));
+    assert!(body.contains("Something went wrong"));
+    assert!(!body.contains("audit_log"), "internals leaked: {body}");
+    assert!(
+        !body.to_lowercase().contains("relation"),
+        "internals leaked: {body}"
+    );
+}
+
+#[sqlx::test]
+async fn static_assets_are_served_embedded(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.client();
+    let js = client.get("/static/htmx-2.0.11.min.js").await;
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert_eq!(
+        client.get("/static/../Cargo.toml").await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        client.get("/static/missing.js").await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
