@@ -25,11 +25,32 @@ enum Command {
     Serve(Config),
     /// Apply database migrations and exit.
     Migrate(Config),
-    /// Set up the demo company and its staff logins, then serve.
-    Demo(Config),
+    /// Load the demo company (staff, accounts, a year of history), then serve.
+    Demo {
+        #[command(flatten)]
+        config: Config,
+        #[command(flatten)]
+        demo: DemoArgs,
+    },
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+#[derive(clap::Args)]
+struct DemoArgs {
+    /// Paying accounts to simulate (about 7 % more are added in trial).
+    #[arg(long, default_value_t = 4_200)]
+    accounts: usize,
+    /// Seed of the simulation; the same seed and date give the same company.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// Last day of the simulated history (default: today, UTC).
+    #[arg(long)]
+    as_of: Option<String>,
+    /// Load the data and exit instead of serving.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 #[derive(Subcommand)]
@@ -54,19 +75,6 @@ enum UserCommand {
     },
 }
 
-/// The password every demo login uses.
-pub const DEMO_PASSWORD: &str = "keel-demo-2026";
-
-/// One login per role for the demo.
-pub const DEMO_STAFF: [(&str, &str, Role); 6] = [
-    ("admin@keel.demo", "Ada Admin", Role::Admin),
-    ("manager@keel.demo", "Maya Manager", Role::Manager),
-    ("csm@keel.demo", "Casey Success", Role::Csm),
-    ("sales@keel.demo", "Sam Sales", Role::Sales),
-    ("executive@keel.demo", "Eve Executive", Role::Executive),
-    ("analyst@keel.demo", "Ana Analyst", Role::Analyst),
-];
-
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => {
@@ -78,16 +86,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Demo(config) => {
+        Command::Demo { config, demo } => {
             let pool = ready_database(&config).await?;
-            seed_demo_staff(&pool).await?;
+            let as_of = match &demo.as_of {
+                Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .with_context(|| format!("--as-of {d}: expected YYYY-MM-DD"))?,
+                None => time::OffsetDateTime::now_utc().date(),
+            };
+            let staff = crate::demo::seed_staff(&pool, demo.accounts).await?;
             let mut out = std::io::stdout().lock();
+            if crate::demo::has_data(&pool).await? {
+                writeln!(out, "Demo data already loaded; keeping it.")?;
+            } else {
+                drop(out);
+                let loaded = crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff).await?;
+                out = std::io::stdout().lock();
+                writeln!(
+                    out,
+                    "Loaded {} accounts and {} events in {:.1} s.",
+                    loaded.accounts, loaded.events, loaded.seconds
+                )?;
+            }
             writeln!(out, "\nKeel demo at http://{}", config.bind)?;
-            writeln!(out, "Logins (password for all: {DEMO_PASSWORD}):")?;
-            for (email, _, role) in DEMO_STAFF {
+            writeln!(out, "Logins (password for all: {}):", crate::demo::DEMO_PASSWORD)?;
+            for (role, email) in &staff.logins {
                 writeln!(out, "  {:<10} {email}", role.as_str())?;
             }
             drop(out);
+            if demo.no_serve {
+                return Ok(());
+            }
             serve(pool, config).await
         }
         Command::User(UserCommand::Add {
@@ -161,31 +189,4 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
             .context("no terminal to prompt on; pass --password-stdin")?
     };
     Ok(password)
-}
-
-/// Creates the demo logins that do not exist yet; existing ones are left as they are.
-pub async fn seed_demo_staff(pool: &PgPool) -> anyhow::Result<()> {
-    let mut manager_id = None;
-    for (email, name, role) in DEMO_STAFF {
-        if let Some(existing) = users_db::find_credentials(pool, email).await? {
-            if role == Role::Manager {
-                manager_id = Some(existing.id);
-            }
-            continue;
-        }
-        let input = UserInput {
-            email: email.to_owned(),
-            name: name.to_owned(),
-            role: role.as_str().to_owned(),
-            manager_id: if role == Role::Csm { manager_id } else { None },
-            password: DEMO_PASSWORD.to_owned(),
-        };
-        match users::create(pool, &Actor::Cli, &input).await {
-            Ok(id) if role == Role::Manager => manager_id = Some(id),
-            Ok(_) => {}
-            Err(UserError::Invalid(e)) => bail!("demo user {email} refused: {:?}", e.0),
-            Err(UserError::App(e)) => return Err(anyhow::anyhow!(e)),
-        }
-    }
-    Ok(())
 }

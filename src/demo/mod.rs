@@ -1,0 +1,144 @@
+//! `keel demo`: the demo company's staff and data, loaded through the same ingestion
+//! functions as real data.
+
+pub mod company;
+
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use sqlx::PgPool;
+use time::{Date, Duration};
+
+use crate::auth::audit::Actor;
+use crate::auth::users::{self, UserError, UserInput};
+use crate::auth::{Role, db as users_db};
+use crate::ingest::{self, Entity, Payload, Status};
+use company::Company;
+
+/// The password every demo login uses.
+pub const DEMO_PASSWORD: &str = "keel-demo-2026";
+
+/// Accounts per CSM book.
+const BOOK_SIZE: usize = 300;
+
+pub struct Staff {
+    /// One login per role, for the console.
+    pub logins: Vec<(Role, String)>,
+    /// CSM emails and names, in book order.
+    pub csms: Vec<(String, String)>,
+}
+
+/// Creates the demo staff that do not exist yet: an admin, an analyst, an executive, sales
+/// reps, and managers with CSMs under them (one CSM per 300 accounts).
+pub async fn seed_staff(pool: &PgPool, accounts: usize) -> anyhow::Result<Staff> {
+    let n_csms = accounts.div_ceil(BOOK_SIZE).max(2);
+    let n_managers = n_csms.div_ceil(7).max(2);
+    let mut logins = Vec::new();
+    let single = |email: &str, name: &str, role: Role| (email.to_owned(), name.to_owned(), role, None::<usize>);
+    let mut plan = vec![
+        single("admin@keel.demo", "Ada Admin", Role::Admin),
+        single("analyst@keel.demo", "Ana Analyst", Role::Analyst),
+        single("executive@keel.demo", "Eve Executive", Role::Executive),
+        single("sales@keel.demo", "Sam Sales", Role::Sales),
+        single("sales2@keel.demo", "Sofia Sales", Role::Sales),
+    ];
+    for m in 0..n_managers {
+        let email = if m == 0 { "manager@keel.demo".to_owned() } else { format!("manager{}@keel.demo", m + 1) };
+        plan.push((email, format!("Manager {}", m + 1), Role::Manager, None));
+    }
+    let first_manager = plan.len() - n_managers;
+    for c in 0..n_csms {
+        let email = if c == 0 { "csm@keel.demo".to_owned() } else { format!("csm{}@keel.demo", c + 1) };
+        plan.push((email, format!("CSM {}", c + 1), Role::Csm, Some(first_manager + c % n_managers)));
+    }
+    let mut ids = Vec::with_capacity(plan.len());
+    for (email, name, role, manager) in &plan {
+        let id = match users_db::find_credentials(pool, email).await? {
+            Some(existing) => existing.id,
+            None => {
+                let input = UserInput {
+                    email: email.clone(),
+                    name: name.clone(),
+                    role: role.as_str().to_owned(),
+                    manager_id: manager.map(|m| ids[m]),
+                    password: DEMO_PASSWORD.to_owned(),
+                };
+                match users::create(pool, &Actor::Cli, &input).await {
+                    Ok(id) => id,
+                    Err(UserError::Invalid(e)) => bail!("demo user {email} refused: {:?}", e.0),
+                    Err(UserError::App(e)) => return Err(anyhow::anyhow!(e)),
+                }
+            }
+        };
+        ids.push(id);
+        if !logins.iter().any(|(r, _)| r == role) {
+            logins.push((*role, email.clone()));
+        }
+    }
+    let csms = plan
+        .iter()
+        .filter(|p| p.2 == Role::Csm)
+        .map(|p| (p.0.clone(), p.1.clone()))
+        .collect();
+    Ok(Staff { logins, csms })
+}
+
+pub struct Loaded {
+    pub accounts: usize,
+    pub events: u64,
+    pub seconds: f64,
+}
+
+/// Whether customer data is already there (the demo loads once).
+pub async fn has_data(pool: &PgPool) -> anyhow::Result<bool> {
+    let any: Option<i32> = sqlx::query_scalar("select 1 from accounts limit 1").fetch_optional(pool).await?;
+    Ok(any.is_some())
+}
+
+/// Simulates the company and loads every entity through ingestion.
+pub async fn load(pool: &PgPool, seed: u64, accounts: usize, as_of: Date, staff: &Staff) -> anyhow::Result<Loaded> {
+    let started = Instant::now();
+    let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
+    let authors: Vec<String> = staff.csms.iter().map(|c| c.1.clone()).collect();
+    let company = tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, owners.len()))
+        .await?;
+    let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
+    let batches = [
+        (Entity::Accounts, company.accounts_csv(&owners)),
+        (Entity::Contacts, company.contacts_csv()),
+        (Entity::Subscriptions, company.subscriptions_csv()),
+        (Entity::Tickets, company.tickets_csv()),
+        (Entity::Nps, company.nps_csv()),
+        (Entity::Notes, company.notes_csv(&authors)),
+    ];
+    for (entity, csv) in batches {
+        submit(pool, entity, csv).await?;
+    }
+    let company = std::sync::Arc::new(company);
+    let mut events = 0;
+    let mut from = company.start();
+    while from <= as_of {
+        let to = (from + Duration::days(13)).min(as_of);
+        let c = company.clone();
+        let csv = tokio::task::spawn_blocking(move || c.events_csv(from, to)).await?;
+        events += submit(pool, Entity::Events, csv).await?;
+        from = to + Duration::days(1);
+    }
+    Ok(Loaded {
+        accounts: company.accounts.len(),
+        events,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u64> {
+    let outcome = ingest::ingest(pool, entity, Payload::Csv(csv), "demo", &Actor::Cli)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .with_context(|| format!("loading demo {entity}"))?;
+    if outcome.status == Status::Rejected {
+        bail!("demo {entity} rejected: {:?}", &outcome.errors[..outcome.errors.len().min(5)]);
+    }
+    tracing::info!(%entity, rows = outcome.rows, written = outcome.written, "demo batch loaded");
+    Ok(outcome.events)
+}

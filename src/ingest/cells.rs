@@ -1,0 +1,162 @@
+//! Reading typed values out of a batch's text cells, recording what is wrong with each.
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{Date, OffsetDateTime, PrimitiveDateTime};
+
+use super::schema::{Entity, Kind};
+use super::table::{Errors, Table};
+
+pub struct Reader<'a> {
+    pub table: &'a Table,
+    pub entity: Entity,
+    pub errors: &'a mut Errors,
+}
+
+impl Reader<'_> {
+    /// The trimmed cell, `None` when empty or absent; records an error if required.
+    fn raw(&mut self, name: &'static str, row: usize) -> Option<&str> {
+        let value = self
+            .table
+            .column(name)
+            .and_then(|c| c.get(row))
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if value.is_none() && self.spec(name).1 {
+            self.errors.add(row + 1, name, "required but empty");
+        }
+        value
+    }
+
+    fn spec(&self, name: &str) -> (Kind, bool) {
+        self.entity
+            .columns()
+            .iter()
+            .find(|c| c.name == name)
+            .map_or((Kind::Text, false), |c| (c.kind, c.required))
+    }
+
+    fn fail<T>(&mut self, row: usize, name: &str, message: String) -> Option<T> {
+        self.errors.add(row + 1, name, message);
+        None
+    }
+
+    pub fn text(&mut self, name: &'static str, row: usize) -> Option<String> {
+        let value = self.raw(name, row)?.to_owned();
+        if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+            return self.fail(row, name, "contains control characters".into());
+        }
+        Some(value)
+    }
+
+    pub fn int(&mut self, name: &'static str, row: usize) -> Option<i64> {
+        let raw = self.raw(name, row)?.to_owned();
+        let Kind::Int(min, max) = self.spec(name).0 else {
+            return self.fail(row, name, "not a number column".into());
+        };
+        match raw.parse::<i64>() {
+            Ok(v) if (min..=max).contains(&v) => Some(v),
+            Ok(v) => self.fail(row, name, format!("{v} is outside {min}..{max}")),
+            Err(_) => self.fail(row, name, format!("'{raw}' is not a whole number")),
+        }
+    }
+
+    /// Dollars with up to two decimals, returned in cents.
+    pub fn money(&mut self, name: &'static str, row: usize) -> Option<i64> {
+        let raw = self.raw(name, row)?.to_owned();
+        match parse_cents(&raw) {
+            Ok(cents) => Some(cents),
+            Err(m) => self.fail(row, name, m),
+        }
+    }
+
+    pub fn date(&mut self, name: &'static str, row: usize) -> Option<Date> {
+        let raw = self.raw(name, row)?.to_owned();
+        Date::parse(&raw, format_description!("[year]-[month]-[day]"))
+            .ok()
+            .or_else(|| self.fail(row, name, format!("'{raw}' is not a date (YYYY-MM-DD)")))
+    }
+
+    pub fn timestamp(&mut self, name: &'static str, row: usize) -> Option<OffsetDateTime> {
+        let raw = self.raw(name, row)?.to_owned();
+        match parse_timestamp(&raw) {
+            Some(t) => Some(t),
+            None => self.fail(
+                row,
+                name,
+                format!("'{raw}' is not a timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS UTC)"),
+            ),
+        }
+    }
+
+    pub fn bool(&mut self, name: &'static str, row: usize) -> Option<bool> {
+        let raw = self.raw(name, row)?.to_ascii_lowercase();
+        match raw.as_str() {
+            "true" | "yes" | "1" | "y" | "t" => Some(true),
+            "false" | "no" | "0" | "n" | "f" => Some(false),
+            _ => self.fail(row, name, format!("'{raw}' is not true or false")),
+        }
+    }
+
+    pub fn choice(&mut self, name: &'static str, row: usize) -> Option<&'static str> {
+        let raw = self.raw(name, row)?.to_ascii_lowercase();
+        let Kind::Choice(options) = self.spec(name).0 else {
+            return self.fail(row, name, "not a choice column".into());
+        };
+        match options.iter().find(|o| **o == raw) {
+            Some(o) => Some(o),
+            None => self.fail(row, name, format!("'{raw}' is not one of {}", options.join(", "))),
+        }
+    }
+}
+
+pub fn parse_cents(raw: &str) -> Result<i64, String> {
+    let s = raw.trim();
+    if s.starts_with('-') {
+        return Err(format!("negative amount {s}"));
+    }
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
+        return Err(format!("'{s}' is not an amount in dollars (e.g. 1250.00)"));
+    }
+    let whole: i64 = whole.parse().map_err(|_| format!("'{s}' is too large"))?;
+    let frac: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
+    whole
+        .checked_mul(100)
+        .and_then(|c| c.checked_add(frac))
+        .ok_or_else(|| format!("'{s}' is too large"))
+}
+
+pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(raw, &Rfc3339).ok().or_else(|| {
+        PrimitiveDateTime::parse(raw, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
+            .ok()
+            .map(PrimitiveDateTime::assume_utc)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_parse_to_cents() {
+        assert_eq!(parse_cents("1250"), Ok(125_000));
+        assert_eq!(parse_cents("1250.5"), Ok(125_050));
+        assert_eq!(parse_cents("0.07"), Ok(7));
+        assert!(parse_cents("-5.00").unwrap_err().contains("negative"));
+        for bad in ["", "12.345", "1,000", "$5", "abc", "1.", ".5"] {
+            assert!(parse_cents(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_take_rfc3339_or_plain_utc() {
+        let a = parse_timestamp("2026-11-20T14:03:00Z").unwrap();
+        let b = parse_timestamp("2026-11-20 14:03:00").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(parse_timestamp("2026-11-20T15:03:00+01:00"), Some(a));
+        assert!(parse_timestamp("20/11/2026").is_none());
+    }
+}
