@@ -161,3 +161,13 @@ create table api_tokens (
     last_used_at timestamptz,
     revoked_at timestamptz
 );
+
+-- A CSV uploaded in the browser, kept between its preview and its confirmation.
+create table ingest_uploads (
+    id uuid primary key,
+    entity text not null,
+    filename text not null,
+    content bytea not null,
+    uploaded_by uuid not null constraint ingest_uploads_user_fk references users (id),
+    created_at timestamptz not null default now()
+);

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::{Router, middleware};
 use sqlx::PgPool;
@@ -20,7 +21,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::web::access::{self, Access, Route};
 use crate::web::layout::{Nav, SharedNav};
-use crate::{auth, home, web};
+use crate::{accounts, auth, home, ingest, web};
 
 const SESSION_COOKIE: &str = "keel_session";
 
@@ -39,10 +40,16 @@ impl axum::extract::FromRef<AppState> for PgPool {
 
 /// Every route of the application, each with its access rule.
 pub fn routes() -> Vec<Route> {
-    [web::routes(), auth::routes(), home::routes()]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        web::routes(),
+        auth::routes(),
+        home::routes(),
+        ingest::routes(),
+        accounts::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// The route table as data: method, path and who may use it.
@@ -72,6 +79,7 @@ pub fn router(db: PgPool, config: Config) -> Router {
 
     access::router(routes(), &state)
         .fallback(web::errors::not_found)
+        .layer(DefaultBodyLimit::max(state.config.max_batch_mb * 1024 * 1024))
         .layer(sessions)
         .layer(CsrfLayer::new())
         .layer(middleware::from_fn(web::errors::render))

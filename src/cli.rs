@@ -89,8 +89,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { config, demo } => {
             let pool = ready_database(&config).await?;
             let as_of = match &demo.as_of {
-                Some(d) => time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                    .with_context(|| format!("--as-of {d}: expected YYYY-MM-DD"))?,
+                Some(d) => {
+                    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                        .with_context(|| format!("--as-of {d}: expected YYYY-MM-DD"))?
+                }
                 None => time::OffsetDateTime::now_utc().date(),
             };
             let staff = crate::demo::seed_staff(&pool, demo.accounts).await?;
@@ -99,7 +101,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 writeln!(out, "Demo data already loaded; keeping it.")?;
             } else {
                 drop(out);
-                let loaded = crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff).await?;
+                let loaded =
+                    crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff).await?;
                 out = std::io::stdout().lock();
                 writeln!(
                     out,
@@ -108,7 +111,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
             }
             writeln!(out, "\nKeel demo at http://{}", config.bind)?;
-            writeln!(out, "Logins (password for all: {}):", crate::demo::DEMO_PASSWORD)?;
+            writeln!(
+                out,
+                "Logins (password for all: {}):",
+                crate::demo::DEMO_PASSWORD
+            )?;
             for (role, email) in &staff.logins {
                 writeln!(out, "  {:<10} {email}", role.as_str())?;
             }

@@ -45,6 +45,10 @@ pub struct Config {
     #[arg(long, env = "KEEL_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
     pub login_window_minutes: i64,
 
+    /// Largest request body (API batch or CSV upload), in MB; larger ones are answered 413.
+    #[arg(long, env = "KEEL_MAX_BATCH_MB", default_value_t = 64)]
+    pub max_batch_mb: usize,
+
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "KEEL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -64,6 +68,7 @@ impl Config {
             login_max_failures_per_ip: 50,
             login_window_minutes: 15,
             request_timeout_secs: 30,
+            max_batch_mb: 64,
         }
     }
 }

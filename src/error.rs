@@ -25,6 +25,8 @@ pub enum AppError {
     BadRequest(String),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("too large: {0}")]
+    TooLarge(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -55,6 +57,7 @@ impl AppError {
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,9 +68,10 @@ impl AppError {
             AppError::NotFound => "That page does not exist, or you cannot see it.".into(),
             AppError::Unauthenticated => "Please sign in.".into(),
             AppError::Forbidden => "Your role does not allow this.".into(),
-            AppError::TooManyRequests(m) | AppError::BadRequest(m) | AppError::Conflict(m) => {
-                m.clone()
-            }
+            AppError::TooManyRequests(m)
+            | AppError::BadRequest(m)
+            | AppError::Conflict(m)
+            | AppError::TooLarge(m) => m.clone(),
             AppError::Internal(_) => "Something went wrong on our side.".into(),
         }
     }

@@ -1,6 +1,7 @@
 //! Keel: a customer-success platform that tells a CS team which accounts are about to churn
 //! or ready to expand, and makes sure someone acts in time.
 
+pub mod accounts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -2,8 +2,6 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use time::OffsetDateTime;
-use time::macros::format_description;
 use uuid::Uuid;
 
 use super::Role;
@@ -12,12 +10,7 @@ use super::db::{User, UserListRow};
 use super::users::FormErrors;
 use crate::web::layout::Chrome;
 
-pub fn timestamp(t: OffsetDateTime) -> String {
-    t.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
-}
+pub use crate::web::format::timestamp;
 
 pub struct RoleOption {
     pub value: &'static str,

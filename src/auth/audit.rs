@@ -19,7 +19,9 @@ pub enum Actor {
     /// The `keel` command line.
     Cli,
     /// A client of the batch API, by its token's name.
-    Token { name: String },
+    Token {
+        name: String,
+    },
 }
 
 impl From<&CurrentUser> for Actor {

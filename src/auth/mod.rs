@@ -1,6 +1,7 @@
 //! Users, roles, signing in and out, sessions, and the audit log.
 
 mod admin;
+mod admin_tokens;
 mod admin_views;
 pub mod audit;
 pub mod db;
@@ -9,6 +10,7 @@ pub mod password;
 mod rbac;
 mod routes;
 pub mod session;
+pub mod tokens;
 pub mod users;
 mod views;
 
@@ -31,5 +33,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/admin/users/{id}/activate", ADMIN, admin::activate),
         Route::post("/admin/users/{id}/deactivate", ADMIN, admin::deactivate),
         Route::post("/admin/users/{id}/password", ADMIN, admin::reset_password),
+        Route::get("/admin/tokens", ADMIN, admin_tokens::list),
+        Route::post("/admin/tokens", ADMIN, admin_tokens::create),
+        Route::post("/admin/tokens/{id}/revoke", ADMIN, admin_tokens::revoke),
     ]
 }

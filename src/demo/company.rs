@@ -10,10 +10,42 @@ use time::{Date, Duration};
 
 /// Segment mix of the default company (4,200 paying accounts) and its MRR and seat ranges.
 pub const SEGMENTS: [Segment; 4] = [
-    Segment { name: "enterprise", share: 120, mrr: (5_000, 40_000), seats: (120, 600), max_users: 110, annual_churn: 0.09, plans: &["enterprise"] },
-    Segment { name: "mid_market", share: 480, mrr: (1_000, 4_999), seats: (30, 150), max_users: 40, annual_churn: 0.14, plans: &["business", "business_plus"] },
-    Segment { name: "smb", share: 1_800, mrr: (200, 999), seats: (6, 30), max_users: 12, annual_churn: 0.21, plans: &["team", "business"] },
-    Segment { name: "self_serve", share: 1_800, mrr: (30, 199), seats: (1, 6), max_users: 4, annual_churn: 0.24, plans: &["starter", "team"] },
+    Segment {
+        name: "enterprise",
+        share: 120,
+        mrr: (5_000, 40_000),
+        seats: (120, 600),
+        max_users: 110,
+        annual_churn: 0.09,
+        plans: &["enterprise"],
+    },
+    Segment {
+        name: "mid_market",
+        share: 480,
+        mrr: (1_000, 4_999),
+        seats: (30, 150),
+        max_users: 40,
+        annual_churn: 0.14,
+        plans: &["business", "business_plus"],
+    },
+    Segment {
+        name: "smb",
+        share: 1_800,
+        mrr: (200, 999),
+        seats: (6, 30),
+        max_users: 12,
+        annual_churn: 0.21,
+        plans: &["team", "business"],
+    },
+    Segment {
+        name: "self_serve",
+        share: 1_800,
+        mrr: (30, 199),
+        seats: (1, 6),
+        max_users: 4,
+        annual_churn: 0.24,
+        plans: &["starter", "team"],
+    },
 ];
 
 pub struct Segment {
@@ -86,8 +118,46 @@ pub struct Company {
     seed: u64,
 }
 
-const NAME_A: [&str; 24] = ["Acme", "Globex", "Initech", "Umbrella", "Stark", "Wayne", "Hooli", "Vandelay", "Soylent", "Tyrell", "Cyberdyne", "Aperture", "Wonka", "Gringotts", "Oscorp", "Massive", "Nimbus", "Quantum", "Blue Harbor", "Northwind", "Contoso", "Fabrikam", "Pied Piper", "Bluth"];
-const NAME_B: [&str; 12] = ["Labs", "Systems", "Logistics", "Health", "Foods", "Media", "Capital", "Robotics", "Studios", "Energy", "Retail", "Analytics"];
+const NAME_A: [&str; 24] = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Stark",
+    "Wayne",
+    "Hooli",
+    "Vandelay",
+    "Soylent",
+    "Tyrell",
+    "Cyberdyne",
+    "Aperture",
+    "Wonka",
+    "Gringotts",
+    "Oscorp",
+    "Massive",
+    "Nimbus",
+    "Quantum",
+    "Blue Harbor",
+    "Northwind",
+    "Contoso",
+    "Fabrikam",
+    "Pied Piper",
+    "Bluth",
+];
+const NAME_B: [&str; 12] = [
+    "Labs",
+    "Systems",
+    "Logistics",
+    "Health",
+    "Foods",
+    "Media",
+    "Capital",
+    "Robotics",
+    "Studios",
+    "Energy",
+    "Retail",
+    "Analytics",
+];
 
 impl Company {
     /// Simulates `paying` accounts (plus about 7 % more in trial) with history ending `as_of`.
@@ -104,22 +174,31 @@ impl Company {
                 rng.random_range(2..4)
             } else {
                 let mut pick = (i as u64 * total_share as u64 / paying.max(1) as u64) as u32;
-                SEGMENTS.iter().position(|s| {
-                    let hit = pick < s.share;
-                    pick = pick.saturating_sub(s.share);
-                    hit
-                }).unwrap_or(3)
+                SEGMENTS
+                    .iter()
+                    .position(|s| {
+                        let hit = pick < s.share;
+                        pick = pick.saturating_sub(s.share);
+                        hit
+                    })
+                    .unwrap_or(3)
             };
             let seg = &SEGMENTS[segment];
             let risk: f64 = normal.sample(&mut rng);
             let expanding = !trial && risk < -0.6 && rng.random_bool(0.35);
             let mrr = rng.random_range(seg.mrr.0..=seg.mrr.1);
             let seats = rng.random_range(seg.seats.0..=seg.seats.1);
-            let age_days = if trial { rng.random_range(3..28) } else { rng.random_range(30..1500) };
+            let age_days = if trial {
+                rng.random_range(3..28)
+            } else {
+                rng.random_range(30..1500)
+            };
             let since = as_of - Duration::days(age_days);
             let renewal = {
                 let mut r = since + Duration::days(365);
-                while r <= as_of { r += Duration::days(365); }
+                while r <= as_of {
+                    r += Duration::days(365);
+                }
                 r
             };
             // Logistic hazard on the hidden risk: calibrated so the segment's annual churn holds.
@@ -131,18 +210,29 @@ impl Company {
                 let date = as_of - Duration::days(days) + Duration::days(day);
                 (date > since + Duration::days(20)).then_some(date)
             };
-            let n_users = (seats.min(seg.max_users) as f64 * rng.random_range(0.55..1.0)).ceil().max(1.0) as usize;
+            let n_users = (seats.min(seg.max_users) as f64 * rng.random_range(0.55..1.0))
+                .ceil()
+                .max(1.0) as usize;
             let users = (0..n_users)
                 .map(|u| User {
                     id: format!("u{i:05}x{u:03}"),
                     activity: (rng.random_range(0.15..0.9) - 0.08 * risk).clamp(0.05, 0.95),
                     breadth: rng.random_range(2..EVENT_TYPES.len()),
                     champion: u == 0,
-                    joined: if expanding && u > n_users / 2 { rng.random_range(0..days) } else { -1 },
+                    joined: if expanding && u > n_users / 2 {
+                        rng.random_range(0..days)
+                    } else {
+                        -1
+                    },
                 })
                 .collect();
             let plan = seg.plans[rng.random_range(0..seg.plans.len())].to_owned();
-            let name = format!("{} {} {}", NAME_A[i % NAME_A.len()], NAME_B[(i / NAME_A.len()) % NAME_B.len()], i / (NAME_A.len() * NAME_B.len()) + 1);
+            let name = format!(
+                "{} {} {}",
+                NAME_A[i % NAME_A.len()],
+                NAME_B[(i / NAME_A.len()) % NAME_B.len()],
+                i / (NAME_A.len() * NAME_B.len()) + 1
+            );
             accounts.push(Account {
                 external_id: format!("ACC-{i:06}"),
                 name,
@@ -160,7 +250,12 @@ impl Company {
                 owner: i % owners.max(1),
             });
         }
-        Company { as_of, days, accounts, seed }
+        Company {
+            as_of,
+            days,
+            accounts,
+            seed,
+        }
     }
 
     /// First day of the simulated history.
@@ -195,12 +290,17 @@ impl Company {
     pub fn events_csv(&self, from: Date, to: Date) -> Vec<u8> {
         let mut out = String::from("account_id,user_id,event_type,timestamp,count\n");
         for (ai, a) in self.accounts.iter().enumerate() {
-            let mut rng = StdRng::seed_from_u64(self.seed ^ ((ai as u64) << 20) ^ (from.to_julian_day() as u64));
+            let mut rng = StdRng::seed_from_u64(
+                self.seed ^ ((ai as u64) << 20) ^ (from.to_julian_day() as u64),
+            );
             let first = from.max(a.since);
             let mut day = first;
             while day <= to {
                 let e = self.engagement(a, day);
-                let weekend = matches!(day.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+                let weekend = matches!(
+                    day.weekday(),
+                    time::Weekday::Saturday | time::Weekday::Sunday
+                );
                 for (ui, u) in a.users.iter().enumerate() {
                     if u.joined > (day - self.start()).whole_days() {
                         continue;
@@ -213,14 +313,23 @@ impl Company {
                         continue;
                     }
                     let hour = 8 + (ui % 9);
-                    let breadth = if a.expanding { EVENT_TYPES.len() } else { u.breadth };
+                    let breadth = if a.expanding {
+                        EVENT_TYPES.len()
+                    } else {
+                        u.breadth
+                    };
                     for (ti, (event, rate)) in EVENT_TYPES.iter().take(breadth).enumerate() {
                         let mean = rate * 6.0 * e.max(0.2);
                         if ti > 0 && !rng.random_bool(rate.min(1.0)) {
                             continue;
                         }
                         let n = 1 + (mean * rng.random_range(0.2..1.5)) as u32;
-                        out.push_str(&format!("{},{},{event},{day} {hour:02}:{:02}:00,{n}\n", a.external_id, u.id, (ti * 7) % 60));
+                        out.push_str(&format!(
+                            "{},{},{event},{day} {hour:02}:{:02}:00,{n}\n",
+                            a.external_id,
+                            u.id,
+                            (ti * 7) % 60
+                        ));
                     }
                 }
                 day += Duration::days(1);
@@ -230,11 +339,23 @@ impl Company {
     }
 
     pub fn accounts_csv(&self, owner_emails: &[String]) -> Vec<u8> {
-        let mut out = String::from("external_id,name,plan,seats,mrr,customer_since,renewal_date,status,churned_on,owner_email,executive_sponsor\n");
+        let mut out = String::from(
+            "external_id,name,plan,seats,mrr,customer_since,renewal_date,status,churned_on,owner_email,executive_sponsor\n",
+        );
         for a in &self.accounts {
             let churned = a.churn_on.filter(|d| *d <= self.as_of);
-            let status = if churned.is_some() { "churned" } else if a.trial { "trial" } else { "active" };
-            let seats = if a.expanding { a.seats + a.seats / 3 } else { a.seats };
+            let status = if churned.is_some() {
+                "churned"
+            } else if a.trial {
+                "trial"
+            } else {
+                "active"
+            };
+            let seats = if a.expanding {
+                a.seats + a.seats / 3
+            } else {
+                a.seats
+            };
             out.push_str(&format!(
                 "{},{},{},{},{}.{:02},{},{},{},{},{},{}\n",
                 a.external_id,
@@ -248,7 +369,11 @@ impl Company {
                 status,
                 churned.map(|d| d.to_string()).unwrap_or_default(),
                 owner_emails.get(a.owner).map(String::as_str).unwrap_or(""),
-                csv_field(&format!("{} Sponsor <sponsor@{}.example>", NAME_A[a.segment * 5 % NAME_A.len()], a.external_id.to_lowercase())),
+                csv_field(&format!(
+                    "{} Sponsor <sponsor@{}.example>",
+                    NAME_A[a.segment * 5 % NAME_A.len()],
+                    a.external_id.to_lowercase()
+                )),
             ));
         }
         out.into_bytes()
@@ -267,8 +392,16 @@ impl Company {
 
     pub fn contacts_csv(&self) -> Vec<u8> {
         let mut out = String::from("account_id,external_id,name,email,title,champion,user_id\n");
-        const FIRST: [&str; 10] = ["Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jon"];
-        const TITLES: [&str; 5] = ["Head of Operations", "Project Lead", "CTO", "Team Lead", "Program Manager"];
+        const FIRST: [&str; 10] = [
+            "Ava", "Ben", "Chloe", "Dev", "Elena", "Farid", "Grace", "Hiro", "Ines", "Jon",
+        ];
+        const TITLES: [&str; 5] = [
+            "Head of Operations",
+            "Project Lead",
+            "CTO",
+            "Team Lead",
+            "Program Manager",
+        ];
         for a in &self.accounts {
             for (i, u) in a.users.iter().take(6).enumerate() {
                 let first = FIRST[(a.name.len() + i) % FIRST.len()];
@@ -290,7 +423,10 @@ impl Company {
     pub fn subscriptions_csv(&self) -> Vec<u8> {
         let mut out = String::from("account_id,period_start,period_end,plan,seats,mrr\n");
         for a in self.accounts.iter().filter(|a| !a.trial) {
-            let end = a.churn_on.filter(|d| *d <= self.as_of).unwrap_or(self.as_of);
+            let end = a
+                .churn_on
+                .filter(|d| *d <= self.as_of)
+                .unwrap_or(self.as_of);
             let mut start = a.since.max(self.start());
             let mut month = 0;
             let downgrade_at = a.churn_on.map(|c| c - Duration::days(45));
@@ -308,7 +444,13 @@ impl Company {
                     mrr = mrr * 8 / 10;
                     seats = (seats * 8 / 10).max(1);
                 }
-                out.push_str(&format!("{},{start},{next},{},{seats},{}.{:02}\n", a.external_id, a.plan, mrr / 100, mrr % 100));
+                out.push_str(&format!(
+                    "{},{start},{next},{},{seats},{}.{:02}\n",
+                    a.external_id,
+                    a.plan,
+                    mrr / 100,
+                    mrr % 100
+                ));
                 start = next;
                 month += 1;
             }
@@ -317,8 +459,17 @@ impl Company {
     }
 
     pub fn tickets_csv(&self) -> Vec<u8> {
-        let mut out = String::from("account_id,external_id,priority,subject,opened_at,resolved_at,csat,feature_request\n");
-        const SUBJECTS: [&str; 6] = ["Export fails", "Cannot invite users", "Slow dashboard", "SSO question", "Billing question", "Automation not firing"];
+        let mut out = String::from(
+            "account_id,external_id,priority,subject,opened_at,resolved_at,csat,feature_request\n",
+        );
+        const SUBJECTS: [&str; 6] = [
+            "Export fails",
+            "Cannot invite users",
+            "Slow dashboard",
+            "SSO question",
+            "Billing question",
+            "Automation not firing",
+        ];
         for (ai, a) in self.accounts.iter().enumerate() {
             let mut rng = StdRng::seed_from_u64(self.seed ^ 0x7171 ^ ai as u64);
             let base = [3.0, 1.2, 0.5, 0.2][a.segment] * (1.0 + 0.5 * a.risk.max(0.0));
@@ -330,18 +481,45 @@ impl Company {
                 }
                 let near_churn = a.churn_on.is_some_and(|c| (c - day).whole_days() < 90);
                 let lambda = base * if near_churn { 2.5 } else { 1.0 };
-                let n = Poisson::new(lambda).map(|p| p.sample(&mut rng) as usize).unwrap_or(0);
+                let n = Poisson::new(lambda)
+                    .map(|p| p.sample(&mut rng) as usize)
+                    .unwrap_or(0);
                 for t in 0..n {
                     let urgent = rng.random_bool(if near_churn { 0.35 } else { 0.08 });
-                    let priority = if urgent { if rng.random_bool(0.5) { "urgent" } else { "high" } } else if rng.random_bool(0.5) { "normal" } else { "low" };
+                    let priority = if urgent {
+                        if rng.random_bool(0.5) {
+                            "urgent"
+                        } else {
+                            "high"
+                        }
+                    } else if rng.random_bool(0.5) {
+                        "normal"
+                    } else {
+                        "low"
+                    };
                     let hours = rng.random_range(1..96);
                     let opened = format!("{day} {:02}:15:00", 9 + t % 8);
                     let resolved_day = day + Duration::hours(hours);
-                    let resolved = (resolved_day <= self.as_of).then(|| format!("{resolved_day} 17:45:00")).unwrap_or_default();
+                    let resolved = if resolved_day <= self.as_of {
+                        format!("{resolved_day} 17:45:00")
+                    } else {
+                        String::new()
+                    };
                     let csat_mean = 4.3 - 0.5 * a.risk - if near_churn { 1.2 } else { 0.0 };
-                    let csat = if resolved.is_empty() || !rng.random_bool(0.6) { String::new() } else { ((csat_mean + rng.random_range(-1.0..1.0)).round().clamp(1.0, 5.0) as i64).to_string() };
+                    let csat = if resolved.is_empty() || !rng.random_bool(0.6) {
+                        String::new()
+                    } else {
+                        ((csat_mean + rng.random_range(-1.0..1.0))
+                            .round()
+                            .clamp(1.0, 5.0) as i64)
+                            .to_string()
+                    };
                     let feature = a.expanding && rng.random_bool(0.3);
-                    out.push_str(&format!("{},T{m:02}{t:02},{priority},{},{opened},{resolved},{csat},{feature}\n", a.external_id, SUBJECTS[(ai + t) % SUBJECTS.len()]));
+                    out.push_str(&format!(
+                        "{},T{m:02}{t:02},{priority},{},{opened},{resolved},{csat},{feature}\n",
+                        a.external_id,
+                        SUBJECTS[(ai + t) % SUBJECTS.len()]
+                    ));
                 }
             }
         }
@@ -361,9 +539,18 @@ impl Company {
                 let trend = if a.expanding { 0.5 * q as f64 } else { 0.0 };
                 for r in 0..a.users.len().min(1 + rng.random_range(0..3)) {
                     let mean = 8.0 - 1.2 * a.risk - if near_churn { 2.0 } else { 0.0 } + trend;
-                    let score = (mean + rng.random_range(-2.5..2.5)).round().clamp(0.0, 10.0) as i64;
-                    let comment = match score { 0..=6 => "Too hard to get the team on board", 7..=8 => "Does the job", _ => "Our team relies on it daily" };
-                    out.push_str(&format!("{},Q{q}R{r},{day} 10:00:00,{score},{},{comment}\n", a.external_id, a.users[r].id));
+                    let score = (mean + rng.random_range(-2.5..2.5))
+                        .round()
+                        .clamp(0.0, 10.0) as i64;
+                    let comment = match score {
+                        0..=6 => "Too hard to get the team on board",
+                        7..=8 => "Does the job",
+                        _ => "Our team relies on it daily",
+                    };
+                    out.push_str(&format!(
+                        "{},Q{q}R{r},{day} 10:00:00,{score},{},{comment}\n",
+                        a.external_id, a.users[r].id
+                    ));
                 }
             }
         }
@@ -373,14 +560,27 @@ impl Company {
     pub fn notes_csv(&self, authors: &[String]) -> Vec<u8> {
         let mut out = String::from("account_id,external_id,author,noted_at,body\n");
         for a in self.accounts.iter().filter(|a| !a.trial) {
-            let author = authors.get(a.owner).map(String::as_str).unwrap_or("CS team");
+            let author = authors
+                .get(a.owner)
+                .map(String::as_str)
+                .unwrap_or("CS team");
             for q in 0..4 {
                 let day = self.start() + Duration::days(q * 91 + 45);
                 if day < a.since || a.churn_on.is_some_and(|c| day >= c) {
                     continue;
                 }
-                let body = if a.risk > 1.0 { "Quiet quarter; low attendance at the check-in. Asked about contract terms." } else if a.expanding { "Great QBR. New teams onboarding; asked about more seats and SSO." } else { "Routine check-in. No blockers raised." };
-                out.push_str(&format!("{},N{q},{},{day} 15:00:00,{body}\n", a.external_id, csv_field(author)));
+                let body = if a.risk > 1.0 {
+                    "Quiet quarter; low attendance at the check-in. Asked about contract terms."
+                } else if a.expanding {
+                    "Great QBR. New teams onboarding; asked about more seats and SSO."
+                } else {
+                    "Routine check-in. No blockers raised."
+                };
+                out.push_str(&format!(
+                    "{},N{q},{},{day} 15:00:00,{body}\n",
+                    a.external_id,
+                    csv_field(author)
+                ));
             }
         }
         out.into_bytes()

@@ -34,7 +34,9 @@ pub async fn seed_staff(pool: &PgPool, accounts: usize) -> anyhow::Result<Staff>
     let n_csms = accounts.div_ceil(BOOK_SIZE).max(2);
     let n_managers = n_csms.div_ceil(7).max(2);
     let mut logins = Vec::new();
-    let single = |email: &str, name: &str, role: Role| (email.to_owned(), name.to_owned(), role, None::<usize>);
+    let single = |email: &str, name: &str, role: Role| {
+        (email.to_owned(), name.to_owned(), role, None::<usize>)
+    };
     let mut plan = vec![
         single("admin@keel.demo", "Ada Admin", Role::Admin),
         single("analyst@keel.demo", "Ana Analyst", Role::Analyst),
@@ -43,13 +45,26 @@ pub async fn seed_staff(pool: &PgPool, accounts: usize) -> anyhow::Result<Staff>
         single("sales2@keel.demo", "Sofia Sales", Role::Sales),
     ];
     for m in 0..n_managers {
-        let email = if m == 0 { "manager@keel.demo".to_owned() } else { format!("manager{}@keel.demo", m + 1) };
+        let email = if m == 0 {
+            "manager@keel.demo".to_owned()
+        } else {
+            format!("manager{}@keel.demo", m + 1)
+        };
         plan.push((email, format!("Manager {}", m + 1), Role::Manager, None));
     }
     let first_manager = plan.len() - n_managers;
     for c in 0..n_csms {
-        let email = if c == 0 { "csm@keel.demo".to_owned() } else { format!("csm{}@keel.demo", c + 1) };
-        plan.push((email, format!("CSM {}", c + 1), Role::Csm, Some(first_manager + c % n_managers)));
+        let email = if c == 0 {
+            "csm@keel.demo".to_owned()
+        } else {
+            format!("csm{}@keel.demo", c + 1)
+        };
+        plan.push((
+            email,
+            format!("CSM {}", c + 1),
+            Role::Csm,
+            Some(first_manager + c % n_managers),
+        ));
     }
     let mut ids = Vec::with_capacity(plan.len());
     for (email, name, role, manager) in &plan {
@@ -91,17 +106,26 @@ pub struct Loaded {
 
 /// Whether customer data is already there (the demo loads once).
 pub async fn has_data(pool: &PgPool) -> anyhow::Result<bool> {
-    let any: Option<i32> = sqlx::query_scalar("select 1 from accounts limit 1").fetch_optional(pool).await?;
+    let any: Option<i32> = sqlx::query_scalar("select 1 from accounts limit 1")
+        .fetch_optional(pool)
+        .await?;
     Ok(any.is_some())
 }
 
 /// Simulates the company and loads every entity through ingestion.
-pub async fn load(pool: &PgPool, seed: u64, accounts: usize, as_of: Date, staff: &Staff) -> anyhow::Result<Loaded> {
+pub async fn load(
+    pool: &PgPool,
+    seed: u64,
+    accounts: usize,
+    as_of: Date,
+    staff: &Staff,
+) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let authors: Vec<String> = staff.csms.iter().map(|c| c.1.clone()).collect();
-    let company = tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, owners.len()))
-        .await?;
+    let company =
+        tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, owners.len()))
+            .await?;
     let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let batches = [
         (Entity::Accounts, company.accounts_csv(&owners)),
@@ -137,7 +161,10 @@ async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("loading demo {entity}"))?;
     if outcome.status == Status::Rejected {
-        bail!("demo {entity} rejected: {:?}", &outcome.errors[..outcome.errors.len().min(5)]);
+        bail!(
+            "demo {entity} rejected: {:?}",
+            &outcome.errors[..outcome.errors.len().min(5)]
+        );
     }
     tracing::info!(%entity, rows = outcome.rows, written = outcome.written, "demo batch loaded");
     Ok(outcome.events)

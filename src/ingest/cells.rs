@@ -43,7 +43,10 @@ impl Reader<'_> {
 
     pub fn text(&mut self, name: &'static str, row: usize) -> Option<String> {
         let value = self.raw(name, row)?.to_owned();
-        if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
             return self.fail(row, name, "contains control characters".into());
         }
         Some(value)
@@ -105,7 +108,11 @@ impl Reader<'_> {
         };
         match options.iter().find(|o| **o == raw) {
             Some(o) => Some(o),
-            None => self.fail(row, name, format!("'{raw}' is not one of {}", options.join(", "))),
+            None => self.fail(
+                row,
+                name,
+                format!("'{raw}' is not one of {}", options.join(", ")),
+            ),
         }
     }
 }
@@ -117,7 +124,7 @@ pub fn parse_cents(raw: &str) -> Result<i64, String> {
     }
     let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 2 {
+    if !digits(whole) || (s.contains('.') && !digits(frac)) || frac.len() > 2 {
         return Err(format!("'{s}' is not an amount in dollars (e.g. 1250.00)"));
     }
     let whole: i64 = whole.parse().map_err(|_| format!("'{s}' is too large"))?;
@@ -130,9 +137,12 @@ pub fn parse_cents(raw: &str) -> Result<i64, String> {
 
 pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(raw, &Rfc3339).ok().or_else(|| {
-        PrimitiveDateTime::parse(raw, format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"))
-            .ok()
-            .map(PrimitiveDateTime::assume_utc)
+        PrimitiveDateTime::parse(
+            raw,
+            format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
+        )
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
     })
 }
 

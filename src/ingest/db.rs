@@ -13,18 +13,27 @@ use super::rows::{AccountRow, ContactRow, NoteRow, NpsRow, SubscriptionRow, Tick
 use super::usage::UserDay;
 
 /// Keel ids of the accounts with these external ids.
-pub async fn account_ids(db: impl PgExecutor<'_>, external: &[String]) -> sqlx::Result<HashMap<String, Uuid>> {
+pub async fn account_ids(
+    db: impl PgExecutor<'_>,
+    external: &[String],
+) -> sqlx::Result<HashMap<String, Uuid>> {
     let rows = sqlx::query("select external_id, id from accounts where external_id = any($1)")
         .bind(external)
         .fetch_all(db)
         .await?;
-    rows.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    rows.into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 /// Active users by lower-cased email, for account owners.
 pub async fn user_ids_by_email(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<String, Uuid>> {
-    let rows = sqlx::query("select email, id from users where active").fetch_all(db).await?;
-    rows.into_iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    let rows = sqlx::query("select email, id from users where active")
+        .fetch_all(db)
+        .await?;
+    rows.into_iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect()
 }
 
 pub async fn upsert_accounts(conn: &mut PgConnection, rows: &[AccountRow]) -> sqlx::Result<u64> {
@@ -90,7 +99,10 @@ pub async fn upsert_contacts(conn: &mut PgConnection, rows: &[ContactRow]) -> sq
     Ok(done.rows_affected())
 }
 
-pub async fn upsert_subscriptions(conn: &mut PgConnection, rows: &[SubscriptionRow]) -> sqlx::Result<u64> {
+pub async fn upsert_subscriptions(
+    conn: &mut PgConnection,
+    rows: &[SubscriptionRow],
+) -> sqlx::Result<u64> {
     let done = sqlx::query(
         r#"insert into subscription_periods (account_id, period_start, period_end, plan, seats, mrr_cents)
            select * from unnest($1::uuid[], $2::date[], $3::date[], $4::text[], $5::int[], $6::bigint[])
@@ -173,7 +185,11 @@ pub async fn upsert_notes(conn: &mut PgConnection, rows: &[NoteRow]) -> sqlx::Re
                  is distinct from (excluded.author, excluded.noted_at, excluded.body)"#,
     )
     .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|r| r.external_id.clone()).collect::<Vec<_>>())
+    .bind(
+        rows.iter()
+            .map(|r| r.external_id.clone())
+            .collect::<Vec<_>>(),
+    )
     .bind(rows.iter().map(|r| r.author.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.noted_at).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.body.clone()).collect::<Vec<_>>())
@@ -260,7 +276,10 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
 }
 
 fn escape_copy(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('\t', "\\t").replace('\n', "\\n").replace('\r', "\\r")
+    s.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r")
 }
 
 pub struct BatchRecord<'a> {
@@ -300,7 +319,11 @@ pub async fn lock_content(conn: &mut PgConnection, entity: &str, hash: &str) -> 
     Ok(())
 }
 
-pub async fn already_accepted(db: impl PgExecutor<'_>, entity: &str, hash: &str) -> sqlx::Result<bool> {
+pub async fn already_accepted(
+    db: impl PgExecutor<'_>,
+    entity: &str,
+    hash: &str,
+) -> sqlx::Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
         "select id from ingest_batches where entity = $1 and content_hash = $2 and status = 'accepted' limit 1",
     )

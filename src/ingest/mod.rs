@@ -1,8 +1,11 @@
 //! Ingestion: CSV uploads and JSON batches for every entity, validated whole and written
 //! in one transaction (all or nothing), idempotent on re-send, recorded per batch.
 
+mod api;
 mod cells;
 pub mod db;
+mod pages;
+mod routes;
 mod rows;
 pub mod schema;
 pub mod table;
@@ -16,11 +19,26 @@ use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
+use crate::auth::Role;
 use crate::auth::audit::{self, Actor};
 use crate::error::Result;
+use crate::web::access::{Access, Route};
 use cells::Reader;
 pub use schema::Entity;
 use table::{Errors, RowError, Table};
+
+const DATA_STAFF: Access = Access::Roles(&[Role::Analyst, Role::Admin]);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::post("/api/v1/{entity}", Access::ApiToken, api::batch),
+        Route::get("/ingest", DATA_STAFF, routes::index),
+        Route::get("/ingest/formats", DATA_STAFF, routes::formats),
+        Route::post("/ingest/uploads", DATA_STAFF, routes::upload),
+        Route::get("/ingest/uploads/{id}", DATA_STAFF, routes::preview),
+        Route::post("/ingest/uploads/{id}/confirm", DATA_STAFF, routes::confirm),
+    ]
+}
 
 /// What a batch arrives as.
 pub enum Payload {
@@ -79,14 +97,55 @@ pub struct Outcome {
     pub errors_truncated: bool,
 }
 
+/// Whether a batch is written or only checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Commit,
+    /// Validates everything a real run would (including unknown accounts), writes nothing.
+    DryRun,
+}
+
 /// Ingests one batch. Bad input is an `Outcome` with status `Rejected`, not an `Err`.
-pub async fn ingest(pool: &PgPool, entity: Entity, payload: Payload, source: &str, actor: &Actor) -> Result<Outcome> {
+pub async fn ingest(
+    pool: &PgPool,
+    entity: Entity,
+    payload: Payload,
+    source: &str,
+    actor: &Actor,
+) -> Result<Outcome> {
+    run(pool, entity, payload, source, actor, Mode::Commit).await
+}
+
+/// Checks a batch as `ingest` would, without writing or recording anything.
+pub async fn check(
+    pool: &PgPool,
+    entity: Entity,
+    payload: Payload,
+    actor: &Actor,
+) -> Result<Outcome> {
+    run(pool, entity, payload, "check", actor, Mode::DryRun).await
+}
+
+async fn run(
+    pool: &PgPool,
+    entity: Entity,
+    payload: Payload,
+    source: &str,
+    actor: &Actor,
+    mode: Mode,
+) -> Result<Outcome> {
     let hash = payload.content_hash();
-    let mut errors = Errors::default();
-    let table = match payload {
-        Payload::Csv(bytes) => Table::from_csv(entity, bytes, &mut errors),
-        Payload::Json(rows) => Table::from_json(entity, &rows, &mut errors),
-    };
+    // Parsing is CPU work: keep it off the async runtime.
+    let (table, mut errors) = tokio::task::spawn_blocking(move || {
+        let mut errors = Errors::default();
+        let table = match payload {
+            Payload::Csv(bytes) => Table::from_csv(entity, bytes, &mut errors),
+            Payload::Json(rows) => Table::from_json(entity, &rows, &mut errors),
+        };
+        (table, errors)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
     let rows = table.as_ref().map_or(0, Table::len);
     let mut tx = pool.begin().await?;
     db::lock_content(&mut tx, entity.as_str(), &hash).await?;
@@ -99,13 +158,32 @@ pub async fn ingest(pool: &PgPool, entity: Entity, payload: Payload, source: &st
             errors.add(0, "", "the batch has no rows");
             Status::Rejected
         }
-        Some(_) if db::already_accepted(&mut *tx, entity.as_str(), &hash).await? => Status::Unchanged,
+        Some(_) if db::already_accepted(&mut *tx, entity.as_str(), &hash).await? => {
+            Status::Unchanged
+        }
         Some(t) => {
             let result = write(&mut tx, entity, t, &mut errors).await?;
             (written, events, newest) = result;
-            if errors.is_empty() { Status::Accepted } else { Status::Rejected }
+            if errors.is_empty() {
+                Status::Accepted
+            } else {
+                Status::Rejected
+            }
         }
     };
+    if mode == Mode::DryRun {
+        tx.rollback().await?;
+        return Ok(Outcome {
+            batch_id: 0,
+            entity: entity.as_str(),
+            status,
+            rows,
+            written,
+            events,
+            errors: errors.list,
+            errors_truncated: errors.truncated,
+        });
+    }
     if status == Status::Rejected {
         // Nothing of a refused batch stays: roll back, then record the refusal on its own.
         tx.rollback().await?;
@@ -128,7 +206,14 @@ pub async fn ingest(pool: &PgPool, entity: Entity, payload: Payload, source: &st
     )
     .await?;
     let details = json!({"batch": batch_id, "status": status, "rows": rows, "written": written, "source": source});
-    audit::record(&mut *tx, actor, &format!("ingest.{entity}"), Some(format!("batch:{batch_id}")), details).await?;
+    audit::record(
+        &mut *tx,
+        actor,
+        &format!("ingest.{entity}"),
+        Some(format!("batch:{batch_id}")),
+        details,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Outcome {
         batch_id,
@@ -151,6 +236,23 @@ fn actor_label(actor: &Actor) -> String {
     }
 }
 
+/// For entities without a record time of their own, a batch is as fresh as its arrival.
+fn now<T>(_: &T) -> Option<OffsetDateTime> {
+    Some(OffsetDateTime::now_utc())
+}
+
+/// Reads the typed rows; writes them only if every row was valid.
+macro_rules! load {
+    ($reader:expr, $tx:expr, $rows:expr, $upsert:ident, $newest:expr) => {{
+        let rows = $rows;
+        if !$reader.errors.is_empty() {
+            return Ok((0, 0, None));
+        }
+        let newest = $newest(&rows);
+        (db::$upsert($tx, &rows).await?, newest)
+    }};
+}
+
 /// Validates and writes; returns (rows written, events, newest record time).
 async fn write(
     tx: &mut sqlx::PgConnection,
@@ -167,54 +269,76 @@ async fn write(
             .unwrap_or_default();
         db::account_ids(&mut *tx, &external.into_iter().collect::<Vec<_>>()).await?
     };
-    if entity == Entity::Events {
-        let Some(rollup) = usage::rollup(table, &accounts, errors).map_err(anyhow::Error::from)? else {
-            return Ok((0, 0, None));
-        };
-        let written = db::add_usage(tx, &rollup.rows).await?;
-        return Ok((written, rollup.events, rollup.newest));
-    }
-    let now = Some(OffsetDateTime::now_utc());
-    let mut r = Reader { table, entity, errors };
-    let written = match entity {
+    let mut r = Reader {
+        table,
+        entity,
+        errors,
+    };
+    let (written, newest) = match entity {
+        Entity::Events => return write_events(tx, table, accounts, r.errors).await,
         Entity::Accounts => {
             let owners = db::user_ids_by_email(&mut *tx).await?;
-            let rows = rows::accounts(&mut r, &owners);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            db::upsert_accounts(tx, &rows).await?
+            load!(r, tx, rows::accounts(&mut r, &owners), upsert_accounts, now)
         }
-        Entity::Contacts => {
-            let rows = rows::contacts(&mut r, &accounts);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            db::upsert_contacts(tx, &rows).await?
-        }
-        Entity::Subscriptions => {
-            let rows = rows::subscriptions(&mut r, &accounts);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            db::upsert_subscriptions(tx, &rows).await?
-        }
-        Entity::Tickets => {
-            let rows = rows::tickets(&mut r, &accounts);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            let newest = rows.iter().map(|t| t.opened_at).max();
-            let n = db::upsert_tickets(tx, &rows).await?;
-            return Ok((n, 0, newest));
-        }
-        Entity::Nps => {
-            let rows = rows::nps(&mut r, &accounts);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            let newest = rows.iter().map(|t| t.responded_at).max();
-            let n = db::upsert_nps(tx, &rows).await?;
-            return Ok((n, 0, newest));
-        }
-        Entity::Notes => {
-            let rows = rows::notes(&mut r, &accounts);
-            if !r.errors.is_empty() { return Ok((0, 0, None)); }
-            let newest = rows.iter().map(|t| t.noted_at).max();
-            let n = db::upsert_notes(tx, &rows).await?;
-            return Ok((n, 0, newest));
-        }
-        Entity::Events => unreachable!("handled above"),
+        Entity::Contacts => load!(
+            r,
+            tx,
+            rows::contacts(&mut r, &accounts),
+            upsert_contacts,
+            now
+        ),
+        Entity::Subscriptions => load!(
+            r,
+            tx,
+            rows::subscriptions(&mut r, &accounts),
+            upsert_subscriptions,
+            now
+        ),
+        Entity::Tickets => load!(
+            r,
+            tx,
+            rows::tickets(&mut r, &accounts),
+            upsert_tickets,
+            |rows: &Vec<rows::TicketRow>| rows.iter().map(|t| t.opened_at).max()
+        ),
+        Entity::Nps => load!(
+            r,
+            tx,
+            rows::nps(&mut r, &accounts),
+            upsert_nps,
+            |rows: &Vec<rows::NpsRow>| rows.iter().map(|t| t.responded_at).max()
+        ),
+        Entity::Notes => load!(
+            r,
+            tx,
+            rows::notes(&mut r, &accounts),
+            upsert_notes,
+            |rows: &Vec<rows::NoteRow>| rows.iter().map(|t| t.noted_at).max()
+        ),
     };
-    Ok((written, 0, now))
+    Ok((written, 0, newest))
+}
+
+/// Events are validated and rolled up with polars off the async runtime, then added to
+/// the roll-ups.
+async fn write_events(
+    tx: &mut sqlx::PgConnection,
+    table: &Table,
+    accounts: std::collections::HashMap<String, uuid::Uuid>,
+    errors: &mut Errors,
+) -> Result<(u64, u64, Option<OffsetDateTime>)> {
+    let table = table.clone();
+    let (rollup, found) = tokio::task::spawn_blocking(move || {
+        let mut found = Errors::default();
+        let rollup = usage::rollup(&table, &accounts, &mut found);
+        (rollup, found)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    *errors = found;
+    let Some(rollup) = rollup.map_err(anyhow::Error::from)? else {
+        return Ok((0, 0, None));
+    };
+    let written = db::add_usage(tx, &rollup.rows).await?;
+    Ok((written, rollup.events, rollup.newest))
 }

@@ -75,18 +75,30 @@ pub fn account(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>, row: usize)
     match accounts.get(&ext) {
         Some(id) => Some(*id),
         None => {
-            r.errors.add(row + 1, "account_id", format!("unknown account '{ext}'"));
+            r.errors
+                .add(row + 1, "account_id", format!("unknown account '{ext}'"));
             None
         }
     }
 }
 
 /// Records a duplicate of `key` within the batch.
-fn unique<K: std::hash::Hash + Eq>(r: &mut Reader<'_>, seen: &mut HashSet<K>, key: K, column: &str, shown: &str, row: usize) -> bool {
+fn unique<K: std::hash::Hash + Eq>(
+    r: &mut Reader<'_>,
+    seen: &mut HashSet<K>,
+    key: K,
+    column: &str,
+    shown: &str,
+    row: usize,
+) -> bool {
     if seen.insert(key) {
         true
     } else {
-        r.errors.add(row + 1, column, format!("duplicate key '{shown}' within the batch"));
+        r.errors.add(
+            row + 1,
+            column,
+            format!("duplicate key '{shown}' within the batch"),
+        );
         false
     }
 }
@@ -107,13 +119,21 @@ pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<Accou
         let owner = r.text("owner_email", row).and_then(|email| {
             let id = owners.get(&email.to_lowercase()).copied();
             if id.is_none() {
-                r.errors.add(row + 1, "owner_email", format!("no Keel user has the email '{email}'"));
+                r.errors.add(
+                    row + 1,
+                    "owner_email",
+                    format!("no Keel user has the email '{email}'"),
+                );
             }
             id
         });
         let sponsor = r.text("executive_sponsor", row);
         if (status == "churned") != churned_on.is_some() {
-            r.errors.add(row + 1, "churned_on", "give churned_on exactly when status is churned");
+            r.errors.add(
+                row + 1,
+                "churned_on",
+                "give churned_on exactly when status is churned",
+            );
             continue;
         }
         let (Some(external_id), Some(name), Some(plan), Some(seats), Some(mrr), Some(since)) =
@@ -121,7 +141,14 @@ pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<Accou
         else {
             continue;
         };
-        if !unique(r, &mut seen, external_id.clone(), "external_id", &external_id, row) {
+        if !unique(
+            r,
+            &mut seen,
+            external_id.clone(),
+            "external_id",
+            &external_id,
+            row,
+        ) {
             continue;
         }
         out.push(AccountRow {
@@ -155,10 +182,25 @@ pub fn contacts(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<Con
         let (Some(account_id), Some(external_id)) = (account_id, external_id) else {
             continue;
         };
-        if !unique(r, &mut seen, (account_id, external_id.clone()), "external_id", &external_id, row) {
+        if !unique(
+            r,
+            &mut seen,
+            (account_id, external_id.clone()),
+            "external_id",
+            &external_id,
+            row,
+        ) {
             continue;
         }
-        out.push(ContactRow { account_id, external_id, name, email, title, champion, user_ref });
+        out.push(ContactRow {
+            account_id,
+            external_id,
+            name,
+            email,
+            title,
+            champion,
+            user_ref,
+        });
     }
     out
 }
@@ -179,13 +221,31 @@ pub fn subscriptions(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Ve
             continue;
         };
         if end <= start {
-            r.errors.add(row + 1, "period_end", format!("{end} is not after period_start {start}"));
+            r.errors.add(
+                row + 1,
+                "period_end",
+                format!("{end} is not after period_start {start}"),
+            );
             continue;
         }
-        if !unique(r, &mut seen, (account_id, start), "period_start", &start.to_string(), row) {
+        if !unique(
+            r,
+            &mut seen,
+            (account_id, start),
+            "period_start",
+            &start.to_string(),
+            row,
+        ) {
             continue;
         }
-        out.push(SubscriptionRow { account_id, period_start: start, period_end: end, plan, seats: seats as i32, mrr_cents: mrr });
+        out.push(SubscriptionRow {
+            account_id,
+            period_start: start,
+            period_end: end,
+            plan,
+            seats: seats as i32,
+            mrr_cents: mrr,
+        });
     }
     out
 }
@@ -211,7 +271,14 @@ pub fn tickets(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<Tick
             r.errors.add(row + 1, "resolved_at", "is before opened_at");
             continue;
         }
-        if !unique(r, &mut seen, (account_id, external_id.clone()), "external_id", &external_id, row) {
+        if !unique(
+            r,
+            &mut seen,
+            (account_id, external_id.clone()),
+            "external_id",
+            &external_id,
+            row,
+        ) {
             continue;
         }
         out.push(TicketRow {
@@ -238,13 +305,29 @@ pub fn nps(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<NpsRow> 
         let score = r.int("score", row);
         let user_ref = r.text("user_id", row);
         let comment = r.text("comment", row);
-        let (Some(account_id), Some(external_id), Some(at), Some(score)) = (account_id, external_id, at, score) else {
+        let (Some(account_id), Some(external_id), Some(at), Some(score)) =
+            (account_id, external_id, at, score)
+        else {
             continue;
         };
-        if !unique(r, &mut seen, (account_id, external_id.clone()), "external_id", &external_id, row) {
+        if !unique(
+            r,
+            &mut seen,
+            (account_id, external_id.clone()),
+            "external_id",
+            &external_id,
+            row,
+        ) {
             continue;
         }
-        out.push(NpsRow { account_id, external_id, responded_at: at, score: score as i16, user_ref, comment });
+        out.push(NpsRow {
+            account_id,
+            external_id,
+            responded_at: at,
+            score: score as i16,
+            user_ref,
+            comment,
+        });
     }
     out
 }
@@ -263,10 +346,23 @@ pub fn notes(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<NoteRo
         else {
             continue;
         };
-        if !unique(r, &mut seen, (account_id, external_id.clone()), "external_id", &external_id, row) {
+        if !unique(
+            r,
+            &mut seen,
+            (account_id, external_id.clone()),
+            "external_id",
+            &external_id,
+            row,
+        ) {
             continue;
         }
-        out.push(NoteRow { account_id, external_id, author, noted_at: at, body });
+        out.push(NoteRow {
+            account_id,
+            external_id,
+            author,
+            noted_at: at,
+            body,
+        });
     }
     out
 }

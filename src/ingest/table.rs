@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use polars::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::schema::Entity;
@@ -13,7 +13,7 @@ use super::schema::Entity;
 pub const MAX_ERRORS: usize = 100;
 
 /// One problem with a batch. Row 0 means the header (CSV) or the batch as a whole.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RowError {
     pub row: usize,
     pub column: String,
@@ -47,6 +47,8 @@ impl Errors {
 }
 
 /// Text cells by column, for the columns the entity defines. Rows are 1-based in errors.
+/// Cloning is cheap: the columns are shared.
+#[derive(Clone)]
 pub struct Table {
     columns: Vec<(&'static str, StringChunked)>,
     len: usize,
@@ -63,7 +65,24 @@ impl Table {
 
     /// The column's cells, if the batch has the column.
     pub fn column(&self, name: &str) -> Option<&StringChunked> {
-        self.columns.iter().find(|(n, _)| *n == name).map(|(_, c)| c)
+        self.columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, c)| c)
+    }
+
+    /// The column names and the first `n` rows, for a preview.
+    pub fn preview(&self, n: usize) -> (Vec<&'static str>, Vec<Vec<String>>) {
+        let names = self.columns.iter().map(|(name, _)| *name).collect();
+        let rows = (0..self.len.min(n))
+            .map(|i| {
+                self.columns
+                    .iter()
+                    .map(|(_, c)| c.get(i).unwrap_or("").to_owned())
+                    .collect()
+            })
+            .collect();
+        (names, rows)
     }
 
     /// Parses CSV text; every cell stays text until the entity's rules read it.
@@ -80,7 +99,11 @@ impl Table {
                 return None;
             }
         };
-        let names: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+        let names: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|n| n.to_string())
+            .collect();
         check_header(entity, &names, errors);
         if !errors.is_empty() {
             return None;
@@ -101,7 +124,8 @@ impl Table {
 
     /// Reads a JSON array of objects keyed by column name.
     pub fn from_json(entity: Entity, rows: &[Value], errors: &mut Errors) -> Option<Table> {
-        let mut cells: Vec<Vec<Option<String>>> = vec![Vec::with_capacity(rows.len()); entity.columns().len()];
+        let mut cells: Vec<Vec<Option<String>>> =
+            vec![Vec::with_capacity(rows.len()); entity.columns().len()];
         let mut present = vec![false; entity.columns().len()];
         for (i, row) in rows.iter().enumerate() {
             let Value::Object(map) = row else {
@@ -120,7 +144,11 @@ impl Table {
                     Some(Value::Bool(b)) => Some(b.to_string()),
                     Some(Value::Number(n)) => Some(n.to_string()),
                     Some(other) => {
-                        errors.add(i + 1, c.name, format!("expected text or a number, got {other}"));
+                        errors.add(
+                            i + 1,
+                            c.name,
+                            format!("expected text or a number, got {other}"),
+                        );
                         None
                     }
                 };
@@ -135,7 +163,12 @@ impl Table {
             .columns()
             .iter()
             .zip(cells)
-            .map(|(c, values)| (c.name, StringChunked::from_iter_options(c.name.into(), values.into_iter())))
+            .map(|(c, values)| {
+                (
+                    c.name,
+                    StringChunked::from_iter_options(c.name.into(), values.into_iter()),
+                )
+            })
             .collect();
         Some(Table {
             columns,
@@ -151,7 +184,10 @@ fn check_header(entity: Entity, names: &[String], errors: &mut Errors) {
             errors.add(
                 0,
                 name,
-                format!("unknown column '{name}' for {entity} (expected {})", expected.join(", ")),
+                format!(
+                    "unknown column '{name}' for {entity} (expected {})",
+                    expected.join(", ")
+                ),
             );
         }
     }

@@ -24,7 +24,12 @@ pub const CATEGORIES: [(&str, &str); 10] = [
 ];
 
 /// Core actions (the spec's definition).
-pub const CORE_ACTIONS: [&str; 4] = ["task_created", "task_completed", "comment_added", "file_uploaded"];
+pub const CORE_ACTIONS: [&str; 4] = [
+    "task_created",
+    "task_completed",
+    "comment_added",
+    "file_uploaded",
+];
 
 pub fn category_bit(event_type: &str) -> i32 {
     CATEGORIES
@@ -52,16 +57,29 @@ pub struct Rollup {
 }
 
 fn valid_event_type(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty()
+        && s.len() <= 64
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// Validates every event and rolls the batch up per account, day and user.
-pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Errors) -> PolarsResult<Option<Rollup>> {
+pub fn rollup(
+    table: &Table,
+    accounts: &HashMap<String, Uuid>,
+    errors: &mut Errors,
+) -> PolarsResult<Option<Rollup>> {
     let n = table.len();
     let empty = StringChunked::full_null("".into(), n);
     let col = |name| table.column(name).unwrap_or(&empty);
-    let (acct_col, user_col, type_col, ts_col, count_col, id_col) =
-        (col("account_id"), col("user_id"), col("event_type"), col("timestamp"), col("count"), col("event_id"));
+    let (acct_col, user_col, type_col, ts_col, count_col, id_col) = (
+        col("account_id"),
+        col("user_id"),
+        col("event_type"),
+        col("timestamp"),
+        col("count"),
+        col("event_id"),
+    );
 
     let mut ids: Vec<Uuid> = Vec::with_capacity(accounts.len());
     let mut index: HashMap<&str, u32> = HashMap::with_capacity(accounts.len());
@@ -80,7 +98,13 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
     let mut newest: Option<OffsetDateTime> = None;
     let mut total: u64 = 0;
 
-    let rows = acct_col.iter().zip(user_col.iter()).zip(type_col.iter()).zip(ts_col.iter()).zip(count_col.iter()).zip(id_col.iter());
+    let rows = acct_col
+        .iter()
+        .zip(user_col.iter())
+        .zip(type_col.iter())
+        .zip(ts_col.iter())
+        .zip(count_col.iter())
+        .zip(id_col.iter());
     for (i, (((((a, u), t), ts), c), id)) in rows.enumerate() {
         let row = i + 1;
         let mut ok = true;
@@ -89,29 +113,46 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
             ok = false;
         };
         let a_idx = match a.map(str::trim).filter(|s| !s.is_empty()) {
-            None => { fail("account_id", "required but empty".into()); 0 }
+            None => {
+                fail("account_id", "required but empty".into());
+                0
+            }
             Some(a) => match index.get(a) {
                 Some(&ix) => ix,
-                None => { fail("account_id", format!("unknown account '{a}'")); 0 }
+                None => {
+                    fail("account_id", format!("unknown account '{a}'"));
+                    0
+                }
             },
         };
         match u.map(str::trim) {
             None | Some("") => fail("user_id", "required but empty".into()),
-            Some(u) if u.chars().any(char::is_control) => fail("user_id", "contains control characters".into()),
+            Some(u) if u.chars().any(char::is_control) => {
+                fail("user_id", "contains control characters".into())
+            }
             Some(_) => {}
         }
         let t = t.map(str::trim).unwrap_or("");
         if t.is_empty() {
             fail("event_type", "required but empty".into());
         } else if !valid_event_type(t) {
-            fail("event_type", format!("'{t}' is not an event type (lowercase letters, digits, _)"));
+            fail(
+                "event_type",
+                format!("'{t}' is not an event type (lowercase letters, digits, _)"),
+            );
         }
         let when = match ts.map(str::trim).filter(|s| !s.is_empty()) {
-            None => { fail("timestamp", "required but empty".into()); None }
+            None => {
+                fail("timestamp", "required but empty".into());
+                None
+            }
             Some(s) => {
                 let parsed = parse_timestamp(s);
                 if parsed.is_none() {
-                    fail("timestamp", format!("'{s}' is not a timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS UTC)"));
+                    fail(
+                        "timestamp",
+                        format!("'{s}' is not a timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS UTC)"),
+                    );
                 }
                 parsed
             }
@@ -120,7 +161,13 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
             None => 1,
             Some(s) => match s.parse::<i64>() {
                 Ok(v) if (1..=1_000_000).contains(&v) => v,
-                _ => { fail("count", format!("'{s}' is not a whole number from 1 to 1000000")); 1 }
+                _ => {
+                    fail(
+                        "count",
+                        format!("'{s}' is not a whole number from 1 to 1000000"),
+                    );
+                    1
+                }
             },
         };
         if let Some(id) = id.map(str::trim).filter(|s| !s.is_empty())
@@ -138,10 +185,14 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
         newest = newest.max(Some(when));
         total += n_events as u64;
         acct.push(a_idx);
-        day.push((when.date().to_julian_day() - 2_440_588) as i32);
+        day.push(when.date().to_julian_day() - 2_440_588);
         count.push(n_events);
         let is = |name: &str| if t == name { n_events } else { 0 };
-        core.push(if CORE_ACTIONS.contains(&t) { n_events } else { 0 });
+        core.push(if CORE_ACTIONS.contains(&t) {
+            n_events
+        } else {
+            0
+        });
         comments.push(is("comment_added"));
         invites.push(is("invite_sent"));
         bits.push(category_bit(t) as i64);
@@ -151,16 +202,19 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
     }
 
     let users: StringChunked = user_col.iter().map(|u| u.map(str::trim)).collect();
-    let frame = DataFrame::new(n, vec![
-        Column::new("acct".into(), acct),
-        Column::new("user".into(), users),
-        Column::new("day".into(), day),
-        Column::new("n".into(), count),
-        Column::new("core".into(), core),
-        Column::new("comments".into(), comments),
-        Column::new("invites".into(), invites),
-        Column::new("bit".into(), bits),
-    ])?;
+    let frame = DataFrame::new(
+        n,
+        vec![
+            Column::new("acct".into(), acct),
+            Column::new("user".into(), users),
+            Column::new("day".into(), day),
+            Column::new("n".into(), count),
+            Column::new("core".into(), core),
+            Column::new("comments".into(), comments),
+            Column::new("invites".into(), invites),
+            Column::new("bit".into(), bits),
+        ],
+    )?;
     let grouped = frame
         .lazy()
         .group_by([col_expr("acct"), col_expr("day"), col_expr("user")])
@@ -194,7 +248,11 @@ pub fn rollup(table: &Table, accounts: &HashMap<String, Uuid>, errors: &mut Erro
             categories: categories.get(i).unwrap_or(0),
         })
         .collect();
-    Ok(Some(Rollup { rows, events: total, newest }))
+    Ok(Some(Rollup {
+        rows,
+        events: total,
+        newest,
+    }))
 }
 
 fn col_expr(name: &str) -> Expr {

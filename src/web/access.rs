@@ -22,6 +22,9 @@ pub enum Access {
     SignedIn,
     /// Signed-in users holding one of these roles.
     Roles(&'static [Role]),
+    /// Clients presenting a live API token (`Authorization: Bearer …`); the handler checks
+    /// the token's scope. Sessions never grant this.
+    ApiToken,
 }
 
 impl Access {
@@ -29,6 +32,7 @@ impl Access {
     pub fn allows(self, role: Option<Role>) -> bool {
         match (self, role) {
             (Access::Public, _) => true,
+            (Access::ApiToken, _) => false,
             (_, None) => false,
             (Access::SignedIn, Some(_)) => true,
             (Access::Roles(roles), Some(r)) => roles.contains(&r),
@@ -100,8 +104,22 @@ struct Guard {
 }
 
 async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Result<Response> {
-    if guard.access == Access::Public {
-        return Ok(next.run(req).await);
+    match guard.access {
+        Access::Public => return Ok(next.run(req).await),
+        Access::ApiToken => {
+            let secret = req
+                .headers()
+                .get(axum::http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .ok_or(AppError::Unauthenticated)?;
+            let token = auth::tokens::verify(&guard.state.db, secret.trim())
+                .await?
+                .ok_or(AppError::Unauthenticated)?;
+            req.extensions_mut().insert(token);
+            return Ok(next.run(req).await);
+        }
+        Access::SignedIn | Access::Roles(_) => {}
     }
     let session = req
         .extensions()

@@ -66,7 +66,12 @@ pub async fn render(req: Request, next: Next) -> Response {
     }
 
     if api {
-        let body = serde_json::json!({"error": info.message, "request_id": request_id});
+        let message = if info.status == StatusCode::UNAUTHORIZED {
+            "A live API token is required: send `Authorization: Bearer <token>`.".to_owned()
+        } else {
+            info.message
+        };
+        let body = serde_json::json!({"error": message, "request_id": request_id});
         return (info.status, axum::Json(body)).into_response();
     }
     if info.status == StatusCode::UNAUTHORIZED {

@@ -17,13 +17,16 @@ use crate::error::AppError;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 7] = [
+pub const NAV_LINKS: [(&str, &str); 10] = [
     ("Worklist", "/worklist"),
     ("Team", "/team"),
     ("Pipeline", "/pipeline"),
     ("Dashboard", "/dashboard"),
     ("Models", "/models"),
+    ("Accounts", "/accounts"),
+    ("Ingestion", "/ingest"),
     ("Users", "/admin/users"),
+    ("API tokens", "/admin/tokens"),
     ("Audit log", "/admin/audit"),
 ];
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod errors;
+pub mod format;
 pub mod layout;
 pub mod ops;
 

@@ -12,7 +12,9 @@ use crate::helpers::{Client, TestApp, location};
 
 /// Fills path parameters with values that exist, so allowed requests reach the handler.
 fn concrete(path: &str, user_id: &str) -> String {
-    path.replace("{id}", user_id).replace("{file}", "app.css")
+    path.replace("{id}", user_id)
+        .replace("{file}", "app.css")
+        .replace("{entity}", "accounts")
 }
 
 async fn check(client: &Client, role: Option<Role>, method: &Method, path: &str, access: Access) {
@@ -21,7 +23,13 @@ async fn check(client: &Client, role: Option<Role>, method: &Method, path: &str,
     // Refused for want of a session: sent to sign in, with the way back.
     let to_login = status == StatusCode::SEE_OTHER && location(&resp).starts_with("/login?next=");
     let who = role.map_or("anonymous", Role::as_str);
-    if access.allows(role) {
+    if access == Access::ApiToken {
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "{who} {method} {path} without a token"
+        );
+    } else if access.allows(role) {
         assert!(
             status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !to_login,
             "{who} should be allowed {method} {path}, got {status}"

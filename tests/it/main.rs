@@ -7,5 +7,7 @@ mod access;
 mod admin;
 mod auth;
 mod browser;
+mod demo;
 mod helpers;
+mod ingest;
 mod ops;

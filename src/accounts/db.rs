@@ -1,0 +1,229 @@
+//! SQL for browsing accounts and what happened in them.
+
+use sqlx::PgExecutor;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Whose accounts a user may see.
+#[derive(Clone, Copy, Debug)]
+pub enum Scope {
+    All,
+    /// A CSM's own book.
+    Owner(Uuid),
+    /// A manager's team: the books of the CSMs reporting to them.
+    Team(Uuid),
+}
+
+impl Scope {
+    fn params(self) -> (Option<Uuid>, Option<Uuid>) {
+        match self {
+            Scope::All => (None, None),
+            Scope::Owner(id) => (Some(id), None),
+            Scope::Team(id) => (None, Some(id)),
+        }
+    }
+}
+
+pub struct Filter {
+    pub search: Option<String>,
+    pub segment: Option<String>,
+    pub status: Option<String>,
+}
+
+pub struct ListRow {
+    pub id: Uuid,
+    pub external_id: String,
+    pub name: String,
+    pub segment: String,
+    pub plan: String,
+    pub mrr_cents: i64,
+    pub seats: i32,
+    pub status: String,
+    pub renewal_date: Option<Date>,
+    pub owner_name: Option<String>,
+}
+
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    f: &Filter,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<ListRow>> {
+    let (owner, manager) = scope.params();
+    let pattern = f
+        .search
+        .as_ref()
+        .map(|s| format!("%{}%", s.replace('%', "\\%").replace('_', "\\_")));
+    sqlx::query_as!(
+        ListRow,
+        r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.mrr_cents, a.seats,
+                  a.status::text as "status!", a.renewal_date, u.name as "owner_name?"
+           from accounts a left join users u on u.id = a.owner_id
+           where ($1::uuid is null or a.owner_id = $1)
+             and ($2::uuid is null or u.manager_id = $2)
+             and ($3::text is null or a.name ilike $3 or a.external_id ilike $3)
+             and ($4::text is null or a.segment = $4)
+             and ($5::text is null or a.status::text = $5)
+           order by a.name, a.id
+           limit $6 offset $7"#,
+        owner,
+        manager,
+        pattern,
+        f.segment,
+        f.status,
+        limit,
+        offset
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Account {
+    pub id: Uuid,
+    pub external_id: String,
+    pub name: String,
+    pub segment: String,
+    pub plan: String,
+    pub seats: i32,
+    pub mrr_cents: i64,
+    pub status: String,
+    pub customer_since: Date,
+    pub renewal_date: Option<Date>,
+    pub churned_on: Option<Date>,
+    pub executive_sponsor: Option<String>,
+    pub owner_name: Option<String>,
+}
+
+/// The account, if `scope` may see it.
+pub async fn find(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    id: Uuid,
+) -> sqlx::Result<Option<Account>> {
+    let (owner, manager) = scope.params();
+    sqlx::query_as!(
+        Account,
+        r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.seats, a.mrr_cents,
+                  a.status::text as "status!", a.customer_since, a.renewal_date, a.churned_on,
+                  a.executive_sponsor, u.name as "owner_name?"
+           from accounts a left join users u on u.id = a.owner_id
+           where a.id = $1
+             and ($2::uuid is null or a.owner_id = $2)
+             and ($3::uuid is null or u.manager_id = $3)"#,
+        id,
+        owner,
+        manager
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub struct UsageDay {
+    pub day: Date,
+    pub active_users: i32,
+    pub events: i32,
+    pub core_actions: i32,
+    pub features: i32,
+}
+
+pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Result<Vec<UsageDay>> {
+    sqlx::query_as!(
+        UsageDay,
+        r#"select day, active_users, events, core_actions,
+                  (select count(*) from unnest(feature_users) f where f > 0)::int as "features!"
+           from usage_daily where account_id = $1 and day >= $2 order by day"#,
+        id,
+        since
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Period {
+    pub period_start: Date,
+    pub period_end: Date,
+    pub plan: String,
+    pub seats: i32,
+    pub mrr_cents: i64,
+}
+
+pub async fn subscriptions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Period>> {
+    sqlx::query_as!(
+        Period,
+        "select period_start, period_end, plan, seats, mrr_cents from subscription_periods
+         where account_id = $1 order by period_start desc limit 12",
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Ticket {
+    pub external_id: String,
+    pub priority: String,
+    pub subject: String,
+    pub opened_at: OffsetDateTime,
+    pub resolved_at: Option<OffsetDateTime>,
+    pub csat: Option<i16>,
+}
+
+pub async fn tickets(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Ticket>> {
+    sqlx::query_as!(
+        Ticket,
+        r#"select external_id, priority::text as "priority!", subject, opened_at, resolved_at, csat
+           from tickets where account_id = $1 order by opened_at desc limit 20"#,
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Nps {
+    pub responded_at: OffsetDateTime,
+    pub score: i16,
+    pub comment: Option<String>,
+}
+
+pub async fn nps(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Nps>> {
+    sqlx::query_as!(
+        Nps,
+        "select responded_at, score, comment from nps_responses where account_id = $1 order by responded_at desc limit 12",
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Note {
+    pub author: String,
+    pub noted_at: OffsetDateTime,
+    pub body: String,
+}
+
+pub async fn notes(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Note>> {
+    sqlx::query_as!(
+        Note,
+        "select author, noted_at, body from crm_notes where account_id = $1 order by noted_at desc limit 10",
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Contact {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub title: Option<String>,
+    pub is_champion: bool,
+}
+
+pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Contact>> {
+    sqlx::query_as!(
+        Contact,
+        "select name, email, title, is_champion from contacts where account_id = $1 order by is_champion desc, name limit 50",
+        id
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,34 @@
+//! Accounts: the list a user may browse and each account's page with its subscriptions,
+//! usage, tickets, NPS, notes and contacts.
+
+pub mod db;
+mod routes;
+
+use crate::auth::{CurrentUser, Role};
+use crate::web::access::{Access, Route};
+use db::Scope;
+
+/// Everyone who works with accounts; sales see opportunities, not the book.
+const READERS: Access = Access::Roles(&[
+    Role::Csm,
+    Role::Manager,
+    Role::Executive,
+    Role::Analyst,
+    Role::Admin,
+]);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/accounts", READERS, routes::list),
+        Route::get("/accounts/{id}", READERS, routes::show),
+    ]
+}
+
+/// A CSM sees their book, a manager their team's, the others everything.
+pub fn scope_for(user: &CurrentUser) -> Scope {
+    match user.role {
+        Role::Csm => Scope::Owner(user.id),
+        Role::Manager => Scope::Team(user.id),
+        Role::Admin | Role::Analyst | Role::Executive | Role::Sales => Scope::All,
+    }
+}

@@ -1,0 +1,309 @@
+//! Handlers for the account list and the account page.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::db::{self, Filter};
+use super::scope_for;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, Result};
+use crate::web::errors::urlencode;
+use crate::web::format::{dollars, timestamp};
+use crate::web::layout::Chrome;
+
+const PAGE_SIZE: i64 = 50;
+pub const SEGMENTS: [(&str, &str); 4] = [
+    ("enterprise", "Enterprise"),
+    ("mid_market", "Mid-Market"),
+    ("smb", "SMB"),
+    ("self_serve", "Self-serve"),
+];
+
+fn segment_label(s: &str) -> &'static str {
+    SEGMENTS
+        .iter()
+        .find(|(k, _)| *k == s)
+        .map_or("—", |(_, l)| l)
+}
+
+#[derive(Deserialize, Default)]
+pub struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    page: i64,
+}
+
+pub struct Row {
+    id: String,
+    external_id: String,
+    name: String,
+    segment: &'static str,
+    plan: String,
+    arr: String,
+    seats: i32,
+    status: String,
+    renewal: String,
+    owner: String,
+}
+
+pub struct Choice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/index.html")]
+pub struct ListPage {
+    chrome: Chrome,
+    q: String,
+    segments: Vec<Choice>,
+    statuses: Vec<Choice>,
+    rows: Vec<Row>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+fn choices(options: &[(&'static str, &'static str)], selected: &str) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|&(value, label)| Choice {
+            value,
+            label,
+            selected: value == selected,
+        })
+        .collect()
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Query(q): Query<ListQuery>,
+) -> Result<ListPage> {
+    let non_empty = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
+    let filter = Filter {
+        search: non_empty(&q.q),
+        segment: non_empty(&q.segment),
+        status: non_empty(&q.status),
+    };
+    let page = q.page.max(0);
+    let found = db::list(
+        &state.db,
+        scope_for(&user),
+        &filter,
+        PAGE_SIZE + 1,
+        page * PAGE_SIZE,
+    )
+    .await?;
+    let more = found.len() as i64 > PAGE_SIZE;
+    let url = |p: i64| {
+        format!(
+            "/accounts?q={}&segment={}&status={}&page={p}",
+            urlencode(&q.q),
+            urlencode(&q.segment),
+            urlencode(&q.status)
+        )
+    };
+    let rows = found
+        .into_iter()
+        .take(PAGE_SIZE as usize)
+        .map(|a| Row {
+            id: a.id.to_string(),
+            external_id: a.external_id,
+            name: a.name,
+            segment: segment_label(&a.segment),
+            plan: a.plan,
+            arr: dollars(a.mrr_cents * 12),
+            seats: a.seats,
+            status: a.status,
+            renewal: a.renewal_date.map(|d| d.to_string()).unwrap_or_default(),
+            owner: a.owner_name.unwrap_or_default(),
+        })
+        .collect();
+    Ok(ListPage {
+        chrome,
+        segments: choices(&SEGMENTS, &q.segment),
+        statuses: choices(
+            &[
+                ("trial", "Trial"),
+                ("active", "Active"),
+                ("churned", "Churned"),
+            ],
+            &q.status,
+        ),
+        q: q.q.clone(),
+        rows,
+        prev: (page > 0).then(|| url(page - 1)),
+        next: more.then(|| url(page + 1)),
+    })
+}
+
+pub struct Line {
+    cells: Vec<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/show.html")]
+pub struct ShowPage {
+    chrome: Chrome,
+    name: String,
+    facts: Vec<(&'static str, String)>,
+    chart: String,
+    usage_summary: String,
+    subscriptions: Vec<Line>,
+    tickets: Vec<Line>,
+    nps: Vec<Line>,
+    notes: Vec<Line>,
+    contacts: Vec<Line>,
+}
+
+/// An SVG line chart of daily active users (browser-rendered text, no fonts needed).
+fn usage_chart(days: &[db::UsageDay]) -> String {
+    let max = days
+        .iter()
+        .map(|d| d.active_users)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let n = days.len().max(2) as f64 - 1.0;
+    let points: Vec<String> = days
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            format!(
+                "{:.1},{:.1}",
+                10.0 + 580.0 * i as f64 / n,
+                110.0 - 95.0 * d.active_users as f64 / max
+            )
+        })
+        .collect();
+    format!(
+        r##"<svg class="spark" viewBox="0 0 600 120" role="img" aria-label="Daily active users, last 90 days"><polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/><text x="10" y="12" font-size="11" fill="#667085">max {} active users/day</text></svg>"##,
+        points.join(" "),
+        max as i64
+    )
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(id): Path<Uuid>,
+) -> Result<ShowPage> {
+    // Not visible and not existing look the same, so accounts cannot be enumerated.
+    let a = db::find(&state.db, scope_for(&user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let today = OffsetDateTime::now_utc().date();
+    let usage = db::usage(&state.db, id, today - Duration::days(90)).await?;
+    let renewal = a.renewal_date.map_or_else(String::new, |d| {
+        format!("{d} ({} days)", (d - today).whole_days())
+    });
+    let facts = vec![
+        ("External id", a.external_id),
+        ("Segment", segment_label(&a.segment).to_owned()),
+        ("Plan", a.plan),
+        ("Seats", a.seats.to_string()),
+        ("ARR", dollars(a.mrr_cents * 12)),
+        ("Renewal", renewal),
+        ("Customer since", a.customer_since.to_string()),
+        (
+            "Status",
+            a.churned_on
+                .map_or(a.status.clone(), |d| format!("{} on {d}", a.status)),
+        ),
+        ("CSM", a.owner_name.unwrap_or_else(|| "unassigned".into())),
+        ("Executive sponsor", a.executive_sponsor.unwrap_or_default()),
+    ];
+    let recent: Vec<&db::UsageDay> = usage.iter().rev().take(30).collect();
+    let usage_summary = if recent.is_empty() {
+        "No product usage in the last 90 days.".to_owned()
+    } else {
+        let avg = recent.iter().map(|d| d.active_users as f64).sum::<f64>() / 30.0;
+        let core: i32 = recent.iter().map(|d| d.core_actions).sum();
+        let features = recent.iter().map(|d| d.features).max().unwrap_or(0);
+        format!(
+            "Last 30 days: {avg:.1} active users a day, {core} core actions, up to {features} feature areas in a day."
+        )
+    };
+    let line = |cells: Vec<String>| Line { cells };
+    Ok(ShowPage {
+        chrome,
+        name: a.name,
+        facts,
+        chart: usage_chart(&usage),
+        usage_summary,
+        subscriptions: db::subscriptions(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                line(vec![
+                    p.period_start.to_string(),
+                    p.period_end.to_string(),
+                    p.plan,
+                    p.seats.to_string(),
+                    dollars(p.mrr_cents),
+                ])
+            })
+            .collect(),
+        tickets: db::tickets(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|t| {
+                line(vec![
+                    t.external_id,
+                    t.priority,
+                    t.subject,
+                    timestamp(t.opened_at),
+                    t.resolved_at
+                        .map(timestamp)
+                        .unwrap_or_else(|| "open".into()),
+                    t.csat.map(|c| c.to_string()).unwrap_or_default(),
+                ])
+            })
+            .collect(),
+        nps: db::nps(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|n| {
+                line(vec![
+                    timestamp(n.responded_at),
+                    n.score.to_string(),
+                    n.comment.unwrap_or_default(),
+                ])
+            })
+            .collect(),
+        notes: db::notes(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|n| line(vec![timestamp(n.noted_at), n.author, n.body]))
+            .collect(),
+        contacts: db::contacts(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                line(vec![
+                    c.name.unwrap_or_default(),
+                    c.title.unwrap_or_default(),
+                    c.email.unwrap_or_else(|| "erased".into()),
+                    if c.is_champion {
+                        "champion".into()
+                    } else {
+                        String::new()
+                    },
+                ])
+            })
+            .collect(),
+    })
+}

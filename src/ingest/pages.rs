@@ -1,0 +1,88 @@
+//! SQL behind the ingestion pages: staged uploads, the batch list, source freshness.
+
+use sqlx::PgExecutor;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+pub struct Upload {
+    pub entity: String,
+    pub filename: String,
+    pub content: Vec<u8>,
+}
+
+pub async fn stage_upload(
+    db: impl PgExecutor<'_>,
+    entity: &str,
+    filename: &str,
+    content: &[u8],
+    user: Uuid,
+) -> sqlx::Result<Uuid> {
+    sqlx::query_scalar!(
+        "insert into ingest_uploads (id, entity, filename, content, uploaded_by) values ($1, $2, $3, $4, $5) returning id",
+        Uuid::new_v4(),
+        entity,
+        filename,
+        content,
+        user
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The upload, if it exists and belongs to `user`.
+pub async fn find_upload(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    user: Uuid,
+) -> sqlx::Result<Option<Upload>> {
+    sqlx::query_as!(
+        Upload,
+        "select entity, filename, content from ingest_uploads where id = $1 and uploaded_by = $2",
+        id,
+        user
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn delete_upload(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("delete from ingest_uploads where id = $1", id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub struct BatchRow {
+    pub id: i64,
+    pub entity: String,
+    pub source: String,
+    pub status: String,
+    pub rows: i32,
+    pub errors: serde_json::Value,
+    pub actor_label: String,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn recent_batches(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
+    sqlx::query_as!(
+        BatchRow,
+        "select id, entity, source, status, rows, errors, actor_label, created_at
+         from ingest_batches order by id desc limit $1",
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Newest record time per entity among accepted batches.
+pub async fn newest_records(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<(String, Option<OffsetDateTime>)>> {
+    let rows = sqlx::query!(
+        r#"select entity as "entity!", max(newest_record_at) as newest
+           from ingest_batches where status = 'accepted' group by entity"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.entity, r.newest)).collect())
+}

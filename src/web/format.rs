@@ -1,0 +1,35 @@
+//! Display helpers shared by pages: times, money.
+
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+pub fn timestamp(t: OffsetDateTime) -> String {
+    t.format(format_description!(
+        "[year]-[month]-[day] [hour]:[minute] UTC"
+    ))
+    .unwrap_or_default()
+}
+
+/// Whole dollars with thousands separators: `$12,345`.
+pub fn dollars(cents: i64) -> String {
+    let whole = (cents / 100).abs();
+    let digits = whole.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}${out}", if cents < 0 { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dollars_group_thousands() {
+        assert_eq!(super::dollars(123_456_789), "$1,234,567");
+        assert_eq!(super::dollars(99), "$0");
+        assert_eq!(super::dollars(-250_000), "-$2,500");
+    }
+}

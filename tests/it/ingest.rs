@@ -1,0 +1,446 @@
+use keel::auth::Role;
+use keel::ingest::{Entity, Payload, Status};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use crate::helpers::{TestApp, location};
+
+const ACCOUNTS_CSV: &str = "external_id,name,plan,seats,mrr,customer_since,renewal_date,status,churned_on\n\
+A-1,Acme,business,25,1250.00,2024-03-01,2027-03-01,active,\n\
+A-2,Globex,team,5,300,2025-01-15,,churned,2026-06-30\n\
+A-3,Initech,starter,2,49.5,2026-10-01,,trial,\n";
+
+async fn count(app: &TestApp, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+async fn csv(app: &TestApp, entity: Entity, body: &str) -> keel::ingest::Outcome {
+    keel::ingest::ingest(
+        &app.db,
+        entity,
+        Payload::Csv(body.as_bytes().to_vec()),
+        "test",
+        &keel::auth::audit::Actor::Cli,
+    )
+    .await
+    .unwrap()
+}
+
+#[sqlx::test]
+async fn accounts_load_with_segments_and_a_resend_changes_nothing(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let first = csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    assert_eq!(first.status, Status::Accepted, "{:?}", first.errors);
+    assert_eq!(first.written, 3);
+    let segments: Vec<(String, String, i64)> =
+        sqlx::query_as("select external_id, segment, mrr_cents from accounts order by external_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        segments,
+        vec![
+            ("A-1".into(), "mid_market".into(), 125_000),
+            ("A-2".into(), "smb".into(), 30_000),
+            ("A-3".into(), "self_serve".into(), 4_950)
+        ]
+    );
+    let updated_at: Vec<time::OffsetDateTime> =
+        sqlx::query_scalar("select updated_at from accounts order by external_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    let again = csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    assert_eq!(again.status, Status::Unchanged);
+    // The same rows in another order are a different file, yet change nothing either.
+    let reordered: String = {
+        let mut lines: Vec<&str> = ACCOUNTS_CSV.lines().collect();
+        lines[1..].reverse();
+        lines.join("\n")
+    };
+    let third = csv(&app, Entity::Accounts, &reordered).await;
+    assert_eq!(third.status, Status::Accepted);
+    assert_eq!(third.written, 0, "identical rows must not be rewritten");
+    let after: Vec<time::OffsetDateTime> =
+        sqlx::query_scalar("select updated_at from accounts order by external_id")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(updated_at, after);
+    assert_eq!(count(&app, "accounts").await, 3);
+}
+
+/// Each bad file is refused whole, names the row, column and reason, and writes nothing.
+#[sqlx::test]
+async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    let cases: [(Entity, &str, usize, &str, &str); 7] = [
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,customer_since\nB-1,Beta,team,3,2025-01-01\n",
+            0,
+            "mrr",
+            "missing required column",
+        ),
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since,colour\nB-1,Beta,team,3,10,2025-01-01,red\n",
+            0,
+            "colour",
+            "unknown column",
+        ),
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,10,2025-01-01\nB-2,Gamma,team,3,10,01/02/2025\n",
+            2,
+            "customer_since",
+            "is not a date",
+        ),
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,-10.00,2025-01-01\n",
+            1,
+            "mrr",
+            "negative amount",
+        ),
+        (
+            Entity::Subscriptions,
+            "account_id,period_start,period_end,plan,seats,mrr\nA-1,2026-01-01,2026-02-01,team,3,10\nZZZ,2026-01-01,2026-02-01,team,3,10\n",
+            2,
+            "account_id",
+            "unknown account 'ZZZ'",
+        ),
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,10,2025-01-01\nB-1,Beta again,team,3,10,2025-01-01\n",
+            2,
+            "external_id",
+            "duplicate key 'B-1' within the batch",
+        ),
+        (
+            Entity::Events,
+            "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,2026-11-01T10:00:00Z\nA-1,u1,Task Created!,2026-11-01T10:00:00Z\n",
+            2,
+            "event_type",
+            "is not an event type",
+        ),
+    ];
+    for (entity, body, row, column, reason) in cases {
+        let before = (
+            count(&app, "accounts").await,
+            count(&app, "subscription_periods").await,
+            count(&app, "usage_user_daily").await,
+        );
+        let out = csv(&app, entity, body).await;
+        assert_eq!(out.status, Status::Rejected, "{entity}: {body}");
+        assert!(
+            out.errors
+                .iter()
+                .any(|e| e.row == row && e.column == column && e.message.contains(reason)),
+            "{entity}: expected row {row} column {column} '{reason}', got {:?}",
+            out.errors
+        );
+        let after = (
+            count(&app, "accounts").await,
+            count(&app, "subscription_periods").await,
+            count(&app, "usage_user_daily").await,
+        );
+        assert_eq!(before, after, "a rejected batch wrote rows");
+    }
+    let rejected: i64 =
+        sqlx::query_scalar("select count(*) from ingest_batches where status = 'rejected'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(rejected, 7, "refusals are recorded with their reasons");
+}
+
+#[sqlx::test]
+async fn events_roll_up_to_the_hand_computed_figures(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    let events = "account_id,user_id,event_type,timestamp,count,event_id\n\
+A-1,u1,task_created,2026-11-01T09:00:00Z,2,e1\n\
+A-1,u1,comment_added,2026-11-01T10:00:00Z,,e2\n\
+A-1,u1,board_viewed,2026-11-01T11:00:00Z,3,e3\n\
+A-1,u2,gantt_viewed,2026-11-01 23:59:59,1,e4\n\
+A-1,u2,invite_sent,2026-11-01T12:00:00Z,1,e5\n\
+A-1,u1,page_viewed,2026-11-02T00:00:01Z,5,e6\n\
+A-2,u9,board_created,2026-11-01T08:00:00Z,1,e7\n";
+    let out = csv(&app, Entity::Events, events).await;
+    assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
+    assert_eq!(out.events, 14);
+    let user_days: Vec<(String, String, i32, i32, i32, i32, i32)> = sqlx::query_as(
+        "select a.external_id, u.user_ref || '@' || u.day, u.events, u.core_actions, u.comments, u.invites, u.categories
+         from usage_user_daily u join accounts a on a.id = u.account_id order by 1, 2",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        user_days,
+        vec![
+            ("A-1".into(), "u1@2026-11-01".into(), 6, 3, 1, 0, 0b1),
+            ("A-1".into(), "u1@2026-11-02".into(), 5, 0, 0, 0, 0),
+            (
+                "A-1".into(),
+                "u2@2026-11-01".into(),
+                2,
+                0,
+                0,
+                1,
+                0b10_0000_0010
+            ),
+            ("A-2".into(), "u9@2026-11-01".into(), 1, 0, 0, 0, 0b1),
+        ]
+    );
+    let day: (i32, i32, i32, Vec<i32>) = sqlx::query_as(
+        "select active_users, events, core_actions, feature_users from usage_daily d
+         join accounts a on a.id = d.account_id where a.external_id = 'A-1' and day = '2026-11-01'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(day, (2, 8, 3, vec![1, 1, 0, 0, 0, 0, 0, 0, 0, 1]));
+
+    // A later batch for the same day adds to it; re-sending it changes nothing more.
+    let more =
+        "account_id,user_id,event_type,timestamp\nA-1,u3,task_completed,2026-11-01T15:00:00Z\n";
+    assert_eq!(
+        csv(&app, Entity::Events, more).await.status,
+        Status::Accepted
+    );
+    assert_eq!(
+        csv(&app, Entity::Events, more).await.status,
+        Status::Unchanged
+    );
+    let (users, core): (i32, i32) = sqlx::query_as(
+        "select active_users, core_actions from usage_daily d join accounts a on a.id = d.account_id
+         where a.external_id = 'A-1' and day = '2026-11-01'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!((users, core), (3, 4));
+}
+
+async fn token(app: &TestApp, admin: &crate::helpers::Client, scopes: &[&str]) -> String {
+    let mut form: Vec<(&str, &str)> = vec![("name", "pipeline")];
+    form.extend(scopes.iter().map(|s| ("scope", *s)));
+    let resp = admin.post_form("/admin/tokens", &form).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let html = resp.text().await.unwrap();
+    let _ = app;
+    html.split("<code id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[sqlx::test]
+async fn api_batches_need_a_live_token_with_the_right_scope(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.max_batch_mb = 1).await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let secret = token(&app, &admin, &["accounts"]).await;
+    let body = json!([{"external_id": "J-1", "name": "Json Co", "plan": "team", "seats": 4, "mrr": 250, "customer_since": "2025-05-01"}]);
+    let http = reqwest::Client::new();
+    let post = |path: &str, token: Option<&str>, body: &Value| {
+        let mut req = http.post(app.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send()
+    };
+
+    let anonymous = post("/api/v1/accounts", None, &body).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    assert!(anonymous.text().await.unwrap().contains("API token"));
+    assert_eq!(
+        post("/api/v1/accounts", Some("keel_wrong"), &body)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        post("/api/v1/events", Some(&secret), &json!([]))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    let created = post("/api/v1/accounts", Some(&secret), &body)
+        .await
+        .unwrap();
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let outcome: Value = created.json().await.unwrap();
+    assert_eq!(outcome["status"], "accepted");
+    let again = post("/api/v1/accounts", Some(&secret), &body)
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+    assert_eq!(again.json::<Value>().await.unwrap()["status"], "unchanged");
+
+    let bad = json!({"rows": [{"external_id": "J-2", "name": "Bad", "plan": "team", "seats": "many", "mrr": 1, "customer_since": "2025-05-01"}]});
+    let refused = post("/api/v1/accounts", Some(&secret), &bad).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let refused: Value = refused.json().await.unwrap();
+    assert_eq!(refused["errors"][0]["row"], 1);
+    assert_eq!(refused["errors"][0]["column"], "seats");
+
+    let huge = Value::Array(vec![body[0].clone(); 20_000]);
+    let too_large = post("/api/v1/accounts", Some(&secret), &huge)
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_large.text().await.unwrap().contains("larger than 1 MB"));
+
+    let id: uuid::Uuid = sqlx::query_scalar("select id from api_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    admin
+        .post_form(&format!("/admin/tokens/{id}/revoke"), &[])
+        .await;
+    assert_eq!(
+        post("/api/v1/accounts", Some(&secret), &body)
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let stored: String = sqlx::query_scalar("select token_hash from api_tokens")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(
+        !stored.contains(&secret[5..]),
+        "the secret itself is not stored"
+    );
+    assert_eq!(app.audit_count("token.revoke").await, 1);
+}
+
+#[sqlx::test]
+async fn a_csv_upload_is_previewed_checked_and_confirmed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let upload = |name: &'static str, body: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("entity", "accounts")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(body.as_bytes()).file_name(name),
+            );
+        analyst
+            .http
+            .post(app.url("/ingest/uploads"))
+            .multipart(form)
+            .send()
+    };
+    let bad = upload(
+        "bad.csv",
+        "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,three,10,2025-01-01\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(bad.status(), StatusCode::SEE_OTHER);
+    let preview = analyst.get(&location(&bad)).await.text().await.unwrap();
+    assert!(
+        preview.contains("row 1, column seats: &#39;three&#39; is not a whole number"),
+        "{preview}"
+    );
+    assert!(!preview.contains("Confirm and ingest"));
+    assert_eq!(count(&app, "accounts").await, 0);
+
+    let good = upload("good.csv", ACCOUNTS_CSV).await.unwrap();
+    let preview_url = location(&good);
+    let preview = analyst.get(&preview_url).await.text().await.unwrap();
+    assert!(preview.contains("All 3 rows are valid."));
+    assert!(preview.contains("<td>Globex</td>"), "first rows are shown");
+    assert_eq!(count(&app, "accounts").await, 0, "a preview writes nothing");
+    let confirmed = analyst
+        .post_form(&format!("{preview_url}/confirm"), &[])
+        .await;
+    assert!(location(&confirmed).starts_with("/ingest#batch-"));
+    assert_eq!(count(&app, "accounts").await, 3);
+    let page = analyst.get("/ingest").await.text().await.unwrap();
+    assert!(
+        page.contains("good.csv") || page.contains(">accepted<"),
+        "the batch is listed"
+    );
+    assert_eq!(
+        analyst.get(&preview_url).await.status(),
+        StatusCode::NOT_FOUND,
+        "a confirmed upload is gone"
+    );
+
+    // Another analyst cannot see someone else's staged upload.
+    let second = upload("again.csv", ACCOUNTS_CSV).await.unwrap();
+    let (other, _) = app.login_as(Role::Analyst).await;
+    assert_eq!(
+        other.get(&location(&second)).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[sqlx::test]
+async fn csms_see_only_their_own_accounts(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (csm_client, csm) = app.login_as(Role::Csm).await;
+    let other = app.create_user(Role::Csm).await;
+    let body = format!(
+        "external_id,name,plan,seats,mrr,customer_since,owner_email\nM-1,Mine Inc,team,3,500,2025-01-01,{}\nT-1,Theirs Ltd,team,3,500,2025-01-01,{}\n",
+        csm.email, other.email
+    );
+    assert_eq!(
+        csv(&app, Entity::Accounts, &body).await.status,
+        Status::Accepted
+    );
+    let list = csm_client.get("/accounts").await.text().await.unwrap();
+    assert!(list.contains("Mine Inc") && !list.contains("Theirs Ltd"));
+    let theirs: uuid::Uuid =
+        sqlx::query_scalar("select id from accounts where external_id = 'T-1'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let mine: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'M-1'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        csm_client
+            .get(&format!("/accounts/{theirs}"))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = csm_client
+        .get(&format!("/accounts/{mine}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Mine Inc") && page.contains("$6,000"),
+        "ARR = 12 × MRR"
+    );
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    assert!(
+        analyst
+            .get("/accounts?q=theirs")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Theirs Ltd")
+    );
+}
