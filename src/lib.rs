@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod features;
 pub mod home;
 pub mod ingest;
 pub mod telemetry;

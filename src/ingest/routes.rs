@@ -174,18 +174,31 @@ pub async fn upload(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
+    let actor = Actor::from(&user);
     let mut tx = state.db.begin().await?;
     let id = pages::stage_upload(&mut *tx, entity.as_str(), &filename, &bytes, user.id).await?;
     let details = json!({"entity": entity.as_str(), "filename": filename, "bytes": bytes.len()});
     audit::record(
         &mut *tx,
-        &Actor::from(&user),
+        &actor,
         "ingest.upload",
         Some(format!("upload:{id}")),
         details,
     )
     .await?;
     tx.commit().await?;
+    // A file that cannot be ingested is recorded as a refused batch, with its reasons.
+    let checked = super::check(&state.db, entity, Payload::Csv(bytes.to_vec()), &actor).await?;
+    if checked.status == Status::Rejected {
+        super::ingest(
+            &state.db,
+            entity,
+            Payload::Csv(bytes.to_vec()),
+            "csv",
+            &actor,
+        )
+        .await?;
+    }
     Ok(Redirect::to(&format!("/ingest/uploads/{id}")).into_response())
 }
 

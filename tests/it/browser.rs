@@ -241,3 +241,63 @@ async fn admin_adds_and_deactivates_a_user_without_a_reload(pool: PgPool) {
     browser.screenshot("admin-users").await;
     browser.close().await;
 }
+
+#[sqlx::test]
+async fn analyst_sees_why_a_file_is_refused_then_ingests_a_good_one(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let analyst = app.create_user(Role::Analyst).await;
+    let dir = TempDir(std::env::temp_dir().join(format!("keel-upload-{}", uuid::Uuid::new_v4())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bad = dir.0.join("accounts-bad.csv");
+    std::fs::write(
+        &bad,
+        "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,-5,2025-01-01\n",
+    )
+    .unwrap();
+    let good = dir.0.join("accounts-good.csv");
+    std::fs::write(
+        &good,
+        "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,500,2025-01-01\n",
+    )
+    .unwrap();
+
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&app, &analyst.email, PASSWORD).await;
+    browser.wait_for_path("/models").await;
+    for (file, expect) in [
+        (&bad, "row 1, column mrr: negative amount -5"),
+        (&good, "All 1 rows are valid."),
+    ] {
+        c.goto(&app.url("/ingest")).await.unwrap();
+        c.find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap();
+        c.find(Locator::Css("form[enctype] button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let result = browser.text("#check-result").await;
+        assert!(result.contains(expect), "{result}");
+    }
+    browser.screenshot("ingest-preview").await;
+    c.find(Locator::Css("form button.primary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_path("/ingest").await;
+    let batches = browser.text("#batches").await;
+    assert!(
+        batches.contains("accepted") && batches.contains("rejected"),
+        "{batches}"
+    );
+    browser.screenshot("ingest-batches").await;
+    browser.close().await;
+}

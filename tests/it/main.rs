@@ -8,6 +8,7 @@ mod admin;
 mod auth;
 mod browser;
 mod demo;
+mod features;
 mod helpers;
 mod ingest;
 mod ops;

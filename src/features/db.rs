@@ -1,0 +1,141 @@
+//! What feature extraction reads, always bounded by the as-of date (no look-ahead).
+
+use sqlx::{PgExecutor, Row};
+use time::{Date, Duration};
+use uuid::Uuid;
+
+pub struct AccountRow {
+    pub id: Uuid,
+    pub customer_since: Date,
+    pub seats: i32,
+}
+
+/// Accounts that were customers on `as_of` (started, and not churned yet).
+pub async fn live_accounts(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Vec<AccountRow>> {
+    sqlx::query_as!(
+        AccountRow,
+        r#"select id, customer_since, seats from accounts
+           where customer_since <= $1 and (churned_on is null or churned_on > $1)
+           order by id"#,
+        as_of
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// When each churned account churned (for labels, which look ahead on purpose).
+pub async fn churn_dates(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, Date)>> {
+    let rows = sqlx::query!(
+        r#"select id, churned_on as "churned_on!" from accounts where churned_on is not null"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.churned_on)).collect())
+}
+
+/// Daily usage per account over the 30 days ending `as_of`.
+pub struct UsageRows {
+    pub account: Vec<String>,
+    pub day: Vec<i32>,
+    pub active_users: Vec<i32>,
+    pub core_actions: Vec<i32>,
+    pub invites: Vec<i32>,
+    /// bitmask of the categories touched that day by anyone
+    pub categories: Vec<i32>,
+}
+
+pub async fn usage_30d(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<UsageRows> {
+    let rows = sqlx::query(
+        r#"select account_id::text, (day - $1::date)::int as age, active_users, core_actions, invites,
+                  (select coalesce(sum(1 << (i - 1)), 0)::int from generate_subscripts(feature_users, 1) i
+                   where feature_users[i] > 0) as categories
+           from usage_daily where day > $1::date - 30 and day <= $1::date"#,
+    )
+    .bind(as_of)
+    .fetch_all(db)
+    .await?;
+    let mut out = UsageRows {
+        account: vec![],
+        day: vec![],
+        active_users: vec![],
+        core_actions: vec![],
+        invites: vec![],
+        categories: vec![],
+    };
+    for r in rows {
+        out.account.push(r.try_get(0)?);
+        out.day.push(r.try_get(1)?);
+        out.active_users.push(r.try_get(2)?);
+        out.core_actions.push(r.try_get(3)?);
+        out.invites.push(r.try_get(4)?);
+        out.categories.push(r.try_get(5)?);
+    }
+    Ok(out)
+}
+
+/// Per-user activity over the 30 days ending `as_of`: (account, user, commented).
+pub async fn users_30d(
+    db: impl PgExecutor<'_>,
+    as_of: Date,
+) -> sqlx::Result<(Vec<String>, Vec<String>, Vec<bool>)> {
+    let rows = sqlx::query(
+        r#"select account_id::text, user_ref, bool_or(comments > 0)
+           from usage_user_daily where day > $1::date - 30 and day <= $1::date
+           group by account_id, user_ref"#,
+    )
+    .bind(as_of)
+    .fetch_all(db)
+    .await?;
+    let mut out = (vec![], vec![], vec![]);
+    for r in rows {
+        out.0.push(r.try_get(0)?);
+        out.1.push(r.try_get(1)?);
+        out.2.push(r.try_get(2)?);
+    }
+    Ok(out)
+}
+
+/// Per account, the figures that come from single rows rather than windows.
+pub struct Point {
+    pub account: Uuid,
+    pub last_active: Option<Date>,
+    pub tickets_30d: i64,
+    pub urgent_30d: i64,
+    pub avg_csat: Option<f64>,
+    pub mrr_cents: Option<i64>,
+    pub prev_mrr_cents: Option<i64>,
+    pub seats: Option<i32>,
+    pub nps: Option<i16>,
+}
+
+pub async fn points(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Vec<Point>> {
+    let since_30 = as_of - Duration::days(30);
+    let since_90 = as_of - Duration::days(90);
+    sqlx::query_as!(
+        Point,
+        r#"select a.id as "account!",
+                  (select max(day) from usage_daily u where u.account_id = a.id and u.day <= $1) as last_active,
+                  (select count(*) from tickets t where t.account_id = a.id
+                     and t.opened_at::date > $2 and t.opened_at::date <= $1) as "tickets_30d!",
+                  (select count(*) from tickets t where t.account_id = a.id and t.priority in ('high', 'urgent')
+                     and t.opened_at::date > $2 and t.opened_at::date <= $1) as "urgent_30d!",
+                  (select avg(csat)::float8 from tickets t where t.account_id = a.id and t.csat is not null
+                     and t.resolved_at::date <= $1 and t.opened_at::date > $3) as avg_csat,
+                  cur.mrr_cents as "mrr_cents?", prev.mrr_cents as "prev_mrr_cents?", cur.seats as "seats?",
+                  (select score from nps_responses n where n.account_id = a.id and n.responded_at::date <= $1
+                     order by responded_at desc limit 1) as nps
+           from accounts a
+           left join lateral (select mrr_cents, seats, period_start from subscription_periods s
+                              where s.account_id = a.id and s.period_start <= $1
+                              order by period_start desc limit 1) cur on true
+           left join lateral (select mrr_cents from subscription_periods s
+                              where s.account_id = a.id and s.period_start < cur.period_start
+                              order by period_start desc limit 1) prev on true
+           where a.customer_since <= $1 and (a.churned_on is null or a.churned_on > $1)"#,
+        as_of,
+        since_30,
+        since_90
+    )
+    .fetch_all(db)
+    .await
+}
