@@ -19,6 +19,9 @@ use time::{Duration, OffsetDateTime};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    if std::env::var("KEEL_LOG").is_ok() {
+        keel::telemetry::init();
+    }
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())

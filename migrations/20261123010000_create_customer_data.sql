@@ -108,10 +108,14 @@ create index crm_notes_noted_idx on crm_notes (account_id, noted_at);
 
 -- Product usage per account, user and day; `categories` is a bitmask of the feature
 -- categories the user touched that day (bit order: usage::CATEGORIES).
+-- The usage tables carry no foreign key: only ingestion writes them, with account ids it
+-- has just resolved in the same transaction, and accounts are never deleted. A per-row
+-- key check would cost more than the rest of event ingestion together. user_ref uses
+-- the "C" collation: it is an opaque id, and byte order keeps the index cheap.
 create table usage_user_daily (
-    account_id uuid not null constraint usage_user_daily_account_fk references accounts (id),
+    account_id uuid not null,
     day date not null,
-    user_ref text not null,
+    user_ref text collate "C" not null,
     events integer not null,
     core_actions integer not null,
     comments integer not null,
@@ -123,7 +127,7 @@ create table usage_user_daily (
 -- Product usage per account and day, recomputed from usage_user_daily for the days a
 -- batch touches. feature_users[i] = active users who touched category i that day.
 create table usage_daily (
-    account_id uuid not null constraint usage_daily_account_fk references accounts (id),
+    account_id uuid not null,
     day date not null,
     active_users integer not null,
     events integer not null,

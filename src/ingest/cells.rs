@@ -136,6 +136,9 @@ pub fn parse_cents(raw: &str) -> Result<i64, String> {
 }
 
 pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
+    if let Some(t) = parse_utc_fast(raw.as_bytes()) {
+        return Some(t);
+    }
     OffsetDateTime::parse(raw, &Rfc3339).ok().or_else(|| {
         PrimitiveDateTime::parse(
             raw,
@@ -144,6 +147,40 @@ pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
         .ok()
         .map(PrimitiveDateTime::assume_utc)
     })
+}
+
+/// The two UTC shapes event feeds send most, `YYYY-MM-DD HH:MM:SS` and
+/// `YYYY-MM-DDTHH:MM:SSZ`, read without the general parser (it dominates event ingestion).
+fn parse_utc_fast(b: &[u8]) -> Option<OffsetDateTime> {
+    let utc_shape = b.len() == 19 || (b.len() == 20 && b[19] == b'Z');
+    if !utc_shape
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b' ' | b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |from: usize, to: usize| -> Option<u32> {
+        b[from..to].iter().try_fold(0u32, |acc, d| {
+            d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0'))
+        })
+    };
+    let month = time::Month::try_from(u8::try_from(num(5, 7)?).ok()?).ok()?;
+    let date = Date::from_calendar_date(
+        i32::try_from(num(0, 4)?).ok()?,
+        month,
+        u8::try_from(num(8, 10)?).ok()?,
+    )
+    .ok()?;
+    let clock = time::Time::from_hms(
+        u8::try_from(num(11, 13)?).ok()?,
+        u8::try_from(num(14, 16)?).ok()?,
+        u8::try_from(num(17, 19)?).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
 #[cfg(test)]
@@ -168,5 +205,17 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(parse_timestamp("2026-11-20T15:03:00+01:00"), Some(a));
         assert!(parse_timestamp("20/11/2026").is_none());
+        assert!(
+            parse_timestamp("2026-02-30 10:00:00").is_none(),
+            "no such day"
+        );
+        assert!(
+            parse_timestamp("2026-11-20 25:00:00").is_none(),
+            "no such hour"
+        );
+        assert_eq!(
+            parse_timestamp("2026-11-20T14:03:00Z"),
+            parse_timestamp("2026-11-20T14:03:00.000+00:00")
+        );
     }
 }

@@ -201,9 +201,10 @@ pub async fn upsert_notes(conn: &mut PgConnection, rows: &[NoteRow]) -> sqlx::Re
 /// Adds a batch's user-days to the roll-ups (streamed with COPY), then recomputes the
 /// account-days it touched. Returns the number of user-day rows written.
 pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<u64> {
+    let started = std::time::Instant::now();
     sqlx::query(
         r#"create temp table usage_batch (
-               account_id uuid, day date, user_ref text, events int, core_actions int,
+               account_id uuid, day date, user_ref text collate "C", events int, core_actions int,
                comments int, invites int, categories int
            ) on commit drop"#,
     )
@@ -234,10 +235,11 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     }
     copy.send(buf.as_bytes()).await?;
     let written = copy.finish().await?;
+    let copied_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_user_daily as u
                (account_id, day, user_ref, events, core_actions, comments, invites, categories)
-           select * from usage_batch
+           select * from usage_batch order by account_id, day, user_ref
            on conflict (account_id, day, user_ref) do update set
                events = u.events + excluded.events,
                core_actions = u.core_actions + excluded.core_actions,
@@ -247,24 +249,27 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     )
     .execute(&mut *conn)
     .await?;
+    let merged_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_daily as d
                (account_id, day, active_users, events, core_actions, comments, invites, feature_users)
-           select u.account_id, u.day, count(*), sum(u.events), sum(u.core_actions), sum(u.comments),
-                  sum(u.invites),
-                  array[count(*) filter (where u.categories & 1 <> 0),
-                  count(*) filter (where u.categories & 2 <> 0),
-                  count(*) filter (where u.categories & 4 <> 0),
-                  count(*) filter (where u.categories & 8 <> 0),
-                  count(*) filter (where u.categories & 16 <> 0),
-                  count(*) filter (where u.categories & 32 <> 0),
-                  count(*) filter (where u.categories & 64 <> 0),
-                  count(*) filter (where u.categories & 128 <> 0),
-                  count(*) filter (where u.categories & 256 <> 0),
-                  count(*) filter (where u.categories & 512 <> 0)]::int[]
-           from usage_user_daily u
-           join (select distinct account_id, day from usage_batch) t using (account_id, day)
-           group by u.account_id, u.day
+           select t.account_id, t.day, agg.*
+           from (select distinct account_id, day from usage_batch) t
+           -- one index range per touched account-day, however large the history grows
+           cross join lateral (
+               select count(*), sum(u.events), sum(u.core_actions), sum(u.comments), sum(u.invites),
+                      array[count(*) filter (where u.categories & 1 <> 0),
+                      count(*) filter (where u.categories & 2 <> 0),
+                      count(*) filter (where u.categories & 4 <> 0),
+                      count(*) filter (where u.categories & 8 <> 0),
+                      count(*) filter (where u.categories & 16 <> 0),
+                      count(*) filter (where u.categories & 32 <> 0),
+                      count(*) filter (where u.categories & 64 <> 0),
+                      count(*) filter (where u.categories & 128 <> 0),
+                      count(*) filter (where u.categories & 256 <> 0),
+                      count(*) filter (where u.categories & 512 <> 0)]::int[]
+               from usage_user_daily u where u.account_id = t.account_id and u.day = t.day
+           ) agg
            on conflict (account_id, day) do update set
                active_users = excluded.active_users, events = excluded.events,
                core_actions = excluded.core_actions, comments = excluded.comments,
@@ -272,6 +277,12 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     )
     .execute(&mut *conn)
     .await?;
+    tracing::debug!(
+        copied_ms,
+        merged_ms,
+        total_ms = started.elapsed().as_millis(),
+        "usage written"
+    );
     Ok(written)
 }
 

@@ -135,6 +135,7 @@ async fn run(
     mode: Mode,
 ) -> Result<Outcome> {
     let hash = payload.content_hash();
+    let started = std::time::Instant::now();
     // Parsing is CPU work: keep it off the async runtime.
     let (table, mut errors) = tokio::task::spawn_blocking(move || {
         let mut errors = Errors::default();
@@ -147,6 +148,7 @@ async fn run(
     .await
     .map_err(anyhow::Error::from)?;
     let rows = table.as_ref().map_or(0, Table::len);
+    let parsed_ms = started.elapsed().as_millis();
     let mut tx = pool.begin().await?;
     db::lock_content(&mut tx, entity.as_str(), &hash).await?;
     let mut written = 0;
@@ -190,6 +192,7 @@ async fn run(
         tx = pool.begin().await?;
         written = 0;
     }
+    let written_ms = started.elapsed().as_millis();
     let label = actor_label(actor);
     let batch_id = db::record_batch(
         &mut *tx,
@@ -215,6 +218,10 @@ async fn run(
     )
     .await?;
     tx.commit().await?;
+    tracing::info!(
+        %entity, batch_id, status = status.as_str(), rows, written, parsed_ms, written_ms,
+        total_ms = started.elapsed().as_millis(), "batch ingested"
+    );
     Ok(Outcome {
         batch_id,
         entity: entity.as_str(),
@@ -327,6 +334,7 @@ async fn write_events(
     accounts: std::collections::HashMap<String, uuid::Uuid>,
     errors: &mut Errors,
 ) -> Result<(u64, u64, Option<OffsetDateTime>)> {
+    let started = std::time::Instant::now();
     let table = table.clone();
     let (rollup, found) = tokio::task::spawn_blocking(move || {
         let mut found = Errors::default();
@@ -339,6 +347,12 @@ async fn write_events(
     let Some(rollup) = rollup.map_err(anyhow::Error::from)? else {
         return Ok((0, 0, None));
     };
+    let rollup_ms = started.elapsed().as_millis();
     let written = db::add_usage(tx, &rollup.rows).await?;
+    tracing::debug!(
+        rollup_ms,
+        upsert_ms = started.elapsed().as_millis() - rollup_ms,
+        "events rolled up"
+    );
     Ok((written, rollup.events, rollup.newest))
 }
