@@ -16,7 +16,7 @@ pub const SEGMENTS: [Segment; 4] = [
         mrr: (5_000, 40_000),
         seats: (120, 600),
         max_users: 110,
-        annual_churn: 0.09,
+        annual_churn: 0.12,
         plans: &["enterprise"],
     },
     Segment {
@@ -25,7 +25,7 @@ pub const SEGMENTS: [Segment; 4] = [
         mrr: (1_000, 4_999),
         seats: (30, 150),
         max_users: 40,
-        annual_churn: 0.14,
+        annual_churn: 0.18,
         plans: &["business", "business_plus"],
     },
     Segment {
@@ -34,7 +34,7 @@ pub const SEGMENTS: [Segment; 4] = [
         mrr: (200, 999),
         seats: (6, 30),
         max_users: 12,
-        annual_churn: 0.21,
+        annual_churn: 0.26,
         plans: &["team", "business"],
     },
     Segment {
@@ -43,7 +43,7 @@ pub const SEGMENTS: [Segment; 4] = [
         mrr: (30, 199),
         seats: (1, 6),
         max_users: 4,
-        annual_churn: 0.24,
+        annual_churn: 0.30,
         plans: &["starter", "team"],
     },
 ];
@@ -379,12 +379,20 @@ impl Company {
         out.into_bytes()
     }
 
+    /// Risky accounts that stay may cut seats; large accounts do so more often and deeper,
+    /// so their revenue churn runs well above their logo churn. Returns the kept share, in %.
+    fn contraction(a: &Account) -> Option<i64> {
+        let large = a.segment < 2;
+        let contracts = a.churn_on.is_none() && a.risk > if large { 0.4 } else { 0.8 };
+        contracts.then_some(if large { 70 } else { 80 })
+    }
+
     /// MRR now: expansions grow it, risky survivors may have contracted.
     fn current_mrr(&self, a: &Account) -> i64 {
         if a.expanding {
             a.mrr_cents * 13 / 10
-        } else if a.risk > 0.8 && a.churn_on.is_none() {
-            a.mrr_cents * 8 / 10
+        } else if let Some(kept) = Self::contraction(a) {
+            a.mrr_cents * kept / 100
         } else {
             a.mrr_cents
         }
@@ -438,11 +446,15 @@ impl Company {
                     mrr = a.mrr_cents * 13 / 10;
                     seats += a.seats / 3;
                 }
-                let downgraded = downgrade_at.is_some_and(|d| start >= d && a.risk > 0.3)
-                    || (a.risk > 0.8 && a.churn_on.is_none() && month >= 9);
-                if downgraded {
-                    mrr = mrr * 8 / 10;
-                    seats = (seats * 8 / 10).max(1);
+                let kept = match Self::contraction(a) {
+                    Some(kept) if month >= 9 => Some(kept),
+                    _ => downgrade_at
+                        .is_some_and(|d| start >= d && a.risk > 0.3)
+                        .then_some(80),
+                };
+                if let Some(kept) = kept {
+                    mrr = mrr * kept / 100;
+                    seats = (seats * kept / 100).max(1);
                 }
                 out.push_str(&format!(
                     "{},{start},{next},{},{seats},{}.{:02}\n",

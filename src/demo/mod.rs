@@ -138,15 +138,26 @@ pub async fn load(
     for (entity, csv) in batches {
         submit(pool, entity, csv).await?;
     }
+    // Two weeks of events per batch; the next batch is simulated while the last one loads.
     let company = std::sync::Arc::new(company);
-    let mut events = 0;
+    let mut windows = Vec::new();
     let mut from = company.start();
     while from <= as_of {
         let to = (from + Duration::days(13)).min(as_of);
-        let c = company.clone();
-        let csv = tokio::task::spawn_blocking(move || c.events_csv(from, to)).await?;
-        events += submit(pool, Entity::Events, csv).await?;
+        windows.push((from, to));
         from = to + Duration::days(1);
+    }
+    let simulate = |(from, to): (Date, Date)| {
+        let c = company.clone();
+        tokio::task::spawn_blocking(move || c.events_csv(from, to))
+    };
+    let mut events = 0;
+    let mut next = windows.first().map(|w| simulate(*w));
+    for i in 0..windows.len() {
+        let Some(pending) = next.take() else { break };
+        let csv = pending.await?;
+        next = windows.get(i + 1).map(|w| simulate(*w));
+        events += submit(pool, Entity::Events, csv).await?;
     }
     Ok(Loaded {
         accounts: company.accounts.len(),
