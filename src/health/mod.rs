@@ -1,0 +1,3 @@
+//! Health scores: configuration (weights, bands), computation and breakdown.
+
+pub mod score;
