@@ -24,8 +24,18 @@ pub struct Signal {
     pub weight: f64,
 }
 
-const fn signal(feature: &'static str, group: Group, higher_is_healthier: bool, weight: f64) -> Signal {
-    Signal { feature, group, higher_is_healthier, weight }
+const fn signal(
+    feature: &'static str,
+    group: Group,
+    higher_is_healthier: bool,
+    weight: f64,
+) -> Signal {
+    Signal {
+        feature,
+        group,
+        higher_is_healthier,
+        weight,
+    }
 }
 
 /// The default mix: 40 % behavioural, 30 % financial, 30 % support.
@@ -59,7 +69,10 @@ pub struct Bands {
 
 impl Default for Bands {
     fn default() -> Self {
-        Bands { red_max: 30.0, yellow_max: 70.0 }
+        Bands {
+            red_max: 30.0,
+            yellow_max: 70.0,
+        }
     }
 }
 
@@ -96,7 +109,11 @@ pub struct Health {
 
 /// Percentile rank (0–1, ties averaged) of each present value among the present values.
 fn percentiles(values: &[Option<f64>]) -> Vec<Option<f64>> {
-    let mut present: Vec<(usize, f64)> = values.iter().enumerate().filter_map(|(i, v)| v.map(|v| (i, v))).collect();
+    let mut present: Vec<(usize, f64)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(i, v)| v.map(|v| (i, v)))
+        .collect();
     present.sort_by(|a, b| a.1.total_cmp(&b.1));
     let mut out = vec![None; values.len()];
     let n = present.len();
@@ -106,7 +123,11 @@ fn percentiles(values: &[Option<f64>]) -> Vec<Option<f64>> {
         while j + 1 < n && present[j + 1].1 == present[i].1 {
             j += 1;
         }
-        let rank = if n == 1 { 0.5 } else { (i + j) as f64 / 2.0 / (n - 1) as f64 };
+        let rank = if n == 1 {
+            0.5
+        } else {
+            (i + j) as f64 / 2.0 / (n - 1) as f64
+        };
         for item in &present[i..=j] {
             out[item.0] = Some(rank);
         }
@@ -117,26 +138,44 @@ fn percentiles(values: &[Option<f64>]) -> Vec<Option<f64>> {
 
 /// Scores every row of `rows` (feature vectors in `FEATURES` order), normalising within
 /// each row's segment.
-pub fn score(rows: &[[f64; FEATURES.len()]], segments: &[&str], signals: &[Signal], bands: Bands) -> Vec<Health> {
+pub fn score(
+    rows: &[[f64; FEATURES.len()]],
+    segments: &[&str],
+    signals: &[Signal],
+    bands: Bands,
+) -> Vec<Health> {
     let index = |name: &str| FEATURES.iter().position(|f| *f == name);
     let mut normalised: Vec<Vec<Option<f64>>> = vec![vec![None; signals.len()]; rows.len()];
     let mut groups: Vec<&str> = segments.to_vec();
     groups.sort_unstable();
     groups.dedup();
     for segment in groups {
-        let members: Vec<usize> = (0..rows.len()).filter(|&i| segments[i] == segment).collect();
+        let members: Vec<usize> = (0..rows.len())
+            .filter(|&i| segments[i] == segment)
+            .collect();
         for (s, sig) in signals.iter().enumerate() {
-            let Some(f) = index(sig.feature) else { continue };
-            let values: Vec<Option<f64>> = members.iter().map(|&i| Some(rows[i][f]).filter(|v| v.is_finite())).collect();
+            let Some(f) = index(sig.feature) else {
+                continue;
+            };
+            let values: Vec<Option<f64>> = members
+                .iter()
+                .map(|&i| Some(rows[i][f]).filter(|v| v.is_finite()))
+                .collect();
             for (k, p) in percentiles(&values).into_iter().enumerate() {
-                normalised[members[k]][s] = p.map(|p| if sig.higher_is_healthier { p } else { 1.0 - p });
+                normalised[members[k]][s] =
+                    p.map(|p| if sig.higher_is_healthier { p } else { 1.0 - p });
             }
         }
     }
     rows.iter()
         .zip(normalised)
         .map(|(row, norm)| {
-            let present: f64 = signals.iter().zip(&norm).filter(|(_, n)| n.is_some()).map(|(s, _)| s.weight).sum();
+            let present: f64 = signals
+                .iter()
+                .zip(&norm)
+                .filter(|(_, n)| n.is_some())
+                .map(|(s, _)| s.weight)
+                .sum();
             let scale = if present > 0.0 { 100.0 / present } else { 0.0 };
             let breakdown: Vec<SignalScore> = signals
                 .iter()
@@ -148,9 +187,16 @@ pub fn score(rows: &[[f64; FEATURES.len()]], segments: &[&str], signals: &[Signa
                     weight: if n.is_some() { s.weight * scale } else { 0.0 },
                 })
                 .collect();
-            let total: f64 = breakdown.iter().map(|s| s.normalised.unwrap_or(0.0) * s.weight).sum();
+            let total: f64 = breakdown
+                .iter()
+                .map(|s| s.normalised.unwrap_or(0.0) * s.weight)
+                .sum();
             let score = (total * 100.0).round() / 100.0;
-            Health { score, band: bands.band(score), signals: breakdown }
+            Health {
+                score,
+                band: bands.band(score),
+                signals: breakdown,
+            }
         })
         .collect()
 }
@@ -169,20 +215,55 @@ mod tests {
 
     #[test]
     fn default_weights_follow_the_40_30_30_mix() {
-        let total = |g| DEFAULT_SIGNALS.iter().filter(|s| s.group == g).map(|s| s.weight).sum::<f64>();
-        assert_eq!((total(Group::Behavioural), total(Group::Financial), total(Group::Support)), (40.0, 30.0, 30.0));
-        assert!(DEFAULT_SIGNALS.iter().all(|s| FEATURES.contains(&s.feature)));
+        let total = |g| {
+            DEFAULT_SIGNALS
+                .iter()
+                .filter(|s| s.group == g)
+                .map(|s| s.weight)
+                .sum::<f64>()
+        };
+        assert_eq!(
+            (
+                total(Group::Behavioural),
+                total(Group::Financial),
+                total(Group::Support)
+            ),
+            (40.0, 30.0, 30.0)
+        );
+        assert!(
+            DEFAULT_SIGNALS
+                .iter()
+                .all(|s| FEATURES.contains(&s.feature))
+        );
     }
 
     #[test]
     fn bands_follow_the_thresholds() {
         let b = Bands::default();
-        assert_eq!((b.band(0.0), b.band(30.0), b.band(30.01), b.band(70.0), b.band(70.5)), (Band::Red, Band::Red, Band::Yellow, Band::Yellow, Band::Green));
+        assert_eq!(
+            (
+                b.band(0.0),
+                b.band(30.0),
+                b.band(30.01),
+                b.band(70.0),
+                b.band(70.5)
+            ),
+            (
+                Band::Red,
+                Band::Red,
+                Band::Yellow,
+                Band::Yellow,
+                Band::Green
+            )
+        );
     }
 
     #[test]
     fn healthier_accounts_score_higher_within_their_segment() {
-        let signals = [signal("seat_utilization", Group::Behavioural, true, 60.0), signal("urgent_tickets_30d", Group::Support, false, 40.0)];
+        let signals = [
+            signal("seat_utilization", Group::Behavioural, true, 60.0),
+            signal("urgent_tickets_30d", Group::Support, false, 40.0),
+        ];
         let rows = [
             row(&[("seat_utilization", 0.9), ("urgent_tickets_30d", 0.0)]),
             row(&[("seat_utilization", 0.5), ("urgent_tickets_30d", 1.0)]),
@@ -190,7 +271,12 @@ mod tests {
             // Another segment is ranked on its own: mediocre values, best of its segment.
             row(&[("seat_utilization", 0.3), ("urgent_tickets_30d", 2.0)]),
         ];
-        let h = score(&rows, &["smb", "smb", "smb", "enterprise"], &signals, Bands::default());
+        let h = score(
+            &rows,
+            &["smb", "smb", "smb", "enterprise"],
+            &signals,
+            Bands::default(),
+        );
         assert_eq!(h[0].score, 100.0);
         assert_eq!(h[1].score, 50.0);
         assert_eq!(h[2].score, 0.0);
@@ -202,14 +288,20 @@ mod tests {
 
     #[test]
     fn a_signal_without_data_gives_its_weight_to_the_others() {
-        let signals = [signal("avg_csat", Group::Support, true, 50.0), signal("seat_utilization", Group::Behavioural, true, 50.0)];
+        let signals = [
+            signal("avg_csat", Group::Support, true, 50.0),
+            signal("seat_utilization", Group::Behavioural, true, 50.0),
+        ];
         let rows = [
             row(&[("avg_csat", f64::NAN), ("seat_utilization", 0.9)]),
             row(&[("avg_csat", 4.0), ("seat_utilization", 0.1)]),
         ];
         let h = score(&rows, &["smb", "smb"], &signals, Bands::default());
         let csat = &h[0].signals[0];
-        assert_eq!((csat.value, csat.normalised, csat.weight), (None, None, 0.0));
+        assert_eq!(
+            (csat.value, csat.normalised, csat.weight),
+            (None, None, 0.0)
+        );
         assert_eq!(h[0].signals[1].weight, 100.0);
         assert_eq!(h[0].score, 100.0);
     }

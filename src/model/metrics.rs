@@ -9,7 +9,12 @@ pub fn auc_roc(scores: &[f64], labels: &[bool]) -> Option<f64> {
     if positives == 0.0 || negatives == 0.0 {
         return None;
     }
-    let rank_sum: f64 = ranked.iter().zip(labels).filter(|(_, l)| **l).map(|(r, _)| r).sum();
+    let rank_sum: f64 = ranked
+        .iter()
+        .zip(labels)
+        .filter(|(_, l)| **l)
+        .map(|(r, _)| r)
+        .sum();
     Some((rank_sum - positives * (positives + 1.0) / 2.0) / (positives * negatives))
 }
 
@@ -200,9 +205,18 @@ mod tests {
         // Ranked: T F T F → precision 1 at recall .5, 2/3 at recall 1.
         let scores = [0.9, 0.8, 0.7, 0.6];
         let labels = [true, false, true, false];
-        assert!(close(auc_pr(&scores, &labels).unwrap(), 0.5 * 1.0 + 0.5 * 2.0 / 3.0));
-        assert!(close(precision_at_recall(&scores, &labels, 0.8).unwrap(), 2.0 / 3.0));
-        assert!(close(precision_at_recall(&scores, &labels, 0.5).unwrap(), 1.0));
+        assert!(close(
+            auc_pr(&scores, &labels).unwrap(),
+            0.5 * 1.0 + 0.5 * 2.0 / 3.0
+        ));
+        assert!(close(
+            precision_at_recall(&scores, &labels, 0.8).unwrap(),
+            2.0 / 3.0
+        ));
+        assert!(close(
+            precision_at_recall(&scores, &labels, 0.5).unwrap(),
+            1.0
+        ));
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The churn model. `metrics` holds the validation measures the registry and monitoring
-//! report (AUC-ROC, AUC-PR, precision at 80 % recall, Brier, calibration error, lift).
+//! The churn model: weighted logistic regression and gradient-boosted trees trained on
+//! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
+//! holds the validation measures.
 
+mod logistic;
 pub mod metrics;
+pub mod train;
