@@ -37,9 +37,11 @@ fn solve(mut a: Vec<Vec<f64>>, mut b: Vec<f64>) -> Option<Vec<f64>> {
         a.swap(col, pivot);
         b.swap(col, pivot);
         for row in col + 1..n {
-            let f = a[row][col] / a[col][col];
-            for k in col..n {
-                a[row][k] -= f * a[col][k];
+            let (upper, lower) = a.split_at_mut(row);
+            let (pivot_row, target) = (&upper[col], &mut lower[0]);
+            let f = target[col] / pivot_row[col];
+            for (t, p) in target[col..].iter_mut().zip(&pivot_row[col..]) {
+                *t -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -64,22 +66,21 @@ pub fn irls(z: &[Vec<f64>], y: &[bool], w: &[f64], l2: f64) -> (f64, Vec<f64>) {
             let p = sigmoid(eta);
             let r = weight * (f64::from(u8::from(label)) - p);
             let h = weight * p * (1.0 - p);
-            let x = |i: usize| if i == 0 { 1.0 } else { row[i - 1] };
-            for i in 0..=k {
-                grad[i] += r * x(i);
-                for j in i..=k {
-                    hess[i][j] += h * x(i) * x(j);
+            let xs: Vec<f64> = std::iter::once(1.0).chain(row.iter().copied()).collect();
+            for (i, xi) in xs.iter().enumerate() {
+                grad[i] += r * xi;
+                for (cell, xj) in hess[i][i..].iter_mut().zip(&xs[i..]) {
+                    *cell += h * xi * xj;
                 }
             }
         }
-        for i in 0..=k {
-            for j in 0..i {
-                hess[i][j] = hess[j][i];
+        for i in 1..=k {
+            let (top, rest) = hess.split_at_mut(i);
+            for (j, cell) in rest[0][..i].iter_mut().enumerate() {
+                *cell = top[j][i];
             }
-            if i > 0 {
-                grad[i] -= l2 * beta[i];
-                hess[i][i] += l2;
-            }
+            grad[i] -= l2 * beta[i];
+            rest[0][i] += l2;
         }
         let Some(step) = solve(hess, grad) else { break };
         let size: f64 = step.iter().map(|s| s.abs()).fold(0.0, f64::max);
