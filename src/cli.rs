@@ -35,6 +35,26 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Train both churn models on snapshots, validate them walk-forward, and register them.
+    Train(Config),
+    /// The daily pipeline.
+    #[command(subcommand)]
+    Pipeline(PipelineCommand),
+}
+
+#[derive(Subcommand)]
+enum PipelineCommand {
+    /// Run the pipeline now: features → quality gate → scores → at-risk flags.
+    Run {
+        /// The day to score (default: today, UTC).
+        #[arg(long)]
+        day: Option<String>,
+        /// Hours after which the newest event counts as stale (critical).
+        #[arg(long, default_value_t = 2)]
+        max_event_age_hours: i64,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(clap::Args)]
@@ -45,7 +65,8 @@ struct DemoArgs {
     /// Seed of the simulation; the same seed and date give the same company.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// Last day of the simulated history (default: today, UTC).
+    /// Last day of the simulated history (default: yesterday, UTC, the last whole day, so
+    /// no event lies in the future and the same seed gives the same company all day).
     #[arg(long)]
     as_of: Option<String>,
     /// Load the data and exit instead of serving.
@@ -103,12 +124,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 drop(out);
                 let loaded =
                     crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff).await?;
-                out = std::io::stdout().lock();
                 writeln!(
-                    out,
+                    std::io::stdout(),
                     "Loaded {} accounts and {} events in {:.1} s.",
-                    loaded.accounts, loaded.events, loaded.seconds
+                    loaded.accounts,
+                    loaded.events,
+                    loaded.seconds
                 )?;
+                let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
+                print_training(&trained)?;
+                // The simulation ends with the day's business hours, so its newest event
+                // may be many hours old by now: the demo's first run allows a day and a half.
+                let options = crate::pipeline::Options {
+                    max_event_age: time::Duration::hours(36),
+                };
+                let outcome =
+                    crate::pipeline::run(&pool, as_of, "demo", &Actor::Cli, &options).await?;
+                print_run(&outcome)?;
+                out = std::io::stdout().lock();
             }
             writeln!(out, "\nKeel demo at http://{}", config.bind)?;
             writeln!(
@@ -124,6 +157,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             serve(pool, config).await
+        }
+        Command::Train(config) => {
+            let pool = ready_database(&config).await?;
+            let trained = crate::model::training::train(&pool, today(), &Actor::Cli).await?;
+            print_training(&trained)
+        }
+        Command::Pipeline(PipelineCommand::Run {
+            day,
+            max_event_age_hours,
+            config,
+        }) => {
+            let pool = ready_database(&config).await?;
+            let day = match day {
+                Some(d) => parse_date(&d, "--day")?,
+                None => today(),
+            };
+            let options = crate::pipeline::Options {
+                max_event_age: time::Duration::hours(max_event_age_hours),
+            };
+            let outcome = crate::pipeline::run(&pool, day, "cli", &Actor::Cli, &options).await?;
+            print_run(&outcome)?;
+            if !outcome.succeeded {
+                bail!(
+                    "pipeline run {} failed; the previous scores are kept",
+                    outcome.run_id
+                );
+            }
+            Ok(())
         }
         Command::User(UserCommand::Add {
             email,
@@ -165,6 +226,64 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+fn parse_date(raw: &str, flag: &str) -> anyhow::Result<time::Date> {
+    time::Date::parse(
+        raw,
+        time::macros::format_description!("[year]-[month]-[day]"),
+    )
+    .with_context(|| format!("{flag} {raw}: expected YYYY-MM-DD"))
+}
+
+fn print_training(t: &crate::model::training::Trained) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Trained on {} snapshot rows from {} dates in {:.1} s (walk-forward, pooled test folds):",
+        t.rows, t.dates, t.seconds
+    )?;
+    let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
+    for (id, algorithm, r) in &t.versions {
+        writeln!(
+            out,
+            "  {:<24} AUC {}  AUC-PR {}  P@80%R {}  Brier {:.4} (naive {:.4})  ECE {:.3}  lift@10 {}  [{id}]",
+            algorithm.as_str(),
+            f(r.auc_roc),
+            f(r.auc_pr),
+            f(r.precision_at_80_recall),
+            r.brier,
+            r.baseline_brier,
+            r.ece,
+            f(r.lift.first().copied()),
+        )?;
+    }
+    if let Some(id) = t.promoted {
+        writeln!(out, "  promoted {id} to production")?;
+    }
+    Ok(())
+}
+
+fn print_run(o: &crate::pipeline::Outcome) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "Pipeline run {}: {}",
+        o.run_id,
+        if o.succeeded { "succeeded" } else { "FAILED" }
+    )?;
+    for s in &o.stages {
+        writeln!(
+            out,
+            "  [{:<7}] {:<16} {:>6} ms  {}",
+            s.status, s.name, s.millis, s.detail
+        )?;
+    }
+    Ok(())
 }
 
 async fn ready_database(config: &Config) -> anyhow::Result<PgPool> {

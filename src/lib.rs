@@ -14,5 +14,6 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod model;
+pub mod pipeline;
 pub mod telemetry;
 pub mod web;

@@ -34,6 +34,11 @@ impl From<&CurrentUser> for Actor {
 }
 
 impl Actor {
+    /// How the actor is shown in logs and records.
+    pub fn label(&self) -> String {
+        self.parts().1
+    }
+
     fn parts(&self) -> (Option<Uuid>, String) {
         match self {
             Actor::User { id, email } => (Some(*id), email.clone()),

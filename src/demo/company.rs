@@ -99,8 +99,24 @@ pub struct Account {
     pub risk: f64,
     /// Grows (seats, features, NPS) over the year.
     pub expanding: bool,
+    /// How a churn shows beforehand (if the account churns).
+    pub fate: Fate,
+    /// A 45-day slump that passes (noise: not every dip ends in churn).
+    pub dip: Option<Date>,
     pub users: Vec<User>,
     pub owner: usize,
+}
+
+/// How an upcoming churn shows in the data. Not every churn is foreseeable, and not every
+/// warning sign points the same way, which keeps the demo honest for models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Usage and the champion fade, tickets pile up, a downgrade, low NPS (half of churns).
+    Decline,
+    /// A burst of activity (exports, clean-up) before leaving (a fifth).
+    Spike,
+    /// Nothing visible (the rest).
+    Silent,
 }
 
 pub struct User {
@@ -210,6 +226,13 @@ impl Company {
                 let date = as_of - Duration::days(days) + Duration::days(day);
                 (date > since + Duration::days(20)).then_some(date)
             };
+            let fate = match rng.random_range(0..10) {
+                0..5 => Fate::Decline,
+                5..7 => Fate::Spike,
+                _ => Fate::Silent,
+            };
+            let dip = (churn_on.is_none() && rng.random_bool(0.15))
+                .then(|| as_of - Duration::days(rng.random_range(0..days)));
             let n_users = (seats.min(seg.max_users) as f64 * rng.random_range(0.55..1.0))
                 .ceil()
                 .max(1.0) as usize;
@@ -246,6 +269,8 @@ impl Company {
                 churn_on,
                 risk,
                 expanding,
+                fate,
+                dip,
                 users,
                 owner: i % owners.max(1),
             });
@@ -270,20 +295,34 @@ impl Company {
             if day >= churn {
                 return 0.0;
             }
-            // The decline the sources describe, starting 30–120 days before churn.
-            let lead = 30 + (a.external_id.len() as i64 * 7 + (a.risk * 31.0).abs() as i64) % 90;
             let left = (churn - day).whole_days();
-            if left < lead {
-                e *= 0.25 + 0.75 * left as f64 / lead as f64;
+            match a.fate {
+                // The decline the sources describe, starting 30–120 days before churn.
+                Fate::Decline => {
+                    let lead =
+                        30 + (a.external_id.len() as i64 * 7 + (a.risk * 31.0).abs() as i64) % 90;
+                    if left < lead {
+                        e *= 0.25 + 0.75 * left as f64 / lead as f64;
+                    }
+                }
+                Fate::Spike if left < 30 => e *= 1.8,
+                Fate::Spike | Fate::Silent => {}
             }
-        } else if a.risk > 1.0 {
-            // Noise: some risky accounts wobble without churning.
-            e *= 0.8;
+        }
+        if a.dip
+            .is_some_and(|d| day >= d && (day - d).whole_days() < 45)
+        {
+            e *= 0.4;
         }
         if a.expanding {
             e *= 1.0 + 0.4 * (day - self.start()).whole_days() as f64 / self.days as f64;
         }
         e
+    }
+
+    /// Whether the account is in the visible run-up to its churn.
+    fn warning(a: &Account, day: Date, days: i64) -> bool {
+        a.fate != Fate::Silent && a.churn_on.is_some_and(|c| (c - day).whole_days() < days)
     }
 
     /// Event rows for the days in `from..=to`, as CSV (`account_id,user_id,event_type,timestamp,count`).
@@ -306,7 +345,10 @@ impl Company {
                         continue;
                     }
                     let mut p = u.activity * e * if weekend { 0.25 } else { 1.0 };
-                    if u.champion && a.churn_on.is_some_and(|c| (c - day).whole_days() < 60) {
+                    if u.champion
+                        && a.fate == Fate::Decline
+                        && a.churn_on.is_some_and(|c| (c - day).whole_days() < 60)
+                    {
                         p *= 0.2; // the champion goes quiet first
                     }
                     if !rng.random_bool(p.clamp(0.0, 1.0)) {
@@ -437,7 +479,10 @@ impl Company {
                 .unwrap_or(self.as_of);
             let mut start = a.since.max(self.start());
             let mut month = 0;
-            let downgrade_at = a.churn_on.map(|c| c - Duration::days(45));
+            let downgrade_at = a
+                .churn_on
+                .filter(|_| a.fate == Fate::Decline)
+                .map(|c| c - Duration::days(45));
             while start < end {
                 let next = (start + Duration::days(30)).min(end + Duration::days(1));
                 let mut mrr = a.mrr_cents;
@@ -491,7 +536,7 @@ impl Company {
                 if day < a.since || a.churn_on.is_some_and(|c| day >= c) || day > self.as_of {
                     continue;
                 }
-                let near_churn = a.churn_on.is_some_and(|c| (c - day).whole_days() < 90);
+                let near_churn = Self::warning(a, day, 90);
                 let lambda = base * if near_churn { 2.5 } else { 1.0 };
                 let n = Poisson::new(lambda)
                     .map(|p| p.sample(&mut rng) as usize)
@@ -547,7 +592,7 @@ impl Company {
                 if day < a.since || a.churn_on.is_some_and(|c| day >= c) {
                     continue;
                 }
-                let near_churn = a.churn_on.is_some_and(|c| (c - day).whole_days() < 120);
+                let near_churn = a.fate == Fate::Decline && Self::warning(a, day, 120);
                 let trend = if a.expanding { 0.5 * q as f64 } else { 0.0 };
                 for r in 0..a.users.len().min(1 + rng.random_range(0..3)) {
                     let mean = 8.0 - 1.2 * a.risk - if near_churn { 2.0 } else { 0.0 } + trend;

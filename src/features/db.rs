@@ -23,6 +23,13 @@ pub async fn live_accounts(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result
     .await
 }
 
+/// The first day with any product usage.
+pub async fn first_usage_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!("select min(day) from usage_daily")
+        .fetch_one(db)
+        .await
+}
+
 /// When each churned account churned (for labels, which look ahead on purpose).
 pub async fn churn_dates(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, Date)>> {
     let rows = sqlx::query!(

@@ -193,7 +193,7 @@ async fn run(
         written = 0;
     }
     let written_ms = started.elapsed().as_millis();
-    let label = actor_label(actor);
+    let label = actor.label();
     let batch_id = db::record_batch(
         &mut *tx,
         &db::BatchRecord {
@@ -232,15 +232,6 @@ async fn run(
         errors: errors.list,
         errors_truncated: errors.truncated,
     })
-}
-
-fn actor_label(actor: &Actor) -> String {
-    match actor {
-        Actor::User { email, .. } => email.clone(),
-        Actor::Anonymous(label) => label.clone(),
-        Actor::Cli => "cli".to_owned(),
-        Actor::Token { name } => format!("token:{name}"),
-    }
 }
 
 /// For entities without a record time of their own, a batch is as fresh as its arrival.

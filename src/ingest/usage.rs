@@ -96,6 +96,8 @@ pub fn rollup(
     let mut bits = Vec::with_capacity(n);
     let mut seen_ids = HashSet::new();
     let mut newest: Option<OffsetDateTime> = None;
+    // Clocks drift: allow five minutes.
+    let latest = OffsetDateTime::now_utc() + time::Duration::minutes(5);
     let mut total: u64 = 0;
 
     let rows = acct_col
@@ -148,7 +150,9 @@ pub fn rollup(
             }
             Some(s) => {
                 let parsed = parse_timestamp(s);
-                if parsed.is_none() {
+                if parsed.is_some_and(|t| t > latest) {
+                    fail("timestamp", format!("'{s}' is in the future"));
+                } else if parsed.is_none() {
                     fail(
                         "timestamp",
                         format!("'{s}' is not a timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS UTC)"),

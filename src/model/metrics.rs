@@ -96,7 +96,7 @@ pub fn brier(probs: &[f64], labels: &[bool]) -> f64 {
 }
 
 /// One bin of a calibration plot.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CalibrationBin {
     pub mean_predicted: f64,
     pub observed_rate: f64,
@@ -150,7 +150,7 @@ pub fn lift_by_decile(scores: &[f64], labels: &[bool]) -> Vec<f64> {
 }
 
 /// Every measure the registry keeps, for one set of predictions.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     pub rows: usize,
     pub positives: usize,
@@ -163,6 +163,7 @@ pub struct Report {
     /// The naive baseline: always predicting the historical churn rate.
     pub baseline_rate: f64,
     pub baseline_brier: f64,
+    pub calibration: Vec<CalibrationBin>,
 }
 
 pub fn report(probs: &[f64], labels: &[bool], historical_rate: f64) -> Report {
@@ -178,6 +179,7 @@ pub fn report(probs: &[f64], labels: &[bool], historical_rate: f64) -> Report {
         lift: lift_by_decile(probs, labels),
         baseline_rate: historical_rate,
         baseline_brier: brier(&constant, labels),
+        calibration: calibration(probs, labels, 10),
     }
 }
 

@@ -2,6 +2,9 @@
 //! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
 //! holds the validation measures.
 
+pub mod drivers;
 mod logistic;
 pub mod metrics;
+pub mod registry;
 pub mod train;
+pub mod training;

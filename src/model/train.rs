@@ -95,7 +95,7 @@ fn fit_raw(algorithm: Algorithm, data: &Dataset) -> anyhow::Result<Fitted> {
             let y: Vec<f64> = data.y.iter().map(|&v| f64::from(u8::from(v))).collect();
             let mut booster = PerpetualBooster::default()
                 .set_objective(Objective::LogLoss)
-                .set_budget(0.5)
+                .set_budget(1.0)
                 .set_num_threads(Some(2))
                 .set_seed(7);
             booster

@@ -47,7 +47,8 @@ async fn the_demo_loads_through_ingestion(pool: PgPool) {
     keel::db::migrate(&pool).await.unwrap();
     let staff = keel::demo::seed_staff(&pool, 40).await.unwrap();
     assert_eq!(staff.logins.len(), 6, "one login per role");
-    let loaded = keel::demo::load(&pool, 7, 40, date!(2026 - 11 - 23), &staff)
+    let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
+    let loaded = keel::demo::load(&pool, 7, 40, yesterday, &staff)
         .await
         .unwrap();
     assert_eq!(loaded.accounts, 42);

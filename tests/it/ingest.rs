@@ -79,7 +79,7 @@ async fn accounts_load_with_segments_and_a_resend_changes_nothing(pool: PgPool) 
 async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
-    let cases: [(Entity, &str, usize, &str, &str); 7] = [
+    let cases: [(Entity, &str, usize, &str, &str); 8] = [
         (
             Entity::Accounts,
             "external_id,name,plan,seats,customer_since\nB-1,Beta,team,3,2025-01-01\n",
@@ -129,6 +129,13 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
             "event_type",
             "is not an event type",
         ),
+        (
+            Entity::Events,
+            "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,2099-01-01T00:00:00Z\n",
+            1,
+            "timestamp",
+            "is in the future",
+        ),
     ];
     for (entity, body, row, column, reason) in cases {
         let before = (
@@ -157,7 +164,7 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    assert_eq!(rejected, 7, "refusals are recorded with their reasons");
+    assert_eq!(rejected, 8, "refusals are recorded with their reasons");
 }
 
 #[sqlx::test]

@@ -12,3 +12,4 @@ mod features;
 mod helpers;
 mod ingest;
 mod ops;
+mod pipeline;

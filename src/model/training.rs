@@ -1,0 +1,154 @@
+//! `keel train`: snapshots from the database → walk-forward validation of both models →
+//! final fits → the registry. The best model is promoted when none is in production.
+
+use std::time::Instant;
+
+use serde_json::json;
+use sqlx::PgPool;
+use time::{Date, Duration};
+use uuid::Uuid;
+
+use super::metrics::Report;
+use super::registry::{self, NewModel};
+use super::train::{Algorithm, Dataset, Model, walk_forward};
+use crate::auth::audit::{self, Actor};
+use crate::features::{self, FEATURES};
+
+/// Snapshot spacing, label horizon and how many snapshots precede the first test fold.
+const STEP_DAYS: i64 = 28;
+const HORIZON_DAYS: i64 = 60;
+const MIN_HISTORY: usize = 3;
+
+pub struct Trained {
+    pub rows: usize,
+    pub dates: usize,
+    pub versions: Vec<(Uuid, Algorithm, Report)>,
+    pub promoted: Option<Uuid>,
+    pub seconds: f64,
+}
+
+/// Snapshot dates: every four weeks from 30 days into the usage history to the last date
+/// whose 60-day label has matured.
+pub fn snapshot_dates(first_usage: Date, today: Date) -> Vec<Date> {
+    let mut d = first_usage + Duration::days(30);
+    let mut out = Vec::new();
+    while d + Duration::days(HORIZON_DAYS) <= today {
+        out.push(d);
+        d += Duration::days(STEP_DAYS);
+    }
+    out
+}
+
+pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<Trained> {
+    let started = Instant::now();
+    let first = features::db::first_usage_day(pool)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no product usage yet: ingest events before training"))?;
+    let dates = snapshot_dates(first, today);
+    let mut data = Dataset::default();
+    for (table, labels) in features::snapshots(pool, &dates, today).await? {
+        for (row, label) in table.rows.iter().zip(labels) {
+            data.x.push(row.to_vec());
+            data.y.push(label);
+            data.dates.push(table.as_of);
+        }
+    }
+    anyhow::ensure!(
+        dates.len() > MIN_HISTORY,
+        "{} snapshot dates; at least {} are needed (a longer history)",
+        dates.len(),
+        MIN_HISTORY + 1
+    );
+    let data = std::sync::Arc::new(data);
+    let mut versions = Vec::new();
+    for algorithm in Algorithm::ALL {
+        let d = data.clone();
+        let (validation, model, importance) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let validation = walk_forward(algorithm, &d, MIN_HISTORY, HORIZON_DAYS)?;
+                let model = Model::fit(algorithm, &d)?;
+                let sample: Vec<Vec<f64>> =
+                    d.x.iter()
+                        .step_by((d.x.len() / 2000).max(1))
+                        .cloned()
+                        .collect();
+                let importance = model.importance(&sample);
+                Ok((validation, model, importance))
+            })
+            .await??;
+        let folds: Vec<_> = validation
+            .folds
+            .iter()
+            .map(|f| json!({"test_date": f.test_date.to_string(), "train_rows": f.train_rows, "report": f.report}))
+            .collect();
+        let importance: serde_json::Map<String, serde_json::Value> = FEATURES
+            .iter()
+            .zip(importance)
+            .map(|(f, v)| (f.to_string(), json!(v)))
+            .collect();
+        let mut tx = pool.begin().await?;
+        let id = registry::insert(
+            &mut *tx,
+            &NewModel {
+                algorithm: algorithm.as_str(),
+                train_from: dates[0],
+                train_to: dates[dates.len() - 1],
+                rows: data.y.len() as i32,
+                metrics: json!({"overall": validation.overall, "folds": folds}),
+                importance: serde_json::Value::Object(importance),
+                artefact: serde_json::to_value(&model)?,
+                created_by: &actor.label(),
+            },
+        )
+        .await?;
+        let details = json!({"algorithm": algorithm.as_str(), "rows": data.y.len(), "auc": validation.overall.auc_roc});
+        audit::record(
+            &mut *tx,
+            actor,
+            "model.train",
+            Some(format!("model:{id}")),
+            details,
+        )
+        .await?;
+        tx.commit().await?;
+        versions.push((id, algorithm, validation.overall));
+    }
+    let promoted = if registry::production(pool).await?.is_none() {
+        let best = versions
+            .iter()
+            .max_by(|a, b| {
+                a.2.auc_roc
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.2.auc_roc.unwrap_or(0.0))
+            })
+            .map(|v| v.0);
+        if let Some(id) = best {
+            promote(pool, actor, id).await?;
+        }
+        best
+    } else {
+        None
+    };
+    Ok(Trained {
+        rows: data.y.len(),
+        dates: dates.len(),
+        versions,
+        promoted,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+pub async fn promote(pool: &PgPool, actor: &Actor, id: Uuid) -> anyhow::Result<bool> {
+    let done = registry::promote(pool, id).await?;
+    if done {
+        audit::record(
+            pool,
+            actor,
+            "model.promote",
+            Some(format!("model:{id}")),
+            json!({}),
+        )
+        .await?;
+    }
+    Ok(done)
+}

@@ -1,0 +1,347 @@
+//! The daily pipeline: extract features → quality gate → score → flag at-risk, recorded
+//! stage by stage like a build log. A failed critical check aborts the run and leaves the
+//! previous scores in place; re-running a day replaces that day's scores.
+
+pub mod db;
+
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::auth::audit::{self, Actor};
+use crate::features::{self, FEATURES};
+use crate::health::score::{self as health, Bands, DEFAULT_SIGNALS, Signal};
+use crate::model::{drivers, registry};
+
+/// Risk tiers and the at-risk flag on the churn probability (the spec's defaults).
+pub const HIGH_RISK: f64 = 0.80;
+pub const MEDIUM_RISK: f64 = 0.50;
+pub const AT_RISK: f64 = 0.65;
+
+pub fn tier(p: f64) -> &'static str {
+    if p >= HIGH_RISK {
+        "high"
+    } else if p >= MEDIUM_RISK {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+/// Segment from the MRR as of the day, for normalising within segment.
+pub fn segment_of(mrr_dollars: f64) -> &'static str {
+    if mrr_dollars >= 5000.0 {
+        "enterprise"
+    } else if mrr_dollars >= 1000.0 {
+        "mid_market"
+    } else if mrr_dollars >= 200.0 {
+        "smb"
+    } else {
+        "self_serve"
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Newest event older than this fails the freshness check (critical).
+    pub max_event_age: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_event_age: Duration::hours(2),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Stage {
+    pub name: &'static str,
+    /// ok, warning or failed
+    pub status: &'static str,
+    pub millis: u128,
+    pub detail: String,
+}
+
+#[derive(Debug)]
+pub struct Outcome {
+    pub run_id: i64,
+    pub succeeded: bool,
+    pub stages: Vec<Stage>,
+    pub scored: u64,
+}
+
+struct Log {
+    stages: Vec<Stage>,
+    clock: Instant,
+}
+
+impl Log {
+    fn stage(&mut self, name: &'static str, status: &'static str, detail: impl Into<String>) {
+        let millis = self.clock.elapsed().as_millis();
+        self.clock = Instant::now();
+        self.stages.push(Stage {
+            name,
+            status,
+            millis,
+            detail: detail.into(),
+        });
+    }
+    fn failed(&self) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.status == "failed")
+    }
+}
+
+/// Runs the pipeline for `day`. Refuses if that day's pipeline is already running.
+pub async fn run(
+    pool: &PgPool,
+    day: Date,
+    trigger: &str,
+    actor: &Actor,
+    options: &Options,
+) -> anyhow::Result<Outcome> {
+    let run_id = db::start_run(pool, day, trigger)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the pipeline for {day} is already running"))?;
+    let mut log = Log {
+        stages: Vec::new(),
+        clock: Instant::now(),
+    };
+    let result = stages(pool, day, run_id, options, &mut log).await;
+    let (succeeded, scored, error) = match result {
+        Ok(scored) if log.failed().is_none() => (true, scored, None),
+        Ok(_) => (
+            false,
+            0,
+            log.failed().map(|s| format!("{}: {}", s.name, s.detail)),
+        ),
+        Err(e) => {
+            log.stage("error", "failed", format!("{e:#}"));
+            (false, 0, Some(format!("{e:#}")))
+        }
+    };
+    let status = if succeeded { "succeeded" } else { "failed" };
+    let stages_json = serde_json::to_value(&log.stages)?;
+    db::finish_run(pool, run_id, status, &stages_json, error.as_deref()).await?;
+    audit::record(
+        pool,
+        actor,
+        "pipeline.run",
+        Some(format!("run:{run_id}")),
+        json!({"day": day.to_string(), "status": status, "scored": scored}),
+    )
+    .await?;
+    Ok(Outcome {
+        run_id,
+        succeeded,
+        stages: log.stages,
+        scored,
+    })
+}
+
+async fn stages(
+    pool: &PgPool,
+    day: Date,
+    run_id: i64,
+    options: &Options,
+    log: &mut Log,
+) -> anyhow::Result<u64> {
+    // 1. Extract features.
+    let table = features::compute(pool, day).await?;
+    log.stage(
+        "extract features",
+        "ok",
+        format!(
+            "{} accounts × {} features as of {day}",
+            table.accounts.len(),
+            FEATURES.len()
+        ),
+    );
+
+    // 2. Quality gate.
+    let now = OffsetDateTime::now_utc();
+    match db::newest_event(pool).await? {
+        Some(t) if now - t <= options.max_event_age => log.stage(
+            "freshness",
+            "ok",
+            format!("newest event {} min old", (now - t).whole_minutes()),
+        ),
+        Some(t) => log.stage(
+            "freshness",
+            "failed",
+            format!(
+                "newest event is {} h old (limit {} h): ingestion looks stalled",
+                (now - t).whole_hours(),
+                options.max_event_age.whole_hours()
+            ),
+        ),
+        None => log.stage("freshness", "failed", "no product events ingested yet"),
+    }
+    let key_columns = [
+        "avg_dau_30d",
+        "seat_utilization",
+        "features_adopted",
+        "days_since_last_login",
+        "mrr",
+    ];
+    let rows = table.rows.len().max(1) as f64;
+    let worst = key_columns
+        .iter()
+        .filter_map(|c| {
+            FEATURES.iter().position(|f| f == c).map(|i| {
+                (
+                    c,
+                    table.rows.iter().filter(|r| !r[i].is_finite()).count() as f64 / rows,
+                )
+            })
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    match worst {
+        Some((c, share)) if share > 0.05 => log.stage(
+            "completeness",
+            "warning",
+            format!("{c}: {:.1} % missing (limit 5 %)", share * 100.0),
+        ),
+        _ => log.stage("completeness", "ok", "key columns ≤ 5 % missing"),
+    }
+    let volume = table.accounts.len() as i64;
+    match db::previous_volume(pool, day).await? {
+        _ if volume == 0 => log.stage("volume", "failed", "no accounts to score"),
+        Some(prev) if (volume as f64) < prev as f64 * 0.8 => log.stage(
+            "volume",
+            "failed",
+            format!("{volume} accounts against {prev} last run: a drop over 20 % suggests an ingestion failure"),
+        ),
+        Some(prev) => log.stage("volume", "ok", format!("{volume} accounts (last run {prev})")),
+        None => log.stage("volume", "ok", format!("{volume} accounts (first run)")),
+    }
+    if log.failed().is_some() {
+        return Ok(0);
+    }
+
+    // 3. Score.
+    let config = match db::current_health_config(pool).await? {
+        Some(c) => c,
+        None => {
+            let signals = serde_json::to_value(DEFAULT_SIGNALS.to_vec())?;
+            let bands = Bands::default();
+            let id = db::insert_health_config(
+                pool,
+                &signals,
+                bands.red_max as f32,
+                bands.yellow_max as f32,
+                "default",
+            )
+            .await?;
+            db::HealthConfig {
+                id,
+                signals,
+                red_max: bands.red_max as f32,
+                yellow_max: bands.yellow_max as f32,
+            }
+        }
+    };
+    let signals = signals_from(&config.signals);
+    let bands = Bands {
+        red_max: f64::from(config.red_max),
+        yellow_max: f64::from(config.yellow_max),
+    };
+    let mrr = FEATURES.iter().position(|f| *f == "mrr").unwrap_or(0);
+    let segments: Vec<&str> = table.rows.iter().map(|r| segment_of(r[mrr])).collect();
+    let healths = health::score(&table.rows, &segments, &signals, bands);
+    let model = registry::production(pool).await?;
+    let x: Vec<Vec<f64>> = table.rows.iter().map(|r| r.to_vec()).collect();
+    let (probabilities, contributions) = match &model {
+        Some((_, m)) => {
+            let m = m.clone();
+            let x = x.clone();
+            tokio::task::spawn_blocking(move || (m.predict(&x), m.contributions(&x))).await?
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    log.stage(
+        "score",
+        if model.is_some() { "ok" } else { "warning" },
+        match &model {
+            Some((id, m)) => format!("health and churn probability for {} accounts (model {} {id})", healths.len(), m.algorithm.as_str()),
+            None => format!("health for {} accounts; no model in production, so no churn probability (train one)", healths.len()),
+        },
+    );
+
+    // 4. Flag at-risk, and write the day's scores in one transaction.
+    let mut rows = db::ScoreRows {
+        account: table.accounts.clone(),
+        health: Vec::new(),
+        band: Vec::new(),
+        signals: Vec::new(),
+        probability: Vec::new(),
+        tier: Vec::new(),
+        at_risk: Vec::new(),
+        drivers: Vec::new(),
+    };
+    for (i, h) in healths.iter().enumerate() {
+        let p = probabilities.get(i).copied();
+        rows.health.push(h.score as f32);
+        rows.band.push(
+            serde_json::to_value(h.band)?
+                .as_str()
+                .unwrap_or("yellow")
+                .to_owned(),
+        );
+        rows.signals.push(serde_json::to_value(&h.signals)?);
+        rows.probability.push(p.map(|p| p as f32));
+        rows.tier.push(p.map(|p| tier(p).to_owned()));
+        rows.at_risk.push(p.is_some_and(|p| p >= AT_RISK));
+        let d = contributions
+            .get(i)
+            .map(|(c, _)| drivers::top(&x[i], c, 3))
+            .unwrap_or_default();
+        rows.drivers.push(serde_json::to_value(d)?);
+    }
+    let flagged = rows.at_risk.iter().filter(|f| **f).count();
+    let mut tx = pool.begin().await?;
+    let written = db::replace_scores(
+        &mut tx,
+        day,
+        run_id,
+        model.as_ref().map(|m| m.0),
+        config.id,
+        &rows,
+    )
+    .await?;
+    tx.commit().await?;
+    log.stage(
+        "flag at-risk",
+        "ok",
+        format!("{flagged} accounts at or above {AT_RISK:.2}; {written} scores written for {day}"),
+    );
+    Ok(written)
+}
+
+fn signals_from(value: &Value) -> Vec<Signal> {
+    // Stored configurations name features; keep only those Keel computes.
+    let Some(items) = value.as_array() else {
+        return DEFAULT_SIGNALS.to_vec();
+    };
+    let parsed: Vec<Signal> = items
+        .iter()
+        .filter_map(|item| {
+            let name = item.get("feature")?.as_str()?;
+            let feature = FEATURES.iter().find(|f| **f == name)?;
+            let template = DEFAULT_SIGNALS.iter().find(|s| s.feature == *feature)?;
+            Some(Signal {
+                weight: item.get("weight")?.as_f64()?,
+                ..template.clone()
+            })
+        })
+        .collect();
+    if parsed.is_empty() {
+        DEFAULT_SIGNALS.to_vec()
+    } else {
+        parsed
+    }
+}

@@ -1,0 +1,165 @@
+use keel::auth::audit::Actor;
+use keel::ingest::{Entity, Payload, Status};
+use keel::pipeline::{self, Options};
+use sqlx::PgPool;
+use time::{Duration, OffsetDateTime};
+
+async fn load(pool: &PgPool, entity: Entity, csv: String) {
+    let out = keel::ingest::ingest(
+        pool,
+        entity,
+        Payload::Csv(csv.into_bytes()),
+        "test",
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.status, Status::Accepted, "{entity}: {:?}", out.errors);
+}
+
+/// Three accounts with a little usage, the newest event an hour old.
+async fn company(pool: &PgPool) {
+    keel::db::migrate(pool).await.unwrap();
+    load(pool, Entity::Accounts, "external_id,name,plan,seats,mrr,customer_since\nA,Acme,team,4,400,2025-01-01\nB,Beta,team,9,900,2025-03-01\nC,Core,team,2,90,2025-06-01\n".into()).await;
+    let hour_ago = (OffsetDateTime::now_utc() - Duration::hours(1))
+        .replace_nanosecond(0)
+        .unwrap();
+    let ts = |d: i64| {
+        (hour_ago - Duration::days(d))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let events = format!(
+        "account_id,user_id,event_type,timestamp,count\nA,u1,task_created,{},5\nA,u2,board_viewed,{},2\nB,u9,page_viewed,{},1\nC,u7,comment_added,{},3\n",
+        ts(0),
+        ts(3),
+        ts(20),
+        ts(1)
+    );
+    load(pool, Entity::Events, events).await;
+}
+
+async fn scores_on(pool: &PgPool, day: time::Date) -> (i64, Vec<i64>) {
+    let n: i64 = sqlx::query_scalar("select count(*) from scores where day = $1")
+        .bind(day)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let runs: Vec<i64> = sqlx::query_scalar("select distinct run_id from scores where day = $1")
+        .bind(day)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    (n, runs)
+}
+
+#[sqlx::test]
+async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPool) {
+    company(&pool).await;
+    let today = OffsetDateTime::now_utc().date();
+    let first = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(first.succeeded, "{:?}", first.stages);
+    let names: Vec<&str> = first.stages.iter().map(|s| s.name).collect();
+    assert_eq!(
+        names,
+        [
+            "extract features",
+            "freshness",
+            "completeness",
+            "volume",
+            "score",
+            "flag at-risk"
+        ]
+    );
+    assert_eq!(
+        first.stages[4].status, "warning",
+        "no model in production yet: health only"
+    );
+    assert_eq!(scores_on(&pool, today).await, (3, vec![first.run_id]));
+    let (band, signals): (String, serde_json::Value) = sqlx::query_as(
+        "select s.band, s.signals from scores s join accounts a on a.id = s.account_id where a.external_id = 'A'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(["red", "yellow", "green"].contains(&band.as_str()));
+    assert_eq!(
+        signals.as_array().unwrap().len(),
+        10,
+        "the breakdown lists every signal"
+    );
+
+    let again = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(again.succeeded);
+    assert_eq!(
+        scores_on(&pool, today).await,
+        (3, vec![again.run_id]),
+        "the day's scores are replaced, not duplicated"
+    );
+}
+
+#[sqlx::test]
+async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
+    company(&pool).await;
+    let today = OffsetDateTime::now_utc().date();
+    let yesterday = today - Duration::days(1);
+    let ok = pipeline::run(&pool, yesterday, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(ok.succeeded);
+    // Events an hour old are stale against a 30-minute limit.
+    let strict = Options {
+        max_event_age: Duration::minutes(30),
+    };
+    let stale = pipeline::run(&pool, today, "test", &Actor::Cli, &strict)
+        .await
+        .unwrap();
+    assert!(!stale.succeeded);
+    let freshness = stale.stages.iter().find(|s| s.name == "freshness").unwrap();
+    assert_eq!(freshness.status, "failed");
+    assert!(
+        freshness.detail.contains("ingestion looks stalled"),
+        "{}",
+        freshness.detail
+    );
+    assert!(
+        !stale.stages.iter().any(|s| s.name == "score"),
+        "a failed gate stops the run"
+    );
+    assert_eq!(scores_on(&pool, today).await.0, 0);
+    assert_eq!(
+        scores_on(&pool, yesterday).await,
+        (3, vec![ok.run_id]),
+        "yesterday's scores stay"
+    );
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, error from pipeline_runs where id = $1")
+            .bind(stale.run_id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().starts_with("freshness"));
+}
+
+#[sqlx::test]
+async fn the_same_day_never_runs_twice_at_once(pool: PgPool) {
+    company(&pool).await;
+    let today = OffsetDateTime::now_utc().date();
+    sqlx::query(
+        "insert into pipeline_runs (day, trigger, status) values ($1, 'other worker', 'running')",
+    )
+    .bind(today)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let err = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already running"), "{err}");
+    assert_eq!(scores_on(&pool, today).await.0, 0);
+}
