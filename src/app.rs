@@ -21,7 +21,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::web::access::{self, Access, Route};
 use crate::web::layout::{Nav, SharedNav};
-use crate::{accounts, auth, home, ingest, web};
+use crate::{accounts, auth, home, ingest, model, pipeline, web};
 
 const SESSION_COOKIE: &str = "keel_session";
 
@@ -46,6 +46,8 @@ pub fn routes() -> Vec<Route> {
         home::routes(),
         ingest::routes(),
         accounts::routes(),
+        model::routes(),
+        pipeline::routes(),
     ]
     .into_iter()
     .flatten()

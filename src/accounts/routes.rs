@@ -153,11 +153,72 @@ pub struct Line {
     cells: Vec<String>,
 }
 
+/// The latest health and churn scores, ready to show.
+pub struct ScoreView {
+    day: String,
+    health: String,
+    band: String,
+    churn: String,
+    tier: String,
+    at_risk: bool,
+    drivers: Vec<String>,
+    signals: Vec<(String, String, String)>,
+}
+
+fn score_view(s: crate::pipeline::db::LatestScore) -> ScoreView {
+    let signals = s
+        .signals
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|sig| {
+            let name = sig
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .replace('_', " ");
+            let value = sig
+                .get("value")
+                .and_then(|v| v.as_f64())
+                .map_or_else(|| "no data".to_owned(), |v| format!("{v:.2}"));
+            let weight = sig.get("weight").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let norm = sig.get("normalised").and_then(|v| v.as_f64());
+            let share = match norm {
+                Some(n) => format!("{:.0} of {weight:.0} points", n * weight),
+                None => "weight spread over the others".to_owned(),
+            };
+            (name, value, share)
+        })
+        .collect();
+    ScoreView {
+        day: s.day.to_string(),
+        health: format!("{:.0}", s.health_score),
+        band: s.band,
+        churn: s.churn_probability.map_or_else(
+            || "not scored".to_owned(),
+            |p| format!("{:.1} %", p * 100.0),
+        ),
+        tier: s.risk_tier.unwrap_or_default(),
+        at_risk: s.at_risk,
+        drivers: s
+            .drivers
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|d| d.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+            .collect(),
+        signals,
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/show.html")]
 pub struct ShowPage {
     chrome: Chrome,
     name: String,
+    score: Option<ScoreView>,
     facts: Vec<(&'static str, String)>,
     chart: String,
     usage_summary: String,
@@ -238,9 +299,13 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
+    let score = crate::pipeline::db::latest_score(&state.db, id)
+        .await?
+        .map(score_view);
     Ok(ShowPage {
         chrome,
         name: a.name,
+        score,
         facts,
         chart: usage_chart(&usage),
         usage_summary,

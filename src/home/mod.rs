@@ -50,16 +50,10 @@ home!(
     "Revenue retention",
     "NRR, GRR, expansion and churn by segment, risk band and cohort, and the ROI of the CS programme."
 );
-home!(
-    models,
-    "Models",
-    "Ingestion and data quality, the daily pipeline, churn model training, validation and drift."
-);
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/dashboard", Access::Roles(&[Role::Executive]), dashboard),
-        Route::get("/models", Access::Roles(&[Role::Analyst]), models),
         Route::get("/pipeline", Access::Roles(&[Role::Sales]), pipeline),
         Route::get("/team", Access::Roles(&[Role::Manager]), team),
         Route::get("/worklist", Access::Roles(&[Role::Csm]), worklist),

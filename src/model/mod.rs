@@ -6,5 +6,19 @@ pub mod drivers;
 mod logistic;
 pub mod metrics;
 pub mod registry;
+mod routes;
 pub mod train;
 pub mod training;
+
+use crate::auth::Role;
+use crate::web::access::{Access, Route};
+
+const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/models", ANALYSTS, routes::index),
+        Route::post("/models/train", ANALYSTS, routes::train),
+        Route::post("/models/{id}/promote", ANALYSTS, routes::promote),
+    ]
+}

@@ -169,3 +169,29 @@ pub async fn replace_scores(
     .await?;
     Ok(done.rows_affected())
 }
+
+pub struct LatestScore {
+    pub day: Date,
+    pub health_score: f32,
+    pub band: String,
+    pub signals: Value,
+    pub churn_probability: Option<f32>,
+    pub risk_tier: Option<String>,
+    pub at_risk: bool,
+    pub drivers: Value,
+}
+
+/// The account's most recent score.
+pub async fn latest_score(
+    db: impl PgExecutor<'_>,
+    account: Uuid,
+) -> sqlx::Result<Option<LatestScore>> {
+    sqlx::query_as!(
+        LatestScore,
+        "select day, health_score, band, signals, churn_probability, risk_tier, at_risk, drivers
+         from scores where account_id = $1 order by day desc limit 1",
+        account
+    )
+    .fetch_optional(db)
+    .await
+}

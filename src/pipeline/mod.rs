@@ -3,6 +3,7 @@
 //! previous scores in place; re-running a day replaces that day's scores.
 
 pub mod db;
+mod routes;
 
 use std::time::Instant;
 
@@ -11,10 +12,21 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::auth::Role;
 use crate::auth::audit::{self, Actor};
 use crate::features::{self, FEATURES};
 use crate::health::score::{self as health, Bands, DEFAULT_SIGNALS, Signal};
 use crate::model::{drivers, registry};
+use crate::web::access::{Access, Route};
+
+const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::post("/pipeline/runs", ANALYSTS, routes::start),
+        Route::get("/pipeline/runs/{id}", ANALYSTS, routes::show),
+    ]
+}
 
 /// Risk tiers and the at-risk flag on the churn probability (the spec's defaults).
 pub const HIGH_RISK: f64 = 0.80;

@@ -163,3 +163,55 @@ async fn the_same_day_never_runs_twice_at_once(pool: PgPool) {
     assert!(err.to_string().contains("already running"), "{err}");
     assert_eq!(scores_on(&pool, today).await.0, 0);
 }
+
+#[sqlx::test]
+async fn the_analyst_runs_the_pipeline_from_the_page_and_accounts_show_their_scores(pool: PgPool) {
+    company(&pool).await;
+    let app = crate::helpers::TestApp::spawn(pool).await;
+    let (analyst, _) = app.login_as(keel::auth::Role::Analyst).await;
+    let resp = analyst.post_form("/pipeline/runs", &[]).await;
+    let run_url = crate::helpers::location(&resp);
+    assert!(run_url.starts_with("/pipeline/runs/"), "{run_url}");
+    let log = analyst.get(&run_url).await.text().await.unwrap();
+    assert!(
+        log.contains("[ok] extract features") && log.contains("succeeded"),
+        "{log}"
+    );
+    let models = analyst.get("/models").await.text().await.unwrap();
+    assert!(
+        models.contains(&format!("href=\"{run_url}\"")),
+        "the run is listed"
+    );
+
+    // Too little history to train on: the page says why.
+    let resp = analyst.post_form("/models/train", &[]).await;
+    let page = analyst
+        .get(&crate::helpers::location(&resp))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Training failed") && page.contains("snapshot dates"),
+        "{page}"
+    );
+
+    let id: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'A'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let account = analyst
+        .get(&format!("/accounts/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        account.contains("id=\"scores\"") && account.contains("Health score breakdown"),
+        "{account}"
+    );
+    assert!(
+        account.contains("not scored"),
+        "no model yet, so no churn probability"
+    );
+}
