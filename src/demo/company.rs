@@ -393,19 +393,15 @@ impl Company {
             } else {
                 "active"
             };
-            let seats = if a.expanding {
-                a.seats + a.seats / 3
-            } else {
-                a.seats
-            };
+            let (mrr, seats) = self.current(a);
             out.push_str(&format!(
                 "{},{},{},{},{}.{:02},{},{},{},{},{},{}\n",
                 a.external_id,
                 csv_field(&a.name),
                 a.plan,
                 seats,
-                self.current_mrr(a) / 100,
-                self.current_mrr(a) % 100,
+                mrr / 100,
+                mrr % 100,
                 a.since,
                 a.renewal,
                 status,
@@ -429,15 +425,14 @@ impl Company {
         contracts.then_some(if large { 70 } else { 80 })
     }
 
-    /// MRR now: expansions grow it, risky survivors may have contracted.
-    fn current_mrr(&self, a: &Account) -> i64 {
-        if a.expanding {
-            a.mrr_cents * 13 / 10
-        } else if let Some(kept) = Self::contraction(a) {
-            a.mrr_cents * kept / 100
-        } else {
-            a.mrr_cents
+    /// MRR and seats now: those of the last billing period (trials pay nothing yet).
+    fn current(&self, a: &Account) -> (i64, i64) {
+        if a.trial {
+            return (0, a.seats);
         }
+        self.periods(a)
+            .last()
+            .map_or((a.mrr_cents, a.seats), |p| (p.2, p.3))
     }
 
     pub fn contacts_csv(&self) -> Vec<u8> {
@@ -470,37 +465,48 @@ impl Company {
         out.into_bytes()
     }
 
+    /// Billing periods `(start, end, mrr_cents, seats)`: monthly from the start of the
+    /// history (or the account) to churn or today, with expansions and contractions.
+    fn periods(&self, a: &Account) -> Vec<(Date, Date, i64, i64)> {
+        let end = a
+            .churn_on
+            .filter(|d| *d <= self.as_of)
+            .unwrap_or(self.as_of);
+        let mut start = a.since.max(self.start());
+        let mut month = 0;
+        let downgrade_at = a
+            .churn_on
+            .filter(|_| a.fate == Fate::Decline)
+            .map(|c| c - Duration::days(45));
+        let mut out = Vec::new();
+        while start < end {
+            let next = (start + Duration::days(30)).min(end + Duration::days(1));
+            let (mut mrr, mut seats) = (a.mrr_cents, a.seats);
+            if a.expanding && month >= 6 {
+                mrr = a.mrr_cents * 13 / 10;
+                seats += a.seats / 3;
+            }
+            let kept = match Self::contraction(a) {
+                Some(kept) if month >= 9 => Some(kept),
+                _ => downgrade_at
+                    .is_some_and(|d| start >= d && a.risk > 0.3)
+                    .then_some(80),
+            };
+            if let Some(kept) = kept {
+                mrr = mrr * kept / 100;
+                seats = (seats * kept / 100).max(1);
+            }
+            out.push((start, next, mrr, seats));
+            start = next;
+            month += 1;
+        }
+        out
+    }
+
     pub fn subscriptions_csv(&self) -> Vec<u8> {
         let mut out = String::from("account_id,period_start,period_end,plan,seats,mrr\n");
         for a in self.accounts.iter().filter(|a| !a.trial) {
-            let end = a
-                .churn_on
-                .filter(|d| *d <= self.as_of)
-                .unwrap_or(self.as_of);
-            let mut start = a.since.max(self.start());
-            let mut month = 0;
-            let downgrade_at = a
-                .churn_on
-                .filter(|_| a.fate == Fate::Decline)
-                .map(|c| c - Duration::days(45));
-            while start < end {
-                let next = (start + Duration::days(30)).min(end + Duration::days(1));
-                let mut mrr = a.mrr_cents;
-                let mut seats = a.seats;
-                if a.expanding && month >= 6 {
-                    mrr = a.mrr_cents * 13 / 10;
-                    seats += a.seats / 3;
-                }
-                let kept = match Self::contraction(a) {
-                    Some(kept) if month >= 9 => Some(kept),
-                    _ => downgrade_at
-                        .is_some_and(|d| start >= d && a.risk > 0.3)
-                        .then_some(80),
-                };
-                if let Some(kept) = kept {
-                    mrr = mrr * kept / 100;
-                    seats = (seats * kept / 100).max(1);
-                }
+            for (start, next, mrr, seats) in self.periods(a) {
                 out.push_str(&format!(
                     "{},{start},{next},{},{seats},{}.{:02}\n",
                     a.external_id,
@@ -508,8 +514,6 @@ impl Company {
                     mrr / 100,
                     mrr % 100
                 ));
-                start = next;
-                month += 1;
             }
         }
         out.into_bytes()
