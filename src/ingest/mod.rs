@@ -173,18 +173,19 @@ async fn run(
             }
         }
     };
+    let outcome = |batch_id, written, errors: Errors| Outcome {
+        batch_id,
+        entity: entity.as_str(),
+        status,
+        rows,
+        written,
+        events,
+        errors: errors.list,
+        errors_truncated: errors.truncated,
+    };
     if mode == Mode::DryRun {
         tx.rollback().await?;
-        return Ok(Outcome {
-            batch_id: 0,
-            entity: entity.as_str(),
-            status,
-            rows,
-            written,
-            events,
-            errors: errors.list,
-            errors_truncated: errors.truncated,
-        });
+        return Ok(outcome(0, written, errors));
     }
     if status == Status::Rejected {
         // Nothing of a refused batch stays: roll back, then record the refusal on its own.
@@ -222,16 +223,7 @@ async fn run(
         %entity, batch_id, status = status.as_str(), rows, written, parsed_ms, written_ms,
         total_ms = started.elapsed().as_millis(), "batch ingested"
     );
-    Ok(Outcome {
-        batch_id,
-        entity: entity.as_str(),
-        status,
-        rows,
-        written,
-        events,
-        errors: errors.list,
-        errors_truncated: errors.truncated,
-    })
+    Ok(outcome(batch_id, written, errors))
 }
 
 /// For entities without a record time of their own, a batch is as fresh as its arrival.

@@ -82,31 +82,34 @@ pub fn account(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>, row: usize)
     }
 }
 
-/// Records a duplicate of `key` within the batch.
-fn unique<K: std::hash::Hash + Eq>(
+/// Reads every row with `read`, keeping the rows that read cleanly and whose key has not
+/// been seen earlier in the batch (a repeat is an error on `key_column`).
+fn each_row<K: std::hash::Hash + Eq, T>(
     r: &mut Reader<'_>,
-    seen: &mut HashSet<K>,
-    key: K,
-    column: &str,
-    shown: &str,
-    row: usize,
-) -> bool {
-    if seen.insert(key) {
-        true
-    } else {
-        r.errors.add(
-            row + 1,
-            column,
-            format!("duplicate key '{shown}' within the batch"),
-        );
-        false
-    }
-}
-
-pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<AccountRow> {
+    key_column: &str,
+    mut read: impl FnMut(&mut Reader<'_>, usize) -> Option<(K, String, T)>,
+) -> Vec<T> {
     let mut out = Vec::with_capacity(r.table.len());
     let mut seen = HashSet::new();
     for row in 0..r.table.len() {
+        let Some((key, shown, item)) = read(r, row) else {
+            continue;
+        };
+        if seen.insert(key) {
+            out.push(item);
+        } else {
+            r.errors.add(
+                row + 1,
+                key_column,
+                format!("duplicate key '{shown}' within the batch"),
+            );
+        }
+    }
+    out
+}
+
+pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<AccountRow> {
+    each_row(r, "external_id", |r, row| {
         let external_id = r.text("external_id", row);
         let name = r.text("name", row);
         let plan = r.text("plan", row);
@@ -134,126 +137,77 @@ pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<Accou
                 "churned_on",
                 "give churned_on exactly when status is churned",
             );
-            continue;
+            return None;
         }
-        let (Some(external_id), Some(name), Some(plan), Some(seats), Some(mrr), Some(since)) =
-            (external_id, name, plan, seats, mrr, since)
-        else {
-            continue;
-        };
-        if !unique(
-            r,
-            &mut seen,
-            external_id.clone(),
-            "external_id",
-            &external_id,
-            row,
-        ) {
-            continue;
-        }
-        out.push(AccountRow {
-            external_id,
-            name,
-            plan,
-            seats: seats as i32,
-            mrr_cents: mrr,
-            customer_since: since,
+        let item = AccountRow {
+            external_id: external_id?,
+            name: name?,
+            plan: plan?,
+            seats: seats? as i32,
+            mrr_cents: mrr?,
+            customer_since: since?,
             renewal_date: renewal,
             status,
             churned_on,
             owner_id: owner,
             executive_sponsor: sponsor,
-        });
-    }
-    out
+        };
+        Some((item.external_id.clone(), item.external_id.clone(), item))
+    })
 }
 
 pub fn contacts(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<ContactRow> {
-    let mut out = Vec::with_capacity(r.table.len());
-    let mut seen = HashSet::new();
-    for row in 0..r.table.len() {
+    each_row(r, "external_id", |r, row| {
         let account_id = account(r, accounts, row);
         let external_id = r.text("external_id", row);
-        let name = r.text("name", row);
-        let email = r.text("email", row);
-        let title = r.text("title", row);
-        let champion = r.bool("champion", row).unwrap_or(false);
-        let user_ref = r.text("user_id", row);
-        let (Some(account_id), Some(external_id)) = (account_id, external_id) else {
-            continue;
+        let item = ContactRow {
+            name: r.text("name", row),
+            email: r.text("email", row),
+            title: r.text("title", row),
+            champion: r.bool("champion", row).unwrap_or(false),
+            user_ref: r.text("user_id", row),
+            account_id: account_id?,
+            external_id: external_id?,
         };
-        if !unique(
-            r,
-            &mut seen,
-            (account_id, external_id.clone()),
-            "external_id",
-            &external_id,
-            row,
-        ) {
-            continue;
-        }
-        out.push(ContactRow {
-            account_id,
-            external_id,
-            name,
-            email,
-            title,
-            champion,
-            user_ref,
-        });
-    }
-    out
+        Some((
+            (item.account_id, item.external_id.clone()),
+            item.external_id.clone(),
+            item,
+        ))
+    })
 }
 
 pub fn subscriptions(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<SubscriptionRow> {
-    let mut out = Vec::with_capacity(r.table.len());
-    let mut seen = HashSet::new();
-    for row in 0..r.table.len() {
+    each_row(r, "period_start", |r, row| {
         let account_id = account(r, accounts, row);
         let start = r.date("period_start", row);
         let end = r.date("period_end", row);
         let plan = r.text("plan", row);
         let seats = r.int("seats", row);
         let mrr = r.money("mrr", row);
-        let (Some(account_id), Some(start), Some(end), Some(plan), Some(seats), Some(mrr)) =
-            (account_id, start, end, plan, seats, mrr)
-        else {
-            continue;
-        };
+        let (start, end) = (start?, end?);
         if end <= start {
             r.errors.add(
                 row + 1,
                 "period_end",
                 format!("{end} is not after period_start {start}"),
             );
-            continue;
+            return None;
         }
-        if !unique(
-            r,
-            &mut seen,
-            (account_id, start),
-            "period_start",
-            &start.to_string(),
-            row,
-        ) {
-            continue;
-        }
-        out.push(SubscriptionRow {
-            account_id,
+        let item = SubscriptionRow {
+            account_id: account_id?,
             period_start: start,
             period_end: end,
-            plan,
-            seats: seats as i32,
-            mrr_cents: mrr,
-        });
-    }
-    out
+            plan: plan?,
+            seats: seats? as i32,
+            mrr_cents: mrr?,
+        };
+        Some(((item.account_id, start), start.to_string(), item))
+    })
 }
 
 pub fn tickets(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<TicketRow> {
-    let mut out = Vec::with_capacity(r.table.len());
-    let mut seen = HashSet::new();
-    for row in 0..r.table.len() {
+    each_row(r, "external_id", |r, row| {
         let account_id = account(r, accounts, row);
         let external_id = r.text("external_id", row);
         let priority = r.choice("priority", row);
@@ -262,107 +216,69 @@ pub fn tickets(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<Tick
         let resolved = r.timestamp("resolved_at", row);
         let csat = r.int("csat", row);
         let feature_request = r.bool("feature_request", row).unwrap_or(false);
-        let (Some(account_id), Some(external_id), Some(priority), Some(subject), Some(opened)) =
-            (account_id, external_id, priority, subject, opened)
-        else {
-            continue;
-        };
+        let opened = opened?;
         if resolved.is_some_and(|t| t < opened) {
             r.errors.add(row + 1, "resolved_at", "is before opened_at");
-            continue;
+            return None;
         }
-        if !unique(
-            r,
-            &mut seen,
-            (account_id, external_id.clone()),
-            "external_id",
-            &external_id,
-            row,
-        ) {
-            continue;
-        }
-        out.push(TicketRow {
-            account_id,
-            external_id,
-            priority,
-            subject,
+        let item = TicketRow {
+            account_id: account_id?,
+            external_id: external_id?,
+            priority: priority?,
+            subject: subject?,
             opened_at: opened,
             resolved_at: resolved,
             csat: csat.map(|c| c as i16),
             feature_request,
-        });
-    }
-    out
+        };
+        Some((
+            (item.account_id, item.external_id.clone()),
+            item.external_id.clone(),
+            item,
+        ))
+    })
 }
 
 pub fn nps(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<NpsRow> {
-    let mut out = Vec::with_capacity(r.table.len());
-    let mut seen = HashSet::new();
-    for row in 0..r.table.len() {
+    each_row(r, "external_id", |r, row| {
         let account_id = account(r, accounts, row);
         let external_id = r.text("external_id", row);
         let at = r.timestamp("responded_at", row);
         let score = r.int("score", row);
-        let user_ref = r.text("user_id", row);
-        let comment = r.text("comment", row);
-        let (Some(account_id), Some(external_id), Some(at), Some(score)) =
-            (account_id, external_id, at, score)
-        else {
-            continue;
+        let item = NpsRow {
+            user_ref: r.text("user_id", row),
+            comment: r.text("comment", row),
+            account_id: account_id?,
+            external_id: external_id?,
+            responded_at: at?,
+            score: score? as i16,
         };
-        if !unique(
-            r,
-            &mut seen,
-            (account_id, external_id.clone()),
-            "external_id",
-            &external_id,
-            row,
-        ) {
-            continue;
-        }
-        out.push(NpsRow {
-            account_id,
-            external_id,
-            responded_at: at,
-            score: score as i16,
-            user_ref,
-            comment,
-        });
-    }
-    out
+        Some((
+            (item.account_id, item.external_id.clone()),
+            item.external_id.clone(),
+            item,
+        ))
+    })
 }
 
 pub fn notes(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<NoteRow> {
-    let mut out = Vec::with_capacity(r.table.len());
-    let mut seen = HashSet::new();
-    for row in 0..r.table.len() {
+    each_row(r, "external_id", |r, row| {
         let account_id = account(r, accounts, row);
         let external_id = r.text("external_id", row);
         let author = r.text("author", row);
         let at = r.timestamp("noted_at", row);
         let body = r.text("body", row);
-        let (Some(account_id), Some(external_id), Some(author), Some(at), Some(body)) =
-            (account_id, external_id, author, at, body)
-        else {
-            continue;
+        let item = NoteRow {
+            account_id: account_id?,
+            external_id: external_id?,
+            author: author?,
+            noted_at: at?,
+            body: body?,
         };
-        if !unique(
-            r,
-            &mut seen,
-            (account_id, external_id.clone()),
-            "external_id",
-            &external_id,
-            row,
-        ) {
-            continue;
-        }
-        out.push(NoteRow {
-            account_id,
-            external_id,
-            author,
-            noted_at: at,
-            body,
-        });
-    }
-    out
+        Some((
+            (item.account_id, item.external_id.clone()),
+            item.external_id.clone(),
+            item,
+        ))
+    })
 }

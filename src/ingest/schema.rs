@@ -55,6 +55,15 @@ const fn col(
     }
 }
 
+/// The reference every entity but accounts carries.
+const ACCOUNT_ID: Column = col(
+    "account_id",
+    Kind::Text,
+    true,
+    "ACME-001",
+    "the account's external_id",
+);
+
 pub const STATUSES: &[&str] = &["trial", "active", "churned"];
 pub const PRIORITIES: &[&str] = &["low", "normal", "high", "urgent"];
 
@@ -127,13 +136,7 @@ const ACCOUNTS: &[Column] = &[
 ];
 
 const CONTACTS: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col(
         "external_id",
         Kind::Text,
@@ -173,13 +176,7 @@ const CONTACTS: &[Column] = &[
 ];
 
 const SUBSCRIPTIONS: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col(
         "period_start",
         Kind::Date,
@@ -212,13 +209,7 @@ const SUBSCRIPTIONS: &[Column] = &[
 ];
 
 const EVENTS: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col(
         "user_id",
         Kind::Text,
@@ -257,13 +248,7 @@ const EVENTS: &[Column] = &[
 ];
 
 const TICKETS: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col(
         "external_id",
         Kind::Text,
@@ -310,13 +295,7 @@ const TICKETS: &[Column] = &[
 ];
 
 const NPS: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col("external_id", Kind::Text, true, "NPS-77", "response id"),
     col(
         "responded_at",
@@ -337,13 +316,7 @@ const NPS: &[Column] = &[
 ];
 
 const NOTES: &[Column] = &[
-    col(
-        "account_id",
-        Kind::Text,
-        true,
-        "ACME-001",
-        "the account's external_id",
-    ),
+    ACCOUNT_ID,
     col(
         "external_id",
         Kind::Text,
