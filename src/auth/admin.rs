@@ -298,8 +298,10 @@ pub async fn audit_log(
             )
         });
     let entries = entries.into_iter().map(Into::into).collect();
+    // The same URL answers a fragment to htmx and a page to the browser: caches must not mix them.
+    let vary = [(axum::http::header::VARY, "HX-Request")];
     if is_htmx {
-        return Ok(AuditEntries { entries, next_page }.into_response());
+        return Ok((vary, AuditEntries { entries, next_page }).into_response());
     }
     let users = db::list_users(&state.db)
         .await?
@@ -319,12 +321,15 @@ pub async fn audit_log(
             value: a,
         })
         .collect();
-    Ok(AuditPage {
-        chrome,
-        users,
-        actions,
-        entries,
-        next_page,
-    }
-    .into_response())
+    Ok((
+        vary,
+        AuditPage {
+            chrome,
+            users,
+            actions,
+            entries,
+            next_page,
+        },
+    )
+        .into_response())
 }

@@ -273,10 +273,9 @@ async fn audit_log_filters_by_user_and_action(pool: PgPool) {
             "/admin/audit?user={}&action=user.activate",
             other.id
         ))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    assert_eq!(fragment.headers()["vary"], "HX-Request");
+    let fragment = fragment.text().await.unwrap();
     assert!(
         fragment.starts_with("<div id=\"audit-entries\">"),
         "htmx gets the table only"
