@@ -22,7 +22,15 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web server.
-    Serve(Config),
+    Serve {
+        #[command(flatten)]
+        config: Config,
+        /// Also run the background worker (the daily pipeline) in this process.
+        #[arg(long)]
+        worker: bool,
+    },
+    /// Run the background worker: the daily pipeline at `KEEL_PIPELINE_AT`.
+    Worker(Config),
     /// Apply database migrations and exit.
     Migrate(Config),
     /// Load the demo company (staff, accounts, a year of history), then serve.
@@ -98,9 +106,17 @@ enum UserCommand {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(config) => {
+        Command::Serve { config, worker } => {
             let pool = ready_database(&config).await?;
+            if worker {
+                tokio::spawn(crate::jobs::run_forever(pool.clone(), config.pipeline_at));
+            }
             serve(pool, config).await
+        }
+        Command::Worker(config) => {
+            let pool = ready_database(&config).await?;
+            crate::jobs::run_forever(pool, config.pipeline_at).await;
+            Ok(())
         }
         Command::Migrate(config) => {
             ready_database(&config).await?;

@@ -49,6 +49,10 @@ pub struct Config {
     #[arg(long, env = "KEEL_MAX_BATCH_MB", default_value_t = 64)]
     pub max_batch_mb: usize,
 
+    /// When the daily pipeline runs (UTC, HH:MM), in `keel worker` and in `serve --worker`.
+    #[arg(long, env = "KEEL_PIPELINE_AT", default_value = "06:00", value_parser = parse_time)]
+    pub pipeline_at: time::Time,
+
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "KEEL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -69,6 +73,12 @@ impl Config {
             login_window_minutes: 15,
             request_timeout_secs: 30,
             max_batch_mb: 64,
+            pipeline_at: time::macros::time!(06:00),
         }
     }
+}
+
+fn parse_time(raw: &str) -> Result<time::Time, String> {
+    time::Time::parse(raw, time::macros::format_description!("[hour]:[minute]"))
+        .map_err(|_| format!("'{raw}' is not a time of day (HH:MM)"))
 }

@@ -13,6 +13,7 @@ pub mod features;
 pub mod health;
 pub mod home;
 pub mod ingest;
+pub mod jobs;
 pub mod model;
 pub mod pipeline;
 pub mod telemetry;

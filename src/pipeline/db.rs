@@ -195,3 +195,18 @@ pub async fn latest_score(
     .fetch_optional(db)
     .await
 }
+
+/// The latest day with a successful run, and the start of the latest attempt for `day`.
+pub async fn last_runs(
+    db: impl PgExecutor<'_>,
+    day: Date,
+) -> sqlx::Result<(Option<Date>, Option<OffsetDateTime>)> {
+    let row = sqlx::query!(
+        r#"select (select max(day) from pipeline_runs where status = 'succeeded') as last_success,
+                  (select max(started_at) from pipeline_runs where day = $1) as last_attempt"#,
+        day
+    )
+    .fetch_one(db)
+    .await?;
+    Ok((row.last_success, row.last_attempt))
+}

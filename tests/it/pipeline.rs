@@ -215,3 +215,27 @@ async fn the_analyst_runs_the_pipeline_from_the_page_and_accounts_show_their_sco
         "no model yet, so no churn probability"
     );
 }
+
+#[sqlx::test]
+async fn the_scheduler_runs_the_day_once_after_its_time(pool: PgPool) {
+    company(&pool).await;
+    let now = OffsetDateTime::now_utc();
+    let midnight = time::Time::MIDNIGHT;
+    let first = keel::jobs::tick(&pool, now, midnight)
+        .await
+        .unwrap()
+        .expect("due after midnight");
+    assert!(first.succeeded, "{:?}", first.stages);
+    assert!(
+        keel::jobs::tick(&pool, now, midnight)
+            .await
+            .unwrap()
+            .is_none(),
+        "one successful run a day"
+    );
+    let trigger: String = sqlx::query_scalar("select trigger from pipeline_runs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(trigger, "schedule");
+}

@@ -1,0 +1,122 @@
+//! The background worker: runs the daily pipeline at its scheduled time. Any number of
+//! workers may run; the database lets only one run a given day at a time.
+
+use std::time::Duration as StdDuration;
+
+use sqlx::PgPool;
+use time::{Date, Duration, OffsetDateTime, Time};
+
+use crate::auth::audit::Actor;
+use crate::pipeline::{self, Options};
+
+/// A failed day is retried after this long, not on every tick.
+const RETRY_AFTER: Duration = Duration::hours(1);
+
+/// The day to run now, if any: it is past the scheduled time, the day has no successful run,
+/// and its last attempt (if any) is older than the retry interval.
+pub fn due(
+    now: OffsetDateTime,
+    at: Time,
+    last_success: Option<Date>,
+    last_attempt: Option<OffsetDateTime>,
+) -> Option<Date> {
+    let today = now.date();
+    let scheduled = today.with_time(at).assume_utc();
+    let done = last_success.is_some_and(|d| d >= today);
+    let recently_tried = last_attempt.is_some_and(|t| t >= scheduled && now - t < RETRY_AFTER);
+    (now >= scheduled && !done && !recently_tried).then_some(today)
+}
+
+/// One scheduler tick: runs today's pipeline if it is due.
+pub async fn tick(
+    pool: &PgPool,
+    now: OffsetDateTime,
+    at: Time,
+) -> anyhow::Result<Option<pipeline::Outcome>> {
+    let (last_success, last_attempt) = pipeline::db::last_runs(pool, now.date()).await?;
+    let Some(day) = due(now, at, last_success, last_attempt) else {
+        return Ok(None);
+    };
+    match pipeline::run(pool, day, "schedule", &Actor::Cli, &Options::default()).await {
+        Ok(outcome) => Ok(Some(outcome)),
+        // Another worker got there first.
+        Err(e) if e.to_string().contains("already running") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Ticks every minute until the process stops.
+pub async fn run_forever(pool: PgPool, at: Time) {
+    tracing::info!(%at, "scheduler started: the daily pipeline runs at this time (UTC)");
+    loop {
+        match tick(&pool, OffsetDateTime::now_utc(), at).await {
+            Ok(Some(o)) => tracing::info!(
+                run = o.run_id,
+                succeeded = o.succeeded,
+                scored = o.scored,
+                "scheduled pipeline run finished"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "scheduled pipeline run failed to start")
+            }
+        }
+        tokio::time::sleep(StdDuration::from_secs(60)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{datetime, time};
+
+    const AT: Time = time!(06:00);
+
+    #[test]
+    fn runs_once_a_day_after_the_scheduled_time() {
+        let before = datetime!(2026-11-23 05:59 UTC);
+        let after = datetime!(2026-11-23 06:00 UTC);
+        let yesterday = Some(time::macros::date!(2026 - 11 - 22));
+        assert_eq!(due(before, AT, yesterday, None), None);
+        assert_eq!(due(after, AT, yesterday, None), Some(after.date()));
+        assert_eq!(
+            due(after, AT, Some(after.date()), Some(after)),
+            None,
+            "already done today"
+        );
+    }
+
+    #[test]
+    fn a_failed_day_is_retried_hourly_not_every_minute() {
+        let failed_at = datetime!(2026-11-23 06:00 UTC);
+        let yesterday = Some(time::macros::date!(2026 - 11 - 22));
+        assert_eq!(
+            due(
+                datetime!(2026-11-23 06:30 UTC),
+                AT,
+                yesterday,
+                Some(failed_at)
+            ),
+            None
+        );
+        assert_eq!(
+            due(
+                datetime!(2026-11-23 07:01 UTC),
+                AT,
+                yesterday,
+                Some(failed_at)
+            ),
+            Some(failed_at.date())
+        );
+        // An on-demand run before the scheduled time does not count as today's attempt.
+        assert_eq!(
+            due(
+                datetime!(2026-11-23 06:01 UTC),
+                AT,
+                yesterday,
+                Some(datetime!(2026-11-23 05:00 UTC))
+            ),
+            Some(failed_at.date())
+        );
+    }
+}
