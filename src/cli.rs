@@ -126,11 +126,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { config, demo } => {
             let pool = ready_database(&config).await?;
             let as_of = match &demo.as_of {
-                Some(d) => {
-                    time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
-                        .with_context(|| format!("--as-of {d}: expected YYYY-MM-DD"))?
-                }
-                None => time::OffsetDateTime::now_utc().date(),
+                Some(d) => parse_date(d, "--as-of")?,
+                None => today() - time::Duration::days(1),
             };
             let staff = crate::demo::seed_staff(&pool, demo.accounts).await?;
             let mut out = std::io::stdout().lock();
@@ -149,10 +146,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
                 print_training(&trained)?;
-                // The simulation ends with the day's business hours, so its newest event
-                // may be many hours old by now: the demo's first run allows a day and a half.
+                // The simulation ends with yesterday's business hours, so its newest event is
+                // up to a day and a half old: the demo's first run allows for that.
                 let options = crate::pipeline::Options {
-                    max_event_age: time::Duration::hours(36),
+                    max_event_age: time::Duration::hours(40),
                 };
                 let outcome =
                     crate::pipeline::run(&pool, as_of, "demo", &Actor::Cli, &options).await?;
