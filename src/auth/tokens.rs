@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use crate::error::{AppError, Result};
 
-/// What a token may be scoped to: one per batch endpoint.
-pub const SCOPES: [&str; 7] = [
+/// What a token may be scoped to: one per batch endpoint, and `score` for churn scores.
+pub const SCOPES: [&str; 8] = [
     "accounts",
     "contacts",
     "subscriptions",
@@ -22,6 +22,7 @@ pub const SCOPES: [&str; 7] = [
     "tickets",
     "nps",
     "notes",
+    "score",
 ];
 
 /// The token behind an API request, put in the extensions by the access check.

@@ -11,13 +11,19 @@ pub struct AccountRow {
 }
 
 /// Accounts that were customers on `as_of` (started, and not churned yet).
-pub async fn live_accounts(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Vec<AccountRow>> {
+pub async fn live_accounts(
+    db: impl PgExecutor<'_>,
+    as_of: Date,
+    only: Option<Uuid>,
+) -> sqlx::Result<Vec<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
         r#"select id, customer_since, seats from accounts
            where customer_since <= $1 and (churned_on is null or churned_on > $1)
+             and ($2::uuid is null or id = $2)
            order by id"#,
-        as_of
+        as_of,
+        only
     )
     .fetch_all(db)
     .await
@@ -51,14 +57,20 @@ pub struct UsageRows {
     pub categories: Vec<i32>,
 }
 
-pub async fn usage_30d(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<UsageRows> {
+pub async fn usage_30d(
+    db: impl PgExecutor<'_>,
+    as_of: Date,
+    only: Option<Uuid>,
+) -> sqlx::Result<UsageRows> {
     let rows = sqlx::query(
         r#"select account_id::text, (day - $1::date)::int as age, active_users, core_actions, invites,
                   (select coalesce(sum(1 << (i - 1)), 0)::int from generate_subscripts(feature_users, 1) i
                    where feature_users[i] > 0) as categories
-           from usage_daily where day > $1::date - 30 and day <= $1::date"#,
+           from usage_daily where day > $1::date - 30 and day <= $1::date
+             and ($2::uuid is null or account_id = $2)"#,
     )
     .bind(as_of)
+    .bind(only)
     .fetch_all(db)
     .await?;
     let mut out = UsageRows {
@@ -84,13 +96,16 @@ pub async fn usage_30d(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Usa
 pub async fn users_30d(
     db: impl PgExecutor<'_>,
     as_of: Date,
+    only: Option<Uuid>,
 ) -> sqlx::Result<(Vec<String>, Vec<String>, Vec<bool>)> {
     let rows = sqlx::query(
         r#"select account_id::text, user_ref, bool_or(comments > 0)
            from usage_user_daily where day > $1::date - 30 and day <= $1::date
+             and ($2::uuid is null or account_id = $2)
            group by account_id, user_ref"#,
     )
     .bind(as_of)
+    .bind(only)
     .fetch_all(db)
     .await?;
     let mut out = (vec![], vec![], vec![]);
@@ -115,7 +130,11 @@ pub struct Point {
     pub nps: Option<i16>,
 }
 
-pub async fn points(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Vec<Point>> {
+pub async fn points(
+    db: impl PgExecutor<'_>,
+    as_of: Date,
+    only: Option<Uuid>,
+) -> sqlx::Result<Vec<Point>> {
     let since_30 = as_of - Duration::days(30);
     let since_90 = as_of - Duration::days(90);
     sqlx::query_as!(
@@ -138,10 +157,12 @@ pub async fn points(db: impl PgExecutor<'_>, as_of: Date) -> sqlx::Result<Vec<Po
            left join lateral (select mrr_cents from subscription_periods s
                               where s.account_id = a.id and s.period_start < cur.period_start
                               order by period_start desc limit 1) prev on true
-           where a.customer_since <= $1 and (a.churned_on is null or a.churned_on > $1)"#,
+           where a.customer_since <= $1 and (a.churned_on is null or a.churned_on > $1)
+             and ($4::uuid is null or a.id = $4)"#,
         as_of,
         since_30,
-        since_90
+        since_90,
+        only
     )
     .fetch_all(db)
     .await

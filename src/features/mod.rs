@@ -165,10 +165,20 @@ fn ratio(a: f64, b: f64) -> f64 {
 
 /// Features of every account live on `as_of`, from data up to and including `as_of`.
 pub async fn compute(pool: &PgPool, as_of: Date) -> anyhow::Result<FeatureTable> {
-    let accounts = db::live_accounts(pool, as_of).await?;
-    let usage_rows = db::usage_30d(pool, as_of).await?;
-    let user_rows = db::users_30d(pool, as_of).await?;
-    let points: HashMap<Uuid, db::Point> = db::points(pool, as_of)
+    compute_for(pool, as_of, None).await
+}
+
+/// Features as of `as_of` for one account (`Some`) or for all (`None`); an account that is
+/// not live that day gives an empty table.
+pub async fn compute_for(
+    pool: &PgPool,
+    as_of: Date,
+    only: Option<Uuid>,
+) -> anyhow::Result<FeatureTable> {
+    let accounts = db::live_accounts(pool, as_of, only).await?;
+    let usage_rows = db::usage_30d(pool, as_of, only).await?;
+    let user_rows = db::users_30d(pool, as_of, only).await?;
+    let points: HashMap<Uuid, db::Point> = db::points(pool, as_of, only)
         .await?
         .into_iter()
         .map(|p| (p.account, p))

@@ -2,6 +2,7 @@
 //! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
 //! holds the validation measures.
 
+mod api;
 pub mod drivers;
 mod logistic;
 pub mod metrics;
@@ -17,6 +18,7 @@ const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
 
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::post("/api/v1/churn-score", Access::ApiToken, api::churn_score),
         Route::get("/models", ANALYSTS, routes::index),
         Route::post("/models/train", ANALYSTS, routes::train),
         Route::post("/models/{id}/promote", ANALYSTS, routes::promote),

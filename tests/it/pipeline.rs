@@ -239,3 +239,83 @@ async fn the_scheduler_runs_the_day_once_after_its_time(pool: PgPool) {
         .unwrap();
     assert_eq!(trigger, "schedule");
 }
+
+#[sqlx::test]
+async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
+    use keel::model::train::{Algorithm, Dataset, Model};
+    company(&pool).await;
+    let app = crate::helpers::TestApp::spawn(pool).await;
+    let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
+    let resp = admin
+        .post_form("/admin/tokens", &[("name", "crm"), ("scope", "score")])
+        .await;
+    let html = resp.text().await.unwrap();
+    let secret = html
+        .split("<code id=\"new-token\">")
+        .nth(1)
+        .unwrap()
+        .split("</code>")
+        .next()
+        .unwrap()
+        .to_owned();
+    let score = |body: serde_json::Value| {
+        reqwest::Client::new()
+            .post(app.url("/api/v1/churn-score"))
+            .bearer_auth(&secret)
+            .json(&body)
+            .send()
+    };
+    let none = score(serde_json::json!({"account_id": "A"})).await.unwrap();
+    assert_eq!(
+        none.status(),
+        reqwest::StatusCode::CONFLICT,
+        "no model in production yet"
+    );
+
+    // A small model on synthetic snapshots: low usage → churn.
+    let mut data = Dataset::default();
+    for i in 0..400 {
+        let mut row = vec![0.0; keel::features::FEATURES.len()];
+        row[0] = (i % 20) as f64 / 4.0;
+        data.x.push(row);
+        data.y.push(i % 20 < 3);
+        data.dates
+            .push(time::macros::date!(2026 - 01 - 01) + Duration::days(30 * (i % 5)));
+    }
+    let model = Model::fit(Algorithm::LogisticRegression, &data).unwrap();
+    let id = keel::model::registry::insert(
+        &app.db,
+        &keel::model::registry::NewModel {
+            algorithm: "logistic_regression",
+            train_from: data.dates[0],
+            train_to: data.dates[4],
+            rows: 400,
+            metrics: serde_json::json!({}),
+            importance: serde_json::json!({}),
+            artefact: serde_json::to_value(&model).unwrap(),
+            created_by: "test",
+        },
+    )
+    .await
+    .unwrap();
+    keel::model::registry::promote(&app.db, id).await.unwrap();
+
+    let ok = score(serde_json::json!({"account_id": "B"})).await.unwrap();
+    assert_eq!(ok.status(), reqwest::StatusCode::OK);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    let p = body["churn_probability"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&p));
+    assert!(["low", "medium", "high"].contains(&body["risk_tier"].as_str().unwrap()));
+    assert_eq!(body["model_version"], id.to_string());
+    let unknown = score(serde_json::json!({"account_id": "nope"}))
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert!(
+        unknown
+            .text()
+            .await
+            .unwrap()
+            .contains("unknown account 'nope'")
+    );
+}
