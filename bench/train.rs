@@ -8,9 +8,8 @@
 use std::io::Write;
 use std::time::Instant;
 
-use keel::features;
-use keel::model::train::{Algorithm, Dataset, walk_forward};
-use keel::model::training::snapshot_dates;
+use keel::model::train::{Algorithm, walk_forward};
+use keel::model::training::{HORIZON_DAYS, MIN_HISTORY, snapshot_dataset};
 use sqlx::postgres::PgPoolOptions;
 use time::OffsetDateTime;
 
@@ -23,19 +22,8 @@ async fn main() -> anyhow::Result<()> {
         .connect(&url)
         .await?;
     let today = OffsetDateTime::now_utc().date();
-    let first = features::db::first_usage_day(&pool)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no usage in {url}"))?;
-    let dates = snapshot_dates(first, today);
     let started = Instant::now();
-    let mut data = Dataset::default();
-    for (table, labels) in features::snapshots(&pool, &dates, today).await? {
-        for (row, label) in table.rows.iter().zip(labels) {
-            data.x.push(row.to_vec());
-            data.y.push(label);
-            data.dates.push(table.as_of);
-        }
-    }
+    let (data, dates) = snapshot_dataset(&pool, today).await?;
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -48,21 +36,14 @@ async fn main() -> anyhow::Result<()> {
     let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
     for algorithm in Algorithm::ALL {
         let started = Instant::now();
-        let v = walk_forward(algorithm, &data, 3, 60)?;
+        let v = walk_forward(algorithm, &data, MIN_HISTORY, HORIZON_DAYS)?;
         let secs = started.elapsed().as_secs_f64();
-        let r = &v.overall;
         writeln!(
             out,
-            "{:<24} {} folds in {secs:.1} s  AUC {}  AUC-PR {}  P@80%R {}  Brier {:.4} (naive {:.4})  ECE {:.3}  lift@10 {}",
+            "{:<24} {} folds in {secs:.1} s  {}",
             algorithm.as_str(),
             v.folds.len(),
-            f(r.auc_roc),
-            f(r.auc_pr),
-            f(r.precision_at_80_recall),
-            r.brier,
-            r.baseline_brier,
-            r.ece,
-            f(r.lift.first().copied())
+            v.overall.summary()
         )?;
         for fold in &v.folds {
             writeln!(

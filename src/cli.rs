@@ -260,20 +260,8 @@ fn print_training(t: &crate::model::training::Trained) -> anyhow::Result<()> {
         "Trained on {} snapshot rows from {} dates in {:.1} s (walk-forward, pooled test folds):",
         t.rows, t.dates, t.seconds
     )?;
-    let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
     for (id, algorithm, r) in &t.versions {
-        writeln!(
-            out,
-            "  {:<24} AUC {}  AUC-PR {}  P@80%R {}  Brier {:.4} (naive {:.4})  ECE {:.3}  lift@10 {}  [{id}]",
-            algorithm.as_str(),
-            f(r.auc_roc),
-            f(r.auc_pr),
-            f(r.precision_at_80_recall),
-            r.brier,
-            r.baseline_brier,
-            r.ece,
-            f(r.lift.first().copied()),
-        )?;
+        writeln!(out, "  {:<24} {}  [{id}]", algorithm.as_str(), r.summary())?;
     }
     if let Some(id) = t.promoted {
         writeln!(out, "  promoted {id} to production")?;

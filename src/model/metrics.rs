@@ -166,6 +166,23 @@ pub struct Report {
     pub calibration: Vec<CalibrationBin>,
 }
 
+impl Report {
+    /// The headline figures on one line, for the command line and benchmarks.
+    pub fn summary(&self) -> String {
+        let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
+        format!(
+            "AUC {}  AUC-PR {}  P@80%R {}  Brier {:.4} (naive {:.4})  ECE {:.3}  lift@10 {}",
+            f(self.auc_roc),
+            f(self.auc_pr),
+            f(self.precision_at_80_recall),
+            self.brier,
+            self.baseline_brier,
+            self.ece,
+            f(self.lift.first().copied())
+        )
+    }
+}
+
 pub fn report(probs: &[f64], labels: &[bool], historical_rate: f64) -> Report {
     let constant = vec![historical_rate; labels.len()];
     Report {

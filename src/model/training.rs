@@ -16,8 +16,8 @@ use crate::features::{self, FEATURES};
 
 /// Snapshot spacing, label horizon and how many snapshots precede the first test fold.
 const STEP_DAYS: i64 = 28;
-const HORIZON_DAYS: i64 = 60;
-const MIN_HISTORY: usize = 3;
+pub const HORIZON_DAYS: i64 = 60;
+pub const MIN_HISTORY: usize = 3;
 
 pub struct Trained {
     pub rows: usize,
@@ -39,8 +39,8 @@ pub fn snapshot_dates(first_usage: Date, today: Date) -> Vec<Date> {
     out
 }
 
-pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<Trained> {
-    let started = Instant::now();
+/// Every labelled snapshot of the usage history, as one dataset, and the snapshot dates.
+pub async fn snapshot_dataset(pool: &PgPool, today: Date) -> anyhow::Result<(Dataset, Vec<Date>)> {
     let first = features::db::first_usage_day(pool)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no product usage yet: ingest events before training"))?;
@@ -53,6 +53,12 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
             data.dates.push(table.as_of);
         }
     }
+    Ok((data, dates))
+}
+
+pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<Trained> {
+    let started = Instant::now();
+    let (data, dates) = snapshot_dataset(pool, today).await?;
     anyhow::ensure!(
         dates.len() > MIN_HISTORY,
         "{} snapshot dates; at least {} are needed (a longer history)",
