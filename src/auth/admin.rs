@@ -51,7 +51,7 @@ async fn users_page(
     errors: FormErrors,
     notice: Option<String>,
 ) -> Result<UsersPage> {
-    let users = db::list_users(&state.db).await?;
+    let users = db::list_users(&state.db, None).await?;
     let managers = db::list_managers(&state.db).await?;
     Ok(UsersPage {
         chrome,
@@ -222,10 +222,9 @@ async fn toggle(
     if !is_htmx {
         return Ok(Redirect::to(&format!("/admin/users/{id}?saved=1")).into_response());
     }
-    let row = db::list_users(&state.db)
+    let row = db::list_users(&state.db, Some(id))
         .await?
-        .into_iter()
-        .find(|u| u.id == id)
+        .pop()
         .ok_or(AppError::NotFound)?;
     Ok(UserRowFragment {
         u: UserRowView::from(row),
@@ -303,7 +302,7 @@ pub async fn audit_log(
     if is_htmx {
         return Ok((vary, AuditEntries { entries, next_page }).into_response());
     }
-    let users = db::list_users(&state.db)
+    let users = db::list_users(&state.db, None)
         .await?
         .into_iter()
         .map(|u| FilterOption {

@@ -79,13 +79,19 @@ pub async fn email_taken(db: impl PgExecutor<'_>, email: &str) -> sqlx::Result<b
     Ok(taken)
 }
 
-pub async fn list_users(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<UserListRow>> {
+/// Every user (`only: None`) or just one, as the users table shows them.
+pub async fn list_users(
+    db: impl PgExecutor<'_>,
+    only: Option<Uuid>,
+) -> sqlx::Result<Vec<UserListRow>> {
     sqlx::query_as!(
         UserListRow,
         r#"select u.id, u.email, u.name, u.role as "role: Role", m.name as "manager_name?",
                   u.active, u.created_at
            from users u left join users m on m.id = u.manager_id
-           order by u.active desc, u.role, u.name"#
+           where ($1::uuid is null or u.id = $1)
+           order by u.active desc, u.role, u.name"#,
+        only
     )
     .fetch_all(db)
     .await

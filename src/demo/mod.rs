@@ -123,10 +123,10 @@ pub async fn load(
     let started = Instant::now();
     let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let authors: Vec<String> = staff.csms.iter().map(|c| c.1.clone()).collect();
+    let books = owners.len();
     let company =
-        tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, owners.len()))
+        tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, books))
             .await?;
-    let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let batches = [
         (Entity::Accounts, company.accounts_csv(&owners)),
         (Entity::Contacts, company.contacts_csv()),

@@ -157,6 +157,21 @@ impl Client {
             .await
     }
 
+    /// Creates an API token with these scopes through the admin page (the client must be
+    /// an admin) and returns its secret, shown once on the page.
+    pub async fn api_token(&self, scopes: &[&str]) -> String {
+        let mut form: Vec<(&str, &str)> = vec![("name", "test client")];
+        form.extend(scopes.iter().map(|s| ("scope", *s)));
+        let resp = self.post_form("/admin/tokens", &form).await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        let html = resp.text().await.unwrap();
+        html.split("<code id=\"new-token\">")
+            .nth(1)
+            .and_then(|rest| rest.split("</code>").next())
+            .expect("the new token is shown")
+            .to_owned()
+    }
+
     /// The session cookie's value, if the client holds one.
     pub fn session_cookie(&self) -> Option<String> {
         let url = self.base.parse().unwrap();

@@ -236,27 +236,11 @@ A-2,u9,board_created,2026-11-01T08:00:00Z,1,e7\n";
     assert_eq!((users, core), (3, 4));
 }
 
-async fn token(app: &TestApp, admin: &crate::helpers::Client, scopes: &[&str]) -> String {
-    let mut form: Vec<(&str, &str)> = vec![("name", "pipeline")];
-    form.extend(scopes.iter().map(|s| ("scope", *s)));
-    let resp = admin.post_form("/admin/tokens", &form).await;
-    assert_eq!(resp.status(), StatusCode::CREATED);
-    let html = resp.text().await.unwrap();
-    let _ = app;
-    html.split("<code id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split("</code>")
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 #[sqlx::test]
 async fn api_batches_need_a_live_token_with_the_right_scope(pool: PgPool) {
     let app = TestApp::spawn_with(pool, |c| c.max_batch_mb = 1).await;
     let (admin, _) = app.login_as(Role::Admin).await;
-    let secret = token(&app, &admin, &["accounts"]).await;
+    let secret = admin.api_token(&["accounts"]).await;
     let body = json!([{"external_id": "J-1", "name": "Json Co", "plan": "team", "seats": 4, "mrr": 250, "customer_since": "2025-05-01"}]);
     let http = reqwest::Client::new();
     let post = |path: &str, token: Option<&str>, body: &Value| {

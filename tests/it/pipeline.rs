@@ -246,18 +246,7 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
     company(&pool).await;
     let app = crate::helpers::TestApp::spawn(pool).await;
     let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
-    let resp = admin
-        .post_form("/admin/tokens", &[("name", "crm"), ("scope", "score")])
-        .await;
-    let html = resp.text().await.unwrap();
-    let secret = html
-        .split("<code id=\"new-token\">")
-        .nth(1)
-        .unwrap()
-        .split("</code>")
-        .next()
-        .unwrap()
-        .to_owned();
+    let secret = admin.api_token(&["score"]).await;
     let score = |body: serde_json::Value| {
         reqwest::Client::new()
             .post(app.url("/api/v1/churn-score"))
