@@ -30,6 +30,7 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub nav: SharedNav,
+    pub models: Arc<model::registry::Cache>,
 }
 
 impl axum::extract::FromRef<AppState> for PgPool {
@@ -67,6 +68,7 @@ pub fn router(db: PgPool, config: Config) -> Router {
         db: db.clone(),
         nav: Arc::new(Nav::from_table(&route_table())),
         config: Arc::new(config),
+        models: Arc::default(),
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(db))
         .with_name(SESSION_COOKIE)

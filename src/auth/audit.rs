@@ -18,6 +18,8 @@ pub enum Actor {
     Anonymous(String),
     /// The `keel` command line.
     Cli,
+    /// The background worker (scheduled runs, re-scoring, sweeps).
+    Worker,
     /// A client of the batch API, by its token's name.
     Token {
         name: String,
@@ -44,6 +46,7 @@ impl Actor {
             Actor::User { id, email } => (Some(*id), email.clone()),
             Actor::Anonymous(label) => (None, format!("anonymous ({label})")),
             Actor::Cli => (None, "cli".to_owned()),
+            Actor::Worker => (None, "worker".to_owned()),
             Actor::Token { name } => (None, format!("token:{name}")),
         }
     }

@@ -14,13 +14,13 @@ pub struct AccountRow {
 pub async fn live_accounts(
     db: impl PgExecutor<'_>,
     as_of: Date,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<AccountRow>> {
     sqlx::query_as!(
         AccountRow,
         r#"select id, customer_since, seats from accounts
            where customer_since <= $1 and (churned_on is null or churned_on > $1)
-             and ($2::uuid is null or id = $2)
+             and ($2::uuid[] is null or id = any($2))
            order by id"#,
         as_of,
         only
@@ -60,14 +60,14 @@ pub struct UsageRows {
 pub async fn usage_30d(
     db: impl PgExecutor<'_>,
     as_of: Date,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<UsageRows> {
     let rows = sqlx::query(
         r#"select account_id::text, (day - $1::date)::int as age, active_users, core_actions, invites,
                   (select coalesce(sum(1 << (i - 1)), 0)::int from generate_subscripts(feature_users, 1) i
                    where feature_users[i] > 0) as categories
            from usage_daily where day > $1::date - 30 and day <= $1::date
-             and ($2::uuid is null or account_id = $2)"#,
+             and ($2::uuid[] is null or account_id = any($2))"#,
     )
     .bind(as_of)
     .bind(only)
@@ -96,12 +96,12 @@ pub async fn usage_30d(
 pub async fn users_30d(
     db: impl PgExecutor<'_>,
     as_of: Date,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<(Vec<String>, Vec<String>, Vec<bool>)> {
     let rows = sqlx::query(
         r#"select account_id::text, user_ref, bool_or(comments > 0)
            from usage_user_daily where day > $1::date - 30 and day <= $1::date
-             and ($2::uuid is null or account_id = $2)
+             and ($2::uuid[] is null or account_id = any($2))
            group by account_id, user_ref"#,
     )
     .bind(as_of)
@@ -133,7 +133,7 @@ pub struct Point {
 pub async fn points(
     db: impl PgExecutor<'_>,
     as_of: Date,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> sqlx::Result<Vec<Point>> {
     let since_30 = as_of - Duration::days(30);
     let since_90 = as_of - Duration::days(90);
@@ -158,7 +158,7 @@ pub async fn points(
                               where s.account_id = a.id and s.period_start < cur.period_start
                               order by period_start desc limit 1) prev on true
            where a.customer_since <= $1 and (a.churned_on is null or a.churned_on > $1)
-             and ($4::uuid is null or a.id = $4)"#,
+             and ($4::uuid[] is null or a.id = any($4))"#,
         as_of,
         since_30,
         since_90,

@@ -168,12 +168,12 @@ pub async fn compute(pool: &PgPool, as_of: Date) -> anyhow::Result<FeatureTable>
     compute_for(pool, as_of, None).await
 }
 
-/// Features as of `as_of` for one account (`Some`) or for all (`None`); an account that is
-/// not live that day gives an empty table.
+/// Features as of `as_of` for some accounts (`Some`) or for all (`None`); accounts that
+/// are not live that day are left out.
 pub async fn compute_for(
     pool: &PgPool,
     as_of: Date,
-    only: Option<Uuid>,
+    only: Option<&[Uuid]>,
 ) -> anyhow::Result<FeatureTable> {
     let accounts = db::live_accounts(pool, as_of, only).await?;
     let usage_rows = db::usage_30d(pool, as_of, only).await?;

@@ -3,6 +3,8 @@
 //! 0–100, with its per-signal breakdown. A signal without data gives its weight to the
 //! others, and the breakdown says so.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::features::FEATURES;
@@ -76,6 +78,16 @@ impl Default for Bands {
     }
 }
 
+impl Band {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Band::Red => "red",
+            Band::Yellow => "yellow",
+            Band::Green => "green",
+        }
+    }
+}
+
 impl Bands {
     pub fn band(self, score: f64) -> Band {
         if score <= self.red_max {
@@ -107,33 +119,122 @@ pub struct Health {
     pub signals: Vec<SignalScore>,
 }
 
-/// Percentile rank (0–1, ties averaged) of each present value among the present values.
-fn percentiles(values: &[Option<f64>]) -> Vec<Option<f64>> {
-    let mut present: Vec<(usize, f64)> = values
-        .iter()
-        .enumerate()
-        .filter_map(|(i, v)| v.map(|v| (i, v)))
-        .collect();
-    present.sort_by(|a, b| a.1.total_cmp(&b.1));
-    let mut out = vec![None; values.len()];
-    let n = present.len();
-    let mut i = 0;
-    while i < n {
-        let mut j = i;
-        while j + 1 < n && present[j + 1].1 == present[i].1 {
-            j += 1;
+/// The population an account is ranked against: per segment, per signal, the sorted
+/// present values. The daily run builds it from the day's accounts; a re-score between runs
+/// ranks the changed accounts against the last run's population.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    segments: HashMap<String, Vec<Vec<f64>>>,
+}
+
+impl Reference {
+    /// `values[i]` holds row i's raw value of each signal, in `signals` order.
+    pub fn build<'a>(
+        values: impl IntoIterator<Item = (&'a str, Vec<Option<f64>>)>,
+        signals: usize,
+    ) -> Reference {
+        let mut segments: HashMap<String, Vec<Vec<f64>>> = HashMap::new();
+        for (segment, row) in values {
+            let columns = segments
+                .entry(segment.to_owned())
+                .or_insert_with(|| vec![Vec::new(); signals]);
+            for (column, v) in columns.iter_mut().zip(row) {
+                column.extend(v.filter(|v| v.is_finite()));
+            }
         }
-        let rank = if n == 1 {
-            0.5
-        } else {
-            (i + j) as f64 / 2.0 / (n - 1) as f64
-        };
-        for item in &present[i..=j] {
-            out[item.0] = Some(rank);
+        for column in segments.values_mut().flatten() {
+            column.sort_by(f64::total_cmp);
         }
-        i = j + 1;
+        Reference { segments }
     }
-    out
+
+    /// Builds the reference from feature rows, as the daily run ranks them.
+    pub fn from_rows(
+        rows: &[[f64; FEATURES.len()]],
+        segments: &[&str],
+        signals: &[Signal],
+    ) -> Self {
+        let idx = indices(signals);
+        Reference::build(
+            rows.iter()
+                .zip(segments)
+                .map(|(row, seg)| (*seg, idx.iter().map(|i| value(row, *i)).collect())),
+            signals.len(),
+        )
+    }
+
+    /// Percentile rank (0–1, ties averaged) of `v` among the segment's values of signal `s`;
+    /// for a value in the population this is its rank / (n − 1).
+    fn percentile(&self, segment: &str, s: usize, v: f64) -> Option<f64> {
+        let column = self.segments.get(segment)?.get(s)?;
+        let n = column.len();
+        if n <= 1 {
+            return Some(0.5);
+        }
+        let below = column.partition_point(|x| *x < v);
+        let equal = column[below..].partition_point(|x| *x <= v);
+        let rank = below as f64 + equal.saturating_sub(1) as f64 / 2.0;
+        Some((rank / (n - 1) as f64).clamp(0.0, 1.0))
+    }
+}
+
+fn indices(signals: &[Signal]) -> Vec<Option<usize>> {
+    signals
+        .iter()
+        .map(|s| FEATURES.iter().position(|f| *f == s.feature))
+        .collect()
+}
+
+fn value(row: &[f64; FEATURES.len()], index: Option<usize>) -> Option<f64> {
+    index.map(|i| row[i]).filter(|v| v.is_finite())
+}
+
+/// Scores one row (features in `FEATURES` order) against the reference of its segment.
+pub fn score_one(
+    row: &[f64; FEATURES.len()],
+    segment: &str,
+    signals: &[Signal],
+    bands: Bands,
+    reference: &Reference,
+) -> Health {
+    let idx = indices(signals);
+    let raw: Vec<Option<f64>> = idx.iter().map(|i| value(row, *i)).collect();
+    let normalised: Vec<Option<f64>> = signals
+        .iter()
+        .zip(&raw)
+        .enumerate()
+        .map(|(k, (sig, v))| {
+            let p = reference.percentile(segment, k, (*v)?)?;
+            Some(if sig.higher_is_healthier { p } else { 1.0 - p })
+        })
+        .collect();
+    let present: f64 = signals
+        .iter()
+        .zip(&normalised)
+        .filter(|(_, n)| n.is_some())
+        .map(|(s, _)| s.weight)
+        .sum();
+    let scale = if present > 0.0 { 100.0 / present } else { 0.0 };
+    let breakdown: Vec<SignalScore> = signals
+        .iter()
+        .zip(raw.iter().zip(&normalised))
+        .map(|(s, (v, n))| SignalScore {
+            name: s.feature,
+            value: *v,
+            normalised: *n,
+            weight: if n.is_some() { s.weight * scale } else { 0.0 },
+        })
+        .collect();
+    let total: f64 = breakdown
+        .iter()
+        .map(|s| s.normalised.unwrap_or(0.0) * s.weight)
+        .sum();
+    let score = (total * 100.0).round() / 100.0;
+    Health {
+        score,
+        band: bands.band(score),
+        signals: breakdown,
+    }
 }
 
 /// Scores every row of `rows` (feature vectors in `FEATURES` order), normalising within
@@ -144,60 +245,10 @@ pub fn score(
     signals: &[Signal],
     bands: Bands,
 ) -> Vec<Health> {
-    let index = |name: &str| FEATURES.iter().position(|f| *f == name);
-    let mut normalised: Vec<Vec<Option<f64>>> = vec![vec![None; signals.len()]; rows.len()];
-    let mut groups: Vec<&str> = segments.to_vec();
-    groups.sort_unstable();
-    groups.dedup();
-    for segment in groups {
-        let members: Vec<usize> = (0..rows.len())
-            .filter(|&i| segments[i] == segment)
-            .collect();
-        for (s, sig) in signals.iter().enumerate() {
-            let Some(f) = index(sig.feature) else {
-                continue;
-            };
-            let values: Vec<Option<f64>> = members
-                .iter()
-                .map(|&i| Some(rows[i][f]).filter(|v| v.is_finite()))
-                .collect();
-            for (k, p) in percentiles(&values).into_iter().enumerate() {
-                normalised[members[k]][s] =
-                    p.map(|p| if sig.higher_is_healthier { p } else { 1.0 - p });
-            }
-        }
-    }
+    let reference = Reference::from_rows(rows, segments, signals);
     rows.iter()
-        .zip(normalised)
-        .map(|(row, norm)| {
-            let present: f64 = signals
-                .iter()
-                .zip(&norm)
-                .filter(|(_, n)| n.is_some())
-                .map(|(s, _)| s.weight)
-                .sum();
-            let scale = if present > 0.0 { 100.0 / present } else { 0.0 };
-            let breakdown: Vec<SignalScore> = signals
-                .iter()
-                .zip(&norm)
-                .map(|(s, n)| SignalScore {
-                    name: s.feature,
-                    value: index(s.feature).map(|f| row[f]).filter(|v| v.is_finite()),
-                    normalised: *n,
-                    weight: if n.is_some() { s.weight * scale } else { 0.0 },
-                })
-                .collect();
-            let total: f64 = breakdown
-                .iter()
-                .map(|s| s.normalised.unwrap_or(0.0) * s.weight)
-                .sum();
-            let score = (total * 100.0).round() / 100.0;
-            Health {
-                score,
-                band: bands.band(score),
-                signals: breakdown,
-            }
-        })
+        .zip(segments)
+        .map(|(row, seg)| score_one(row, seg, signals, bands, &reference))
         .collect()
 }
 
@@ -284,6 +335,47 @@ mod tests {
         assert_eq!(h[3].score, 50.0, "a lone account sits mid-segment");
         let weights: f64 = h[1].signals.iter().map(|s| s.weight).sum();
         assert!((weights - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn an_account_scored_against_the_days_population_scores_as_in_the_run() {
+        let signals = DEFAULT_SIGNALS.to_vec();
+        let rows: Vec<_> = (0..40)
+            .map(|i| {
+                let x = f64::from(i);
+                row(&[
+                    ("seat_utilization", (x * 0.37) % 1.0),
+                    ("features_adopted", (i % 7).into()),
+                    ("urgent_tickets_30d", (i % 3).into()),
+                    ("avg_csat", if i % 5 == 0 { f64::NAN } else { x % 5.0 }),
+                ])
+            })
+            .collect();
+        let segments: Vec<&str> = (0..40)
+            .map(|i| if i % 2 == 0 { "smb" } else { "enterprise" })
+            .collect();
+        let batch = score(&rows, &segments, &signals, Bands::default());
+        let reference = Reference::from_rows(&rows, &segments, &signals);
+        for (i, h) in batch.iter().enumerate() {
+            assert_eq!(
+                &score_one(
+                    &rows[i],
+                    segments[i],
+                    &signals,
+                    Bands::default(),
+                    &reference
+                ),
+                h
+            );
+        }
+        // A changed account is ranked among the others: the best seat utilisation scores above.
+        let mut better = rows[0];
+        better[FEATURES
+            .iter()
+            .position(|f| *f == "seat_utilization")
+            .unwrap()] = 1.0;
+        let rescored = score_one(&better, "smb", &signals, Bands::default(), &reference);
+        assert!(rescored.score > batch[0].score);
     }
 
     #[test]

@@ -26,6 +26,18 @@ pub async fn account_ids(
         .collect()
 }
 
+/// Queues accounts (by external id) for re-scoring.
+pub async fn queue_rescore(db: impl PgExecutor<'_>, external: &[String]) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into rescore_queue (account_id) select id from accounts where external_id = any($1)
+         on conflict (account_id) do nothing",
+        external
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Active users by lower-cased email, for account owners.
 pub async fn user_ids_by_email(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<String, Uuid>> {
     let rows = sqlx::query("select email, id from users where active")

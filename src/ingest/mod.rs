@@ -209,6 +209,10 @@ async fn run(
         },
     )
     .await?;
+    if let (Status::Accepted, Some(t)) = (status, &table) {
+        // Fresh data, fresh scores: the worker re-scores these accounts within seconds.
+        db::queue_rescore(&mut *tx, &account_refs(entity, t)).await?;
+    }
     let details = json!({"batch": batch_id, "status": status, "rows": rows, "written": written, "source": source});
     audit::record(
         &mut *tx,
@@ -224,6 +228,20 @@ async fn run(
         total_ms = started.elapsed().as_millis(), "batch ingested"
     );
     Ok(outcome(batch_id, written, errors))
+}
+
+/// The external ids of the accounts a batch's rows belong to.
+fn account_refs(entity: Entity, table: &Table) -> Vec<String> {
+    let column = if entity == Entity::Accounts {
+        "external_id"
+    } else {
+        "account_id"
+    };
+    let external: HashSet<String> = table
+        .column(column)
+        .map(|c| c.iter().flatten().map(|s| s.trim().to_owned()).collect())
+        .unwrap_or_default();
+    external.into_iter().collect()
 }
 
 /// For entities without a record time of their own, a batch is as fresh as its arrival.
@@ -253,11 +271,7 @@ async fn write(
     let accounts = if entity == Entity::Accounts {
         Default::default()
     } else {
-        let external: HashSet<String> = table
-            .column("account_id")
-            .map(|c| c.iter().flatten().map(|s| s.trim().to_owned()).collect())
-            .unwrap_or_default();
-        db::account_ids(&mut *tx, &external.into_iter().collect::<Vec<_>>()).await?
+        db::account_ids(&mut *tx, &account_refs(entity, table)).await?
     };
     let mut r = Reader {
         table,

@@ -1,4 +1,5 @@
-//! The background worker: runs the daily pipeline at its scheduled time. Any number of
+//! The background worker: re-scores accounts after ingestion and runs the daily pipeline at
+//! its scheduled time. Any number of
 //! workers may run; the database lets only one run a given day at a time.
 
 use std::time::Duration as StdDuration;
@@ -7,10 +8,13 @@ use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use crate::auth::audit::Actor;
-use crate::pipeline::{self, Options};
+use crate::model::registry::Cache;
+use crate::pipeline::{self, Options, rescore};
 
 /// A failed day is retried after this long, not on every tick.
 const RETRY_AFTER: Duration = Duration::hours(1);
+const RESCORE_EVERY: StdDuration = StdDuration::from_secs(5);
+const SCHEDULE_EVERY: StdDuration = StdDuration::from_secs(60);
 
 /// The day to run now, if any: it is past the scheduled time, the day has no successful run,
 /// and its last attempt (if any) is older than the retry interval.
@@ -37,7 +41,7 @@ pub async fn tick(
     let Some(day) = due(now, at, last_success, last_attempt) else {
         return Ok(None);
     };
-    match pipeline::run(pool, day, "schedule", &Actor::Cli, &Options::default()).await {
+    match pipeline::run(pool, day, "schedule", &Actor::Worker, &Options::default()).await {
         Ok(outcome) => Ok(Some(outcome)),
         // Another worker got there first.
         Err(e) if e.to_string().contains("already running") => Ok(None),
@@ -45,10 +49,26 @@ pub async fn tick(
     }
 }
 
-/// Ticks every minute until the process stops.
+/// Re-scores queued accounts every few seconds and checks the schedule every minute, until
+/// the process stops.
 pub async fn run_forever(pool: PgPool, at: Time) {
-    tracing::info!(%at, "scheduler started: the daily pipeline runs at this time (UTC)");
+    tracing::info!(%at, "worker started: the daily pipeline runs at this time (UTC)");
+    let models = Cache::default();
+    let mut ticks = tokio::time::interval(RESCORE_EVERY);
+    let mut last_schedule_check: Option<std::time::Instant> = None;
     loop {
+        ticks.tick().await;
+        match rescore::tick(&pool, &models, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(accounts = n, "re-scored after ingestion"),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "re-scoring failed; the accounts stay queued")
+            }
+        }
+        if last_schedule_check.is_some_and(|t| t.elapsed() < SCHEDULE_EVERY) {
+            continue;
+        }
+        last_schedule_check = Some(std::time::Instant::now());
         match tick(&pool, OffsetDateTime::now_utc(), at).await {
             Ok(Some(o)) => tracing::info!(
                 run = o.run_id,
@@ -61,7 +81,6 @@ pub async fn run_forever(pool: PgPool, at: Time) {
                 tracing::error!(error = %format!("{e:#}"), "scheduled pipeline run failed to start")
             }
         }
-        tokio::time::sleep(StdDuration::from_secs(60)).await;
     }
 }
 

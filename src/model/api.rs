@@ -5,12 +5,12 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::{drivers, registry};
+use super::drivers;
 use crate::app::AppState;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
 use crate::features;
-use crate::pipeline;
+use crate::pipeline::scoring;
 
 #[derive(Deserialize)]
 pub struct Request {
@@ -41,11 +41,14 @@ pub async fn churn_score(
     let id = *ids
         .get(&external)
         .ok_or_else(|| AppError::BadRequest(format!("account_id: unknown account '{external}'")))?;
-    let (model_id, model) = registry::production(&state.db)
+    let (model_id, model) = state
+        .models
+        .production(&state.db)
         .await?
         .ok_or_else(|| AppError::Conflict("No churn model is in production yet.".into()))?;
+    let thresholds = scoring::settings(&state.db).await?.thresholds;
     let today = time::OffsetDateTime::now_utc().date();
-    let table = features::compute_for(&state.db, today, Some(id)).await?;
+    let table = features::compute_for(&state.db, today, Some(&[id])).await?;
     let row = table
         .rows
         .first()
@@ -66,8 +69,8 @@ pub async fn churn_score(
         account_id: external,
         as_of: today.to_string(),
         churn_probability: p,
-        risk_tier: pipeline::tier(p),
-        at_risk: p >= pipeline::AT_RISK,
+        risk_tier: thresholds.tier(p),
+        at_risk: p >= thresholds.at_risk,
         drivers: top,
         model_version: model_id.to_string(),
     }))

@@ -1,5 +1,7 @@
 //! The model registry: every trained version with its validation figures; one in production.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use sqlx::{PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
@@ -80,5 +82,29 @@ pub async fn production(db: impl PgExecutor<'_>) -> anyhow::Result<Option<(Uuid,
     match row {
         Some(r) => Ok(Some((r.id, serde_json::from_value(r.artefact)?))),
         None => Ok(None),
+    }
+}
+
+/// The production model kept deserialised between requests; a promotion elsewhere is seen
+/// on the next request (one indexed lookup of the production id).
+#[derive(Default)]
+pub struct Cache(tokio::sync::RwLock<Option<(Uuid, Arc<Model>)>>);
+
+impl Cache {
+    pub async fn production(&self, pool: &PgPool) -> anyhow::Result<Option<(Uuid, Arc<Model>)>> {
+        let Some(id) = sqlx::query_scalar!("select id from models where in_production")
+            .fetch_optional(pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        if let Some((cached, model)) = &*self.0.read().await
+            && *cached == id
+        {
+            return Ok(Some((id, model.clone())));
+        }
+        let loaded = production(pool).await?.map(|(id, m)| (id, Arc::new(m)));
+        *self.0.write().await = loaded.clone();
+        Ok(loaded)
     }
 }

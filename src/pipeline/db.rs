@@ -5,6 +5,9 @@ use sqlx::{PgConnection, PgExecutor};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use super::scoring::Thresholds;
+use crate::health::score::Bands;
+
 /// Starts a run; `None` if one for the same day is already running.
 pub async fn start_run(
     db: impl PgExecutor<'_>,
@@ -94,37 +97,67 @@ pub struct HealthConfig {
     pub signals: Value,
     pub red_max: f32,
     pub yellow_max: f32,
+    pub high_risk: f32,
+    pub medium_risk: f32,
+    pub at_risk: f32,
+    pub note: String,
+    pub created_by: String,
+    pub created_at: OffsetDateTime,
 }
 
 pub async fn current_health_config(db: impl PgExecutor<'_>) -> sqlx::Result<Option<HealthConfig>> {
     sqlx::query_as!(
         HealthConfig,
-        "select id, signals, red_max, yellow_max from health_configs order by id desc limit 1"
+        "select id, signals, red_max, yellow_max, high_risk, medium_risk, at_risk, note, created_by, created_at
+         from health_configs order by id desc limit 1"
     )
     .fetch_optional(db)
     .await
 }
 
+/// Every version of the scoring configuration, newest first.
+pub async fn health_configs(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<HealthConfig>> {
+    sqlx::query_as!(
+        HealthConfig,
+        "select id, signals, red_max, yellow_max, high_risk, medium_risk, at_risk, note, created_by, created_at
+         from health_configs order by id desc limit 50"
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct NewHealthConfig<'a> {
+    pub signals: Value,
+    pub bands: Bands,
+    pub thresholds: Thresholds,
+    pub note: &'a str,
+}
+
 pub async fn insert_health_config(
     db: impl PgExecutor<'_>,
-    signals: &Value,
-    red_max: f32,
-    yellow_max: f32,
+    c: &NewHealthConfig<'_>,
     by: &str,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into health_configs (signals, red_max, yellow_max, created_by) values ($1, $2, $3, $4) returning id",
-        signals,
-        red_max,
-        yellow_max,
+        "insert into health_configs (signals, red_max, yellow_max, high_risk, medium_risk, at_risk, note, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
+        c.signals,
+        c.bands.red_max as f32,
+        c.bands.yellow_max as f32,
+        c.thresholds.high as f32,
+        c.thresholds.medium as f32,
+        c.thresholds.at_risk as f32,
+        c.note,
         by
     )
     .fetch_one(db)
     .await
 }
 
+#[derive(Default)]
 pub struct ScoreRows {
     pub account: Vec<Uuid>,
+    pub segment: Vec<String>,
     pub health: Vec<f32>,
     pub band: Vec<String>,
     pub signals: Vec<Value>,
@@ -134,30 +167,69 @@ pub struct ScoreRows {
     pub drivers: Vec<Value>,
 }
 
+/// Who computed a set of scores: the run, the model and the scoring configuration.
+#[derive(Clone, Copy)]
+pub struct Provenance {
+    pub run: i64,
+    pub model: Option<Uuid>,
+    pub config: i64,
+}
+
 /// Replaces the day's scores with these, in the caller's transaction.
 pub async fn replace_scores(
     conn: &mut PgConnection,
     day: Date,
-    run: i64,
-    model: Option<Uuid>,
-    config: i64,
+    by: Provenance,
     s: &ScoreRows,
 ) -> sqlx::Result<u64> {
     sqlx::query!("delete from scores where day = $1", day)
         .execute(&mut *conn)
         .await?;
+    let written = write_scores(conn, day, by, s, None).await?;
+    annotate(conn, day, None).await?;
+    Ok(written)
+}
+
+/// Writes scores for `day`, replacing any the accounts already have that day; `rescored_at`
+/// marks scores refreshed after the day's run.
+pub async fn upsert_scores(
+    conn: &mut PgConnection,
+    day: Date,
+    by: Provenance,
+    s: &ScoreRows,
+    rescored_at: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let written = write_scores(conn, day, by, s, Some(rescored_at)).await?;
+    annotate(conn, day, Some(&s.account)).await?;
+    Ok(written)
+}
+
+async fn write_scores(
+    conn: &mut PgConnection,
+    day: Date,
+    by: Provenance,
+    s: &ScoreRows,
+    rescored_at: Option<OffsetDateTime>,
+) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        r#"insert into scores (account_id, day, health_score, band, signals, churn_probability, risk_tier,
-                               at_risk, drivers, model_id, health_config_id, run_id)
-           select a, $2, h, b, s, p, t, r, d, $3, $4, $5
-           from unnest($1::uuid[], $6::real[], $7::text[], $8::jsonb[], $9::real[], $10::text[], $11::bool[], $12::jsonb[])
-                as x(a, h, b, s, p, t, r, d)"#,
+        r#"insert into scores (account_id, day, segment, health_score, band, signals, churn_probability,
+                               risk_tier, at_risk, drivers, model_id, health_config_id, run_id, rescored_at)
+           select a, $2, g, h, b, s, p, t, r, d, $3, $4, $5, $14
+           from unnest($1::uuid[], $13::text[], $6::real[], $7::text[], $8::jsonb[], $9::real[], $10::text[],
+                       $11::bool[], $12::jsonb[]) as x(a, g, h, b, s, p, t, r, d)
+           on conflict (account_id, day) do update set
+               segment = excluded.segment, health_score = excluded.health_score, band = excluded.band,
+               signals = excluded.signals, churn_probability = excluded.churn_probability,
+               risk_tier = excluded.risk_tier, at_risk = excluded.at_risk, drivers = excluded.drivers,
+               model_id = excluded.model_id, health_config_id = excluded.health_config_id,
+               trajectory = null, decrement = null, anomaly = null, champion_loss = null,
+               rescored_at = excluded.rescored_at"#,
     )
     .bind(&s.account)
     .bind(day)
-    .bind(model)
-    .bind(config)
-    .bind(run)
+    .bind(by.model)
+    .bind(by.config)
+    .bind(by.run)
     .bind(&s.health)
     .bind(&s.band)
     .bind(&s.signals)
@@ -165,9 +237,117 @@ pub async fn replace_scores(
     .bind(&s.tier)
     .bind(&s.at_risk)
     .bind(&s.drivers)
+    .bind(&s.segment)
+    .bind(rescored_at)
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Adds to the day's scores what needs the account's history: the decrement since its
+/// previous score, its trajectory over four weeks (a least-squares slope of ±5 points or
+/// more), a usage anomaly this week against its own eight-week baseline (beyond three
+/// standard deviations and a 40 % / 50 % change), and champion watch (a champion or a power
+/// user — 20+ active days in a month — now active at under 30 % of their former pace).
+async fn annotate(
+    conn: &mut PgConnection,
+    day: Date,
+    accounts: Option<&[Uuid]>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"with calc as (
+               select t.account_id,
+                   (select nullif(greatest(p.health_score - t.health_score, 0), 0) from scores p
+                    where p.account_id = t.account_id and p.day < $1 order by p.day desc limit 1) as decrement,
+                   (select case when count(*) < 3 then 'stable'
+                                when regr_slope(h.health_score, h.day - $1) * 28 >= 5 then 'improving'
+                                when regr_slope(h.health_score, h.day - $1) * 28 <= -5 then 'declining'
+                                else 'stable' end
+                    from scores h where h.account_id = t.account_id and h.day between $1 - 28 and $1) as trajectory
+               from scores t
+               where t.day = $1 and ($2::uuid[] is null or t.account_id = any($2))
+           )
+           update scores s set decrement = c.decrement, trajectory = c.trajectory
+           from calc c where s.account_id = c.account_id and s.day = $1"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"with weeks as (
+               select account_id, ($1::date - day) / 7 as w, sum(active_users)::float8 as au
+               from usage_daily
+               where day > $1::date - 63 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
+               group by 1, 2
+           ), stats as (
+               select account_id,
+                      coalesce(sum(au) filter (where w = 0), 0) as this_week,
+                      coalesce(sum(au) filter (where w > 0), 0) / 8 as mean,
+                      coalesce(sum(au * au) filter (where w > 0), 0) / 8 as sq
+               from weeks group by account_id
+           ), flagged as (
+               select account_id, this_week, mean,
+                      greatest(sqrt(greatest(sq - mean * mean, 0)), 0.1 * mean) as sd
+               from stats where mean >= 3
+           )
+           update scores s set anomaly = case
+               when f.this_week < f.mean - 3 * f.sd and f.this_week < 0.6 * f.mean then
+                   format('usage drop: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
+                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
+               when f.this_week > f.mean + 3 * f.sd and f.this_week > 1.5 * f.mean then
+                   format('usage spike: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
+                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
+               end
+           from flagged f join accounts a on a.id = f.account_id
+           where s.account_id = f.account_id and s.day = $1 and a.customer_since <= $1::date - 63"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"with users as (
+               select account_id, user_ref,
+                      count(*) filter (where day <= $1::date - 14) as before,
+                      count(*) filter (where day > $1::date - 14) as recent
+               from usage_user_daily
+               where day > $1::date - 44 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
+               group by 1, 2
+           ), watched as (
+               select u.account_id, u.user_ref, u.before, u.recent, c.name,
+                      coalesce(c.is_champion, false) as champion
+               from users u
+               left join contacts c on c.account_id = u.account_id and c.user_ref = u.user_ref and c.erased_at is null
+               where (u.before >= 20 or (c.is_champion and u.before >= 6))
+                 and u.recent::float8 / 14 < 0.3 * u.before::float8 / 30
+           ), summary as (
+               select account_id,
+                      string_agg(format('%s %s active %s of the last 14 days, %s of the 30 before',
+                                        case when champion then 'champion' else 'power user' end,
+                                        coalesce(name, user_ref), recent, before),
+                                 '; ' order by champion desc, before desc) as text
+               from watched group by account_id
+           )
+           update scores s set champion_loss = m.text
+           from summary m where s.account_id = m.account_id and s.day = $1"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Segment and stored signals of every score of `day`.
+pub async fn day_signals(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<(String, Value)>> {
+    let rows = sqlx::query!(
+        r#"select coalesce(segment, '') as "segment!", signals from scores where day = $1"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.segment, r.signals)).collect())
 }
 
 pub struct LatestScore {
@@ -179,6 +359,11 @@ pub struct LatestScore {
     pub risk_tier: Option<String>,
     pub at_risk: bool,
     pub drivers: Value,
+    pub trajectory: Option<String>,
+    pub decrement: Option<f32>,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+    pub rescored_at: Option<OffsetDateTime>,
 }
 
 /// The account's most recent score.
@@ -188,7 +373,8 @@ pub async fn latest_score(
 ) -> sqlx::Result<Option<LatestScore>> {
     sqlx::query_as!(
         LatestScore,
-        "select day, health_score, band, signals, churn_probability, risk_tier, at_risk, drivers
+        "select day, health_score, band, signals, churn_probability, risk_tier, at_risk, drivers,
+                trajectory, decrement, anomaly, champion_loss, rescored_at
          from scores where account_id = $1 order by day desc limit 1",
         account
     )
@@ -209,4 +395,36 @@ pub async fn last_runs(
     .fetch_one(db)
     .await?;
     Ok((row.last_success, row.last_attempt))
+}
+
+/// Takes up to `limit` queued accounts, oldest first; other workers skip them meanwhile.
+pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "delete from rescore_queue where account_id in
+             (select account_id from rescore_queue order by queued_at limit $1 for update skip locked)
+         returning account_id",
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Drops queued accounts the day's run has just scored from data at least as new.
+pub async fn clear_queue(db: impl PgExecutor<'_>, before: OffsetDateTime) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from rescore_queue where queued_at < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// The latest day with scores, and the run that wrote them.
+pub async fn latest_scored_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(Date, i64)>> {
+    let row = sqlx::query!(
+        r#"select day as "day!", id as "id!" from pipeline_runs
+           where status = 'succeeded' and exists (select 1 from scores s where s.day = pipeline_runs.day)
+           order by day desc, id desc limit 1"#
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.day, r.id)))
 }

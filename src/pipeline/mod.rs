@@ -3,20 +3,22 @@
 //! previous scores in place; re-running a day replaces that day's scores.
 
 pub mod db;
+pub mod rescore;
 mod routes;
+pub mod scoring;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::Role;
 use crate::auth::audit::{self, Actor};
 use crate::features::{self, FEATURES};
-use crate::health::score::{self as health, Bands, DEFAULT_SIGNALS, Signal};
-use crate::model::{drivers, registry};
+use crate::model::registry;
 use crate::web::access::{Access, Route};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
@@ -26,34 +28,6 @@ pub fn routes() -> Vec<Route> {
         Route::post("/pipeline/runs", ANALYSTS, routes::start),
         Route::get("/pipeline/runs/{id}", ANALYSTS, routes::show),
     ]
-}
-
-/// Risk tiers and the at-risk flag on the churn probability (the spec's defaults).
-pub const HIGH_RISK: f64 = 0.80;
-pub const MEDIUM_RISK: f64 = 0.50;
-pub const AT_RISK: f64 = 0.65;
-
-pub fn tier(p: f64) -> &'static str {
-    if p >= HIGH_RISK {
-        "high"
-    } else if p >= MEDIUM_RISK {
-        "medium"
-    } else {
-        "low"
-    }
-}
-
-/// Segment from the MRR as of the day, for normalising within segment.
-pub fn segment_of(mrr_dollars: f64) -> &'static str {
-    if mrr_dollars >= 5000.0 {
-        "enterprise"
-    } else if mrr_dollars >= 1000.0 {
-        "mid_market"
-    } else if mrr_dollars >= 200.0 {
-        "smb"
-    } else {
-        "self_serve"
-    }
 }
 
 #[derive(Clone, Debug)]
@@ -162,7 +136,8 @@ async fn stages(
     options: &Options,
     log: &mut Log,
 ) -> anyhow::Result<u64> {
-    // 1. Extract features.
+    // 1. Extract features. Accounts queued for re-scoring before now are covered by this run.
+    let started = OffsetDateTime::now_utc();
     let table = features::compute(pool, day).await?;
     log.stage(
         "extract features",
@@ -174,13 +149,14 @@ async fn stages(
         ),
     );
 
-    // 2. Quality gate.
-    let now = OffsetDateTime::now_utc();
+    // 2. Quality gate. A past day is judged as of its own end, so history can be re-run.
+    let day_end = (day + Duration::days(1)).midnight().assume_utc();
+    let now = OffsetDateTime::now_utc().min(day_end);
     match db::newest_event(pool).await? {
         Some(t) if now - t <= options.max_event_age => log.stage(
             "freshness",
             "ok",
-            format!("newest event {} min old", (now - t).whole_minutes()),
+            format!("newest event {} min old", (now - t).whole_minutes().max(0)),
         ),
         Some(t) => log.stage(
             "freshness",
@@ -236,124 +212,51 @@ async fn stages(
     }
 
     // 3. Score.
-    let config = match db::current_health_config(pool).await? {
-        Some(c) => c,
-        None => {
-            let signals = serde_json::to_value(DEFAULT_SIGNALS.to_vec())?;
-            let bands = Bands::default();
-            let id = db::insert_health_config(
-                pool,
-                &signals,
-                bands.red_max as f32,
-                bands.yellow_max as f32,
-                "default",
-            )
-            .await?;
-            db::HealthConfig {
-                id,
-                signals,
-                red_max: bands.red_max as f32,
-                yellow_max: bands.yellow_max as f32,
-            }
-        }
-    };
-    let signals = signals_from(&config.signals);
-    let bands = Bands {
-        red_max: f64::from(config.red_max),
-        yellow_max: f64::from(config.yellow_max),
-    };
-    let mrr = FEATURES.iter().position(|f| *f == "mrr").unwrap_or(0);
-    let segments: Vec<&str> = table.rows.iter().map(|r| segment_of(r[mrr])).collect();
-    let healths = health::score(&table.rows, &segments, &signals, bands);
-    let model = registry::production(pool).await?;
-    let x: Vec<Vec<f64>> = table.rows.iter().map(|r| r.to_vec()).collect();
-    let (probabilities, contributions) = match &model {
-        Some((_, m)) => {
-            let m = m.clone();
-            let x = x.clone();
-            tokio::task::spawn_blocking(move || (m.predict(&x), m.contributions(&x))).await?
-        }
-        None => (Vec::new(), Vec::new()),
-    };
+    let settings = scoring::settings(pool).await?;
+    let model = registry::production(pool)
+        .await?
+        .map(|(id, m)| (id, Arc::new(m)));
+    let table = Arc::new(table);
+    let rows = scoring::score_population(
+        table.clone(),
+        settings.clone(),
+        model.as_ref().map(|m| m.1.clone()),
+    )
+    .await?;
     log.stage(
         "score",
         if model.is_some() { "ok" } else { "warning" },
         match &model {
-            Some((id, m)) => format!("health and churn probability for {} accounts (model {} {id})", healths.len(), m.algorithm.as_str()),
-            None => format!("health for {} accounts; no model in production, so no churn probability (train one)", healths.len()),
+            Some((id, m)) => format!(
+                "health and churn probability for {} accounts (model {} {id})",
+                rows.account.len(),
+                m.algorithm.as_str()
+            ),
+            None => format!(
+                "health for {} accounts; no model in production, so no churn probability (train one)",
+                rows.account.len()
+            ),
         },
     );
 
     // 4. Flag at-risk, and write the day's scores in one transaction.
-    let mut rows = db::ScoreRows {
-        account: table.accounts.clone(),
-        health: Vec::new(),
-        band: Vec::new(),
-        signals: Vec::new(),
-        probability: Vec::new(),
-        tier: Vec::new(),
-        at_risk: Vec::new(),
-        drivers: Vec::new(),
-    };
-    for (i, h) in healths.iter().enumerate() {
-        let p = probabilities.get(i).copied();
-        rows.health.push(h.score as f32);
-        rows.band.push(
-            serde_json::to_value(h.band)?
-                .as_str()
-                .unwrap_or("yellow")
-                .to_owned(),
-        );
-        rows.signals.push(serde_json::to_value(&h.signals)?);
-        rows.probability.push(p.map(|p| p as f32));
-        rows.tier.push(p.map(|p| tier(p).to_owned()));
-        rows.at_risk.push(p.is_some_and(|p| p >= AT_RISK));
-        let d = contributions
-            .get(i)
-            .map(|(c, _)| drivers::top(&x[i], c, 3))
-            .unwrap_or_default();
-        rows.drivers.push(serde_json::to_value(d)?);
-    }
     let flagged = rows.at_risk.iter().filter(|f| **f).count();
     let mut tx = pool.begin().await?;
-    let written = db::replace_scores(
-        &mut tx,
-        day,
-        run_id,
-        model.as_ref().map(|m| m.0),
-        config.id,
-        &rows,
-    )
-    .await?;
+    let by = db::Provenance {
+        run: run_id,
+        model: model.as_ref().map(|m| m.0),
+        config: settings.id,
+    };
+    let written = db::replace_scores(&mut tx, day, by, &rows).await?;
+    db::clear_queue(&mut *tx, started).await?;
     tx.commit().await?;
     log.stage(
         "flag at-risk",
         "ok",
-        format!("{flagged} accounts at or above {AT_RISK:.2}; {written} scores written for {day}"),
+        format!(
+            "{flagged} accounts at or above {:.2}; {written} scores written for {day}",
+            settings.thresholds.at_risk
+        ),
     );
     Ok(written)
-}
-
-fn signals_from(value: &Value) -> Vec<Signal> {
-    // Stored configurations name features; keep only those Keel computes.
-    let Some(items) = value.as_array() else {
-        return DEFAULT_SIGNALS.to_vec();
-    };
-    let parsed: Vec<Signal> = items
-        .iter()
-        .filter_map(|item| {
-            let name = item.get("feature")?.as_str()?;
-            let feature = FEATURES.iter().find(|f| **f == name)?;
-            let template = DEFAULT_SIGNALS.iter().find(|s| s.feature == *feature)?;
-            Some(Signal {
-                weight: item.get("weight")?.as_f64()?,
-                ..template.clone()
-            })
-        })
-        .collect();
-    if parsed.is_empty() {
-        DEFAULT_SIGNALS.to_vec()
-    } else {
-        parsed
-    }
 }
