@@ -33,7 +33,6 @@ async fn main() -> anyhow::Result<()> {
         data.churn_rate(),
         started.elapsed().as_secs_f64()
     )?;
-    let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
     for algorithm in Algorithm::ALL {
         let started = Instant::now();
         let v = walk_forward(algorithm, &data, MIN_HISTORY, HORIZON_DAYS)?;
@@ -46,14 +45,7 @@ async fn main() -> anyhow::Result<()> {
             v.overall.summary()
         )?;
         for fold in &v.folds {
-            writeln!(
-                out,
-                "    fold {}: train {} rows, AUC {}, ECE {:.3}",
-                fold.test_date,
-                fold.train_rows,
-                f(fold.report.auc_roc),
-                fold.report.ece
-            )?;
+            writeln!(out, "    {}", fold.summary())?;
         }
     }
     Ok(())

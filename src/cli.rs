@@ -1,4 +1,5 @@
-//! The `keel` command line: serve, migrate, demo, and user management from the shell.
+//! The `keel` command line: serve, migrate, demo, training, and user management from the
+//! shell.
 
 use std::io::{BufRead, Write};
 
@@ -11,6 +12,9 @@ use crate::auth::audit::Actor;
 use crate::auth::users::{self, UserError, UserInput};
 use crate::auth::{Role, db as users_db};
 use crate::config::Config;
+use crate::model::evaluate::{self, Evaluation};
+use crate::model::metrics::Report;
+use crate::model::train::Algorithm;
 
 #[derive(Parser)]
 #[command(name = "keel", version, about = "Keel customer-success platform")]
@@ -45,9 +49,19 @@ enum Command {
     User(UserCommand),
     /// Train both churn models on snapshots, validate them walk-forward, and register them.
     Train(Config),
+    /// Churn models outside the database.
+    #[command(subcommand)]
+    Model(ModelCommand),
     /// The daily pipeline.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Validate both churn models on your own feature table (a CSV) and print the measures
+    /// `keel train` reports; needs no database.
+    Evaluate(evaluate::Options),
 }
 
 #[derive(Subcommand)]
@@ -176,6 +190,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let trained = crate::model::training::train(&pool, today(), &Actor::Cli).await?;
             print_training(&trained)
         }
+        Command::Model(ModelCommand::Evaluate(options)) => {
+            print_evaluation(&evaluate::evaluate(&options)?)
+        }
         Command::Pipeline(PipelineCommand::Run {
             day,
             max_event_age_hours,
@@ -261,12 +278,44 @@ fn print_training(t: &crate::model::training::Trained) -> anyhow::Result<()> {
         t.rows, t.dates, t.seconds
     )?;
     for (id, algorithm, r) in &t.versions {
-        writeln!(out, "  {:<24} {}  [{id}]", algorithm.as_str(), r.summary())?;
+        writeln!(out, "{}  [{id}]", algorithm_line(*algorithm, r))?;
     }
     if let Some(id) = t.promoted {
         writeln!(out, "  promoted {id} to production")?;
     }
     Ok(())
+}
+
+fn print_evaluation(e: &Evaluation) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} rows, {} feature columns ({} numeric, {} categorical), churn rate {:.3}; {}",
+        e.rows,
+        e.numeric + e.categorical,
+        e.numeric,
+        e.categorical,
+        e.churn_rate,
+        e.mode
+    )?;
+    writeln!(
+        out,
+        "  {} model inputs: {}",
+        e.features.len(),
+        e.features.join(", ")
+    )?;
+    for (algorithm, v) in &e.results {
+        writeln!(out, "{}", algorithm_line(*algorithm, &v.overall))?;
+        for fold in &v.folds {
+            writeln!(out, "      {}", fold.summary())?;
+        }
+    }
+    Ok(())
+}
+
+/// One model's validation, as `keel train` and `keel model evaluate` print it.
+fn algorithm_line(algorithm: Algorithm, report: &Report) -> String {
+    format!("  {:<24} {}", algorithm.as_str(), report.summary())
 }
 
 fn print_run(o: &crate::pipeline::Outcome) -> anyhow::Result<()> {

@@ -2,7 +2,7 @@
 //! in one transaction (all or nothing), idempotent on re-send, recorded per batch.
 
 mod api;
-mod cells;
+pub(crate) mod cells;
 pub mod db;
 mod pages;
 mod routes;

@@ -169,18 +169,22 @@ pub struct Report {
 impl Report {
     /// The headline figures on one line, for the command line and benchmarks.
     pub fn summary(&self) -> String {
-        let f = |v: Option<f64>| v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"));
         format!(
             "AUC {}  AUC-PR {}  P@80%R {}  Brier {:.4} (naive {:.4})  ECE {:.3}  lift@10 {}",
-            f(self.auc_roc),
-            f(self.auc_pr),
-            f(self.precision_at_80_recall),
+            show(self.auc_roc),
+            show(self.auc_pr),
+            show(self.precision_at_80_recall),
             self.brier,
             self.baseline_brier,
             self.ece,
-            f(self.lift.first().copied())
+            show(self.lift.first().copied())
         )
     }
+}
+
+/// A measure to three decimals, or "n/a" where it is undefined (e.g. AUC on one class).
+pub(crate) fn show(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".to_owned(), |v| format!("{v:.3}"))
 }
 
 pub fn report(probs: &[f64], labels: &[bool], historical_rate: f64) -> Report {

@@ -1,9 +1,10 @@
 //! The churn model: weighted logistic regression and gradient-boosted trees trained on
 //! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
-//! holds the validation measures.
+//! holds the validation measures; `evaluate` validates both models on any CSV of features.
 
 mod api;
 pub mod drivers;
+pub mod evaluate;
 mod logistic;
 pub mod metrics;
 pub mod registry;

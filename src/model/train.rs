@@ -40,7 +40,7 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    fn subset(&self, keep: impl Fn(usize) -> bool) -> Dataset {
+    pub(crate) fn subset(&self, keep: impl Fn(usize) -> bool) -> Dataset {
         let idx: Vec<usize> = (0..self.y.len()).filter(|&i| keep(i)).collect();
         Dataset {
             x: idx.iter().map(|&i| self.x[i].clone()).collect(),
@@ -209,6 +209,19 @@ pub struct Fold {
     pub report: Report,
 }
 
+impl Fold {
+    /// The fold on one line, for the command line and benchmarks.
+    pub fn summary(&self) -> String {
+        format!(
+            "fold {}: train {} rows, AUC {}, ECE {:.3}",
+            self.test_date,
+            self.train_rows,
+            metrics::show(self.report.auc_roc),
+            self.report.ece
+        )
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Validation {
     pub folds: Vec<Fold>,
@@ -217,8 +230,9 @@ pub struct Validation {
 }
 
 /// Rolling-origin validation: each snapshot date after the first `min_history` is a test
-/// period for a model trained only on labels known before it (a snapshot's label is known
-/// `horizon_days` after it).
+/// period for a model trained only on labels known by then (a snapshot's label is known
+/// `horizon_days` after it) from earlier snapshots: with a horizon of 0 the test
+/// snapshot's own labels count as known on its date, and must still not be trained on.
 pub fn walk_forward(
     algorithm: Algorithm,
     data: &Dataset,
@@ -231,7 +245,9 @@ pub fn walk_forward(
     let mut folds = Vec::new();
     let (mut all_p, mut all_y) = (Vec::new(), Vec::new());
     for &test_date in dates.iter().skip(min_history) {
-        let train = data.subset(|i| data.dates[i] + Duration::days(horizon_days) <= test_date);
+        let train = data.subset(|i| {
+            data.dates[i] < test_date && data.dates[i] + Duration::days(horizon_days) <= test_date
+        });
         let test = data.subset(|i| data.dates[i] == test_date);
         if train.dates.is_empty() || !train.y.iter().any(|y| *y) || test.y.is_empty() {
             continue;
@@ -293,6 +309,14 @@ mod tests {
             }
         }
         d
+    }
+
+    #[test]
+    fn without_a_horizon_folds_train_on_earlier_snapshots_only() {
+        let data = synthetic(3, 200);
+        let v = walk_forward(Algorithm::LogisticRegression, &data, 1, 0).unwrap();
+        let train_rows: Vec<usize> = v.folds.iter().map(|f| f.train_rows).collect();
+        assert_eq!(train_rows, [200, 400]);
     }
 
     #[test]
