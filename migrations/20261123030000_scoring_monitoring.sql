@@ -21,6 +21,12 @@ alter table scores
     -- set when an ingestion batch re-scored the account after the day's run
     add column rescored_at timestamptz;
 
+-- The training distribution of each feature (decile bins), for drift (PSI) checks.
+alter table models add column reference jsonb;
+-- What the run's monitoring measured: drift per feature, weekly AUC on matured labels, the
+-- distribution of predictions.
+alter table pipeline_runs add column monitoring jsonb;
+
 create table model_alerts (
     id bigint generated always as identity primary key,
     -- drift, auc, volume, freshness

@@ -21,7 +21,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::web::access::{self, Access, Route};
 use crate::web::layout::{Nav, SharedNav};
-use crate::{accounts, auth, home, ingest, model, pipeline, web};
+use crate::{accounts, auth, health, home, ingest, model, pipeline, web};
 
 const SESSION_COOKIE: &str = "keel_session";
 
@@ -31,6 +31,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub nav: SharedNav,
     pub models: Arc<model::registry::Cache>,
+    pub snapshots: Arc<health::backtest::SnapshotCache>,
 }
 
 impl axum::extract::FromRef<AppState> for PgPool {
@@ -47,6 +48,7 @@ pub fn routes() -> Vec<Route> {
         home::routes(),
         ingest::routes(),
         accounts::routes(),
+        health::routes(),
         model::routes(),
         pipeline::routes(),
     ]
@@ -69,6 +71,7 @@ pub fn router(db: PgPool, config: Config) -> Router {
         nav: Arc::new(Nav::from_table(&route_table())),
         config: Arc::new(config),
         models: Arc::default(),
+        snapshots: Arc::default(),
     };
     let sessions = SessionManagerLayer::new(PostgresStore::new(db))
         .with_name(SESSION_COOKIE)

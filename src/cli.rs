@@ -160,13 +160,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
                 print_training(&trained)?;
-                // The simulation ends with yesterday's business hours, so its newest event is
-                // up to a day and a half old: the demo's first run allows for that.
-                let options = crate::pipeline::Options {
-                    max_event_age: time::Duration::hours(40),
-                };
-                let outcome =
-                    crate::pipeline::run(&pool, as_of, "demo", &Actor::Cli, &options).await?;
+                let outcome = crate::demo::score_history(&pool, as_of, 12).await?;
                 print_run(&outcome)?;
                 out = std::io::stdout().lock();
             }

@@ -13,6 +13,7 @@ use crate::auth::audit::Actor;
 use crate::auth::users::{self, UserError, UserInput};
 use crate::auth::{Role, db as users_db};
 use crate::ingest::{self, Entity, Payload, Status};
+use crate::pipeline;
 use company::Company;
 
 /// The password every demo login uses.
@@ -179,4 +180,30 @@ async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u
     }
     tracing::info!(%entity, rows = outcome.rows, written = outcome.written, "demo batch loaded");
     Ok(outcome.events)
+}
+
+/// Scores the demo's last `weeks` weeks, one run a week and then `as_of`, so trajectories,
+/// decrements and score-history charts have a past. The production model was trained on
+/// that past: the model-health page marks those weeks as seen in training.
+pub async fn score_history(
+    pool: &PgPool,
+    as_of: Date,
+    weeks: i64,
+) -> anyhow::Result<pipeline::Outcome> {
+    // The simulation ends with yesterday's business hours, so its newest event is up to a
+    // day and a half old: the demo's runs allow for that.
+    let options = pipeline::Options {
+        max_event_age: Duration::hours(40),
+    };
+    for k in (1..=weeks).rev() {
+        let day = as_of - Duration::weeks(k);
+        let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &options).await?;
+        if !outcome.succeeded {
+            bail!(
+                "the demo's scoring of {day} failed: {:?}",
+                outcome.stages.last()
+            );
+        }
+    }
+    pipeline::run(pool, as_of, "demo", &Actor::Cli, &options).await
 }

@@ -7,6 +7,7 @@ pub mod drivers;
 pub mod evaluate;
 mod logistic;
 pub mod metrics;
+pub mod monitor;
 pub mod registry;
 mod routes;
 pub mod train;
@@ -21,6 +22,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::post("/api/v1/churn-score", Access::ApiToken, api::churn_score),
         Route::get("/models", ANALYSTS, routes::index),
+        Route::get("/models/health", ANALYSTS, routes::health),
         Route::post("/models/train", ANALYSTS, routes::train),
         Route::post("/models/{id}/promote", ANALYSTS, routes::promote),
     ]

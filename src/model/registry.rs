@@ -7,6 +7,7 @@ use sqlx::{PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use super::monitor::Bins;
 use super::train::Model;
 
 pub struct NewModel<'a> {
@@ -17,13 +18,14 @@ pub struct NewModel<'a> {
     pub metrics: Value,
     pub importance: Value,
     pub artefact: Value,
+    pub reference: &'a Value,
     pub created_by: &'a str,
 }
 
 pub async fn insert(db: impl PgExecutor<'_>, m: &NewModel<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
-        r#"insert into models (id, algorithm, train_from, train_to, rows, metrics, importance, artefact, created_by)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9) returning id"#,
+        r#"insert into models (id, algorithm, train_from, train_to, rows, metrics, importance, artefact, reference, created_by)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id"#,
         Uuid::new_v4(),
         m.algorithm,
         m.train_from,
@@ -32,6 +34,7 @@ pub async fn insert(db: impl PgExecutor<'_>, m: &NewModel<'_>) -> sqlx::Result<U
         m.metrics,
         m.importance,
         m.artefact,
+        m.reference,
         m.created_by
     )
     .fetch_one(db)
@@ -107,4 +110,14 @@ impl Cache {
         *self.0.write().await = loaded.clone();
         Ok(loaded)
     }
+}
+
+/// A model's training distribution of each feature (absent for models trained before drift
+/// was measured).
+pub async fn reference(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<Option<Vec<Bins>>> {
+    let value = sqlx::query_scalar!("select reference from models where id = $1", id)
+        .fetch_optional(db)
+        .await?
+        .flatten();
+    Ok(value.map(serde_json::from_value).transpose()?)
 }

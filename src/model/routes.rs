@@ -9,12 +9,15 @@ use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::metrics::Report;
+use super::monitor;
 use super::registry;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
 use crate::error::{AppError, Result};
 use crate::pipeline;
+use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
 use crate::web::layout::Chrome;
@@ -55,6 +58,8 @@ pub struct ModelsPage {
     folds: Vec<FoldView>,
     importance: Vec<(String, String)>,
     runs: Vec<RunView>,
+    calibration: Option<String>,
+    lift: Option<String>,
 }
 
 fn num(v: &Value, key: &str, digits: usize) -> String {
@@ -124,9 +129,37 @@ pub async fn index(
             }),
         })
         .collect();
+    let overall = production.and_then(|v| v.metrics.get("overall").cloned());
+    let report: Option<Report> = overall.and_then(|o| serde_json::from_value(o).ok());
+    let calibration = report.as_ref().map(|r| {
+        let points: Vec<_> = r
+            .calibration
+            .iter()
+            .map(|b| (b.mean_predicted, b.observed_rate, b.count))
+            .collect();
+        charts::calibration(
+            "Calibration: predicted against observed churn, walk-forward",
+            &points,
+        )
+    });
+    let lift = report.as_ref().filter(|r| !r.lift.is_empty()).map(|r| {
+        let deciles: Vec<(String, f64)> = r
+            .lift
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("{}", i + 1), *l))
+            .collect();
+        charts::bars(
+            "Lift by decile of predicted risk, walk-forward",
+            &deciles,
+            |v| format!("{v:.1}× the base rate"),
+        )
+    });
     Ok(ModelsPage {
         chrome,
         notice: q.notice,
+        calibration,
+        lift,
         versions: versions
             .into_iter()
             .map(|v| {
@@ -198,4 +231,123 @@ pub async fn promote(
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/models?notice=Promoted+to+production."))
+}
+
+pub struct DriftView {
+    feature: String,
+    psi: String,
+    /// ok, watch or alert
+    level: &'static str,
+}
+
+pub struct WeekView {
+    week: String,
+    accounts: usize,
+    churned: usize,
+    auc: String,
+    in_sample: bool,
+}
+
+pub struct AlertView {
+    kind: String,
+    subject: String,
+    message: String,
+    when: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "model/health.html")]
+pub struct HealthPage {
+    chrome: Chrome,
+    run: Option<(i64, String)>,
+    predictions: u64,
+    drift: Vec<DriftView>,
+    weeks: Vec<WeekView>,
+    histogram: Option<String>,
+    alerts: Vec<AlertView>,
+    freshness: String,
+}
+
+/// Model health: what the latest run measured, and the alerts raised.
+pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<HealthPage> {
+    let latest = pipeline::db::latest_monitoring(&state.db).await?;
+    let m = latest.as_ref().map(|l| &l.2);
+    let field = |key: &str| m.and_then(|m| m.get(key)).cloned().unwrap_or(Value::Null);
+    let mut drift: Vec<DriftView> = field("drift")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|d| {
+            let psi = d.get("psi").and_then(Value::as_f64).unwrap_or(0.0);
+            DriftView {
+                feature: d
+                    .get("feature")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned(),
+                psi: format!("{psi:.3}"),
+                level: if psi > monitor::PSI_ALERT {
+                    "alert"
+                } else if psi > monitor::PSI_WATCH {
+                    "watch"
+                } else {
+                    "ok"
+                },
+            }
+        })
+        .collect();
+    drift.sort_by(|a, b| b.psi.cmp(&a.psi));
+    let weeks: Vec<monitor::Week> = serde_json::from_value(field("weeks")).unwrap_or_default();
+    let histogram: Vec<f64> = serde_json::from_value(field("histogram")).unwrap_or_default();
+    let histogram = (!histogram.is_empty()).then(|| {
+        let bins: Vec<(String, f64)> = histogram
+            .iter()
+            .enumerate()
+            .map(|(i, share)| (format!("{:.1}", i as f64 / 10.0), *share))
+            .collect();
+        charts::bars("Distribution of today's churn probabilities", &bins, |v| {
+            format!("{:.1} % of accounts", v * 100.0)
+        })
+    });
+    let now = time::OffsetDateTime::now_utc();
+    let freshness = match pipeline::db::newest_event(&state.db).await? {
+        Some(t) => format!(
+            "newest product event {} h old",
+            (now - t).whole_hours().max(0)
+        ),
+        None => "no product events yet".to_owned(),
+    };
+    Ok(HealthPage {
+        chrome,
+        run: latest.as_ref().map(|(id, day, _)| (*id, day.to_string())),
+        predictions: field("predictions").as_u64().unwrap_or(0),
+        drift,
+        weeks: weeks
+            .into_iter()
+            .map(|w| WeekView {
+                week: w.week,
+                accounts: w.accounts,
+                churned: w.churned,
+                auc: metrics_show(w.auc),
+                in_sample: w.in_sample,
+            })
+            .collect(),
+        histogram,
+        alerts: pipeline::db::recent_alerts(&state.db, 30)
+            .await?
+            .into_iter()
+            .map(|a| AlertView {
+                kind: a.kind,
+                subject: a.subject,
+                message: a.message,
+                when: format!("{} (run day {})", timestamp(a.created_at), a.day),
+            })
+            .collect(),
+        freshness,
+    })
+}
+
+fn metrics_show(v: Option<f64>) -> String {
+    super::metrics::show(v)
 }

@@ -66,6 +66,8 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
         MIN_HISTORY + 1
     );
     let data = std::sync::Arc::new(data);
+    // Drift is measured against the training distribution of each feature.
+    let reference = serde_json::to_value(super::monitor::reference(&data.x))?;
     let mut versions = Vec::new();
     for algorithm in Algorithm::ALL {
         let d = data.clone();
@@ -103,6 +105,7 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
                 metrics: json!({"overall": validation.overall, "folds": folds}),
                 importance: serde_json::Value::Object(importance),
                 artefact: serde_json::to_value(&model)?,
+                reference: &reference,
                 created_by: &actor.label(),
             },
         )

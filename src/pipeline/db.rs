@@ -428,3 +428,102 @@ pub async fn latest_scored_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(
     .await?;
     Ok(row.map(|r| (r.day, r.id)))
 }
+
+/// Scores of the latest scored day in each of the twelve weeks whose 60-day labels have
+/// matured by `day`: (ISO week, probability, churned within 60 days, label seen in training).
+pub async fn matured_scores(
+    db: impl PgExecutor<'_>,
+    day: Date,
+) -> sqlx::Result<Vec<(String, f64, bool, bool)>> {
+    let rows = sqlx::query!(
+        r#"select to_char(s.day, 'IYYY-"W"IW') as "week!", s.churn_probability as "p!",
+                  coalesce(a.churned_on > s.day and a.churned_on <= s.day + 60, false) as "churned!",
+                  coalesce(s.day < m.train_to + 60, false) as "in_sample!"
+           from scores s
+           join accounts a on a.id = s.account_id
+           left join models m on m.id = s.model_id
+           where s.day in (select max(d.day) from scores d
+                           where d.day <= $1::date - 60 and d.day > $1::date - 60 - 84
+                           group by date_trunc('week', d.day))
+             and s.churn_probability is not null
+           order by s.day"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.week, f64::from(r.p), r.churned, r.in_sample))
+        .collect())
+}
+
+pub async fn save_monitoring(
+    db: impl PgExecutor<'_>,
+    run: i64,
+    monitoring: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "update pipeline_runs set monitoring = $2 where id = $1",
+        run,
+        monitoring
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The latest run's monitoring, with its run id and day.
+pub async fn latest_monitoring(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Option<(i64, Date, Value)>> {
+    let row = sqlx::query!(
+        r#"select id, day, monitoring as "monitoring!" from pipeline_runs
+           where monitoring is not null order by id desc limit 1"#
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.id, r.day, r.monitoring)))
+}
+
+pub struct Alert {
+    pub kind: &'static str,
+    pub subject: String,
+    pub message: String,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+}
+
+/// Records an alert once per kind, subject and day; true if it is new.
+pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
+         on conflict (kind, subject, day) do nothing",
+        a.kind,
+        a.subject,
+        a.message,
+        a.value.map(|v| v as f32),
+        a.threshold.map(|v| v as f32),
+        day
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub struct AlertRow {
+    pub kind: String,
+    pub subject: String,
+    pub message: String,
+    pub day: Date,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn recent_alerts(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AlertRow>> {
+    sqlx::query_as!(
+        AlertRow,
+        "select kind, subject, message, day, created_at from model_alerts order by created_at desc, id desc limit $1",
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

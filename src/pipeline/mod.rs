@@ -14,11 +14,12 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::auth::audit::{self, Actor};
-use crate::features::{self, FEATURES};
-use crate::model::registry;
+use crate::features::{self, FEATURES, FeatureTable};
+use crate::model::{monitor, registry};
 use crate::web::access::{Access, Route};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
@@ -110,6 +111,19 @@ pub async fn run(
             (false, 0, Some(format!("{e:#}")))
         }
     };
+    if let Some(gate) = log
+        .failed()
+        .filter(|s| ["freshness", "volume"].contains(&s.name))
+    {
+        let alert = db::Alert {
+            kind: gate.name,
+            subject: "pipeline".to_owned(),
+            message: gate.detail.clone(),
+            value: None,
+            threshold: None,
+        };
+        db::record_alert(pool, day, &alert).await?;
+    }
     let status = if succeeded { "succeeded" } else { "failed" };
     let stages_json = serde_json::to_value(&log.stages)?;
     db::finish_run(pool, run_id, status, &stages_json, error.as_deref()).await?;
@@ -258,5 +272,105 @@ async fn stages(
             settings.thresholds.at_risk
         ),
     );
+
+    // 5. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
+    let model_id = model.as_ref().map(|m| m.0);
+    monitor(pool, day, run_id, &table, &rows, model_id, log).await?;
     Ok(written)
+}
+
+async fn monitor(
+    pool: &PgPool,
+    day: Date,
+    run_id: i64,
+    table: &FeatureTable,
+    rows: &db::ScoreRows,
+    model: Option<Uuid>,
+    log: &mut Log,
+) -> anyhow::Result<()> {
+    let mut alerts = Vec::new();
+    let reference = match model {
+        Some(id) => registry::reference(pool, id).await?,
+        None => None,
+    };
+    let drift: Vec<(&str, f64)> = reference
+        .unwrap_or_default()
+        .iter()
+        .zip(FEATURES)
+        .enumerate()
+        .map(|(j, (bins, feature))| {
+            let column: Vec<f64> = table.rows.iter().map(|r| r[j]).collect();
+            (feature, bins.psi(&column))
+        })
+        .collect();
+    for (feature, psi) in &drift {
+        if *psi > monitor::PSI_ALERT {
+            alerts.push(db::Alert {
+                kind: "drift",
+                subject: (*feature).to_owned(),
+                message: format!(
+                    "{feature} has drifted from its training distribution: PSI {psi:.3} (alert above {})",
+                    monitor::PSI_ALERT
+                ),
+                value: Some(*psi),
+                threshold: Some(monitor::PSI_ALERT),
+            });
+        }
+    }
+    let mut weeks: Vec<monitor::Week> = Vec::new();
+    for chunk in db::matured_scores(pool, day)
+        .await?
+        .chunk_by(|a, b| a.0 == b.0)
+    {
+        let p: Vec<f64> = chunk.iter().map(|r| r.1).collect();
+        let y: Vec<bool> = chunk.iter().map(|r| r.2).collect();
+        let in_sample = chunk.iter().any(|r| r.3);
+        weeks.push(monitor::week(chunk[0].0.clone(), &p, &y, in_sample));
+    }
+    if monitor::auc_alert(&weeks) {
+        alerts.push(db::Alert {
+            kind: "auc",
+            subject: "model".to_owned(),
+            message: format!(
+                "AUC on matured labels has been below {} for two weeks running",
+                monitor::AUC_ALERT
+            ),
+            value: weeks.last().and_then(|w| w.auc),
+            threshold: Some(monitor::AUC_ALERT),
+        });
+    }
+    let probabilities: Vec<f64> = rows
+        .probability
+        .iter()
+        .flatten()
+        .map(|p| f64::from(*p))
+        .collect();
+    let monitoring = json!({
+        "model": model,
+        "drift": drift.iter().map(|(f, psi)| json!({"feature": f, "psi": psi})).collect::<Vec<_>>(),
+        "weeks": weeks,
+        "histogram": monitor::histogram(&probabilities),
+        "predictions": probabilities.len(),
+    });
+    db::save_monitoring(pool, run_id, &monitoring).await?;
+    for a in &alerts {
+        db::record_alert(pool, day, a).await?;
+    }
+    let drifting = drift.iter().filter(|d| d.1 > monitor::PSI_ALERT).count();
+    log.stage(
+        "monitor",
+        if alerts.is_empty() { "ok" } else { "warning" },
+        if drift.is_empty() {
+            format!("{} predictions; no training distribution to compare with", probabilities.len())
+        } else {
+            format!(
+                "{drifting} of {} features drifting (PSI > {}); {} weeks of matured labels; {} alerts",
+                drift.len(),
+                monitor::PSI_ALERT,
+                weeks.len(),
+                alerts.len()
+            )
+        },
+    );
+    Ok(())
 }

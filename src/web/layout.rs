@@ -17,12 +17,14 @@ use crate::error::AppError;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 10] = [
+pub const NAV_LINKS: [(&str, &str); 12] = [
     ("Worklist", "/worklist"),
     ("Team", "/team"),
     ("Pipeline", "/pipeline"),
     ("Dashboard", "/dashboard"),
     ("Models", "/models"),
+    ("Model health", "/models/health"),
+    ("Scoring", "/admin/scoring"),
     ("Accounts", "/accounts"),
     ("Ingestion", "/ingest"),
     ("Users", "/admin/users"),

@@ -2,6 +2,7 @@
 //! error rendering, static assets and health probes.
 
 pub mod access;
+pub mod charts;
 pub mod errors;
 pub mod format;
 pub mod layout;

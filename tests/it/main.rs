@@ -13,3 +13,4 @@ mod helpers;
 mod ingest;
 mod ops;
 mod pipeline;
+mod scoring;

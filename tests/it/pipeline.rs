@@ -70,7 +70,8 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
             "completeness",
             "volume",
             "score",
-            "flag at-risk"
+            "flag at-risk",
+            "monitor"
         ]
     );
     assert_eq!(
@@ -282,6 +283,7 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
             metrics: serde_json::json!({}),
             importance: serde_json::json!({}),
             artefact: serde_json::to_value(&model).unwrap(),
+            reference: &serde_json::Value::Null,
             created_by: "test",
         },
     )
@@ -306,5 +308,79 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
             .await
             .unwrap()
             .contains("unknown account 'nope'")
+    );
+}
+
+#[sqlx::test]
+async fn fresh_data_rescores_the_accounts_it_touches_without_waiting_for_the_run(pool: PgPool) {
+    company(&pool).await;
+    let today = OffsetDateTime::now_utc().date();
+    let run = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(run.succeeded);
+    let queued: i64 = sqlx::query_scalar("select count(*) from rescore_queue")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(queued, 0, "the run covers what was queued before it");
+    let models = keel::model::registry::Cache::default();
+    let before: serde_json::Value =
+        sqlx::query_scalar("select signals from scores s join accounts a on a.id = s.account_id where a.external_id = 'B'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+
+    // Account B, quiet for 20 days, is active again now.
+    let now = (OffsetDateTime::now_utc() - Duration::minutes(5))
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    load(
+        &pool,
+        Entity::Events,
+        format!("account_id,user_id,event_type,timestamp,count\nB,u9,task_created,{now},4\nB,u8,board_viewed,{now},2\n"),
+    )
+    .await;
+    let queued: Vec<String> = sqlx::query_scalar(
+        "select a.external_id from rescore_queue q join accounts a on a.id = q.account_id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(queued, ["B"]);
+    let rescored = pipeline::rescore::tick(&pool, &models, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(rescored, 1);
+    let (after, rescored_at, day): (serde_json::Value, Option<OffsetDateTime>, time::Date) = sqlx::query_as(
+        "select signals, rescored_at, day from scores s join accounts a on a.id = s.account_id where a.external_id = 'B'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        rescored_at.is_some() && day == today,
+        "the day's score is replaced, marked as re-scored"
+    );
+    let last_login = |signals: &serde_json::Value| {
+        signals
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "days_since_last_login")
+            .unwrap()["value"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(last_login(&before), 20.0);
+    assert_eq!(last_login(&after), 0.0);
+    assert_eq!(
+        pipeline::rescore::tick(&pool, &models, OffsetDateTime::now_utc())
+            .await
+            .unwrap(),
+        0,
+        "each queued account is re-scored once"
     );
 }

@@ -1,0 +1,209 @@
+//! Scoring over a small demo company with history: what each score adds from the account's
+//! past, the admin's back-tested weights, and model health.
+
+use keel::auth::Role;
+use sqlx::PgPool;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::helpers::{TestApp, location};
+
+const ACCOUNTS: usize = 120;
+
+/// A demo company scored weekly over its last six weeks (and trained, so churn
+/// probabilities and drift exist).
+async fn company_with_history(pool: &PgPool) -> Date {
+    keel::db::migrate(pool).await.unwrap();
+    let staff = keel::demo::seed_staff(pool, ACCOUNTS).await.unwrap();
+    let as_of = OffsetDateTime::now_utc().date() - Duration::days(1);
+    keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff)
+        .await
+        .unwrap();
+    keel::model::training::train(pool, as_of, &keel::auth::audit::Actor::Cli)
+        .await
+        .unwrap();
+    let last = keel::demo::score_history(pool, as_of, 6).await.unwrap();
+    assert!(last.succeeded, "{:?}", last.stages);
+    as_of
+}
+
+#[sqlx::test]
+async fn scores_carry_trajectory_decrements_anomalies_and_champion_watch(pool: PgPool) {
+    let as_of = company_with_history(&pool).await;
+    let (scored, with_trajectory, declining, decrements): (i64, i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(trajectory), count(*) filter (where trajectory = 'declining'),
+                count(decrement) from scores where day = $1",
+    )
+    .bind(as_of)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(scored > 80, "{scored} scored");
+    assert_eq!(with_trajectory, scored, "every score has a trajectory");
+    assert!(declining > 0, "some accounts decline over four weeks");
+    assert!(decrements > 0, "some accounts lost points since last week");
+    // A decrement is exactly the points lost since the account's previous score.
+    let wrong: i64 = sqlx::query_scalar(
+        "select count(*) from scores s
+         join lateral (select p.health_score from scores p where p.account_id = s.account_id and p.day < s.day
+                       order by p.day desc limit 1) prev on true
+         where s.day = $1 and coalesce(s.decrement, 0) <> greatest(prev.health_score - s.health_score, 0)",
+    )
+    .bind(as_of)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0);
+    // Over the weeks, the simulated usage dips and champions going quiet are caught.
+    let (anomalies, champions): (i64, i64) =
+        sqlx::query_as("select count(anomaly), count(champion_loss) from scores where day > $1")
+            .bind(as_of - Duration::weeks(7))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(anomalies > 0, "no usage anomaly flagged");
+    assert!(champions > 0, "no champion or power user flagged");
+    let text: String = sqlx::query_scalar(
+        "select champion_loss from scores where champion_loss is not null limit 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(
+        text.contains("active") && text.contains("of the last 14 days"),
+        "{text}"
+    );
+
+    // The run recorded what monitoring measured, and the analyst sees it.
+    let app = TestApp::spawn(pool.clone()).await;
+    let (analyst, _) = app.login_as(Role::Analyst).await;
+    let page = analyst.get("/models/health").await.text().await.unwrap();
+    assert!(
+        page.contains("id=\"drift\"") && page.contains("avg_dau_30d"),
+        "drift per feature"
+    );
+    assert!(
+        page.contains("Distribution of today"),
+        "prediction histogram"
+    );
+    let models = analyst.get("/models").await.text().await.unwrap();
+    assert!(models.contains("Calibration: predicted against observed"));
+    assert!(models.contains("Lift by decile"));
+}
+
+#[sqlx::test]
+async fn the_admin_backtests_new_weights_and_saves_them_as_a_version(pool: PgPool) {
+    let as_of = company_with_history(&pool).await;
+    let app = TestApp::spawn(pool.clone()).await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let page = admin.get("/admin/scoring").await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    assert!(
+        page.contains("name=\"w_seat_utilization\" value=\"12\""),
+        "current weights pre-filled"
+    );
+
+    let mut form: Vec<(String, String)> = keel::health::score::DEFAULT_SIGNALS
+        .iter()
+        .map(|s| (format!("w_{}", s.feature), s.weight.to_string()))
+        .collect();
+    for (k, v) in [
+        ("red_max", "30"),
+        ("yellow_max", "70"),
+        ("high", "0.8"),
+        ("medium", "0.5"),
+        ("at_risk", "0.3"),
+        ("note", "support matters more"),
+    ] {
+        form.push((k.to_owned(), v.to_owned()));
+    }
+    let set = |form: &mut Vec<(String, String)>, key: &str, value: &str| {
+        form.iter_mut().find(|(k, _)| k == key).unwrap().1 = value.to_owned();
+    };
+
+    // Weights that do not add up are refused, naming the problem.
+    let mut bad = form.clone();
+    set(&mut bad, "w_seat_utilization", "2");
+    let refused = admin
+        .hx_post("/admin/scoring/backtest", &borrowed(&bad))
+        .await;
+    assert_eq!(refused.status(), 422);
+    assert!(refused.text().await.unwrap().contains("add up to 90.00 %"));
+
+    // Move weight from behaviour to support and back-test it.
+    let mut proposal = form.clone();
+    set(&mut proposal, "w_seat_utilization", "2");
+    set(&mut proposal, "w_urgent_tickets_30d", "20");
+    let fields = borrowed(&proposal);
+    let tested = admin.hx_post("/admin/scoring/backtest", &fields).await;
+    assert_eq!(tested.status(), 200);
+    let html = tested.text().await.unwrap();
+    assert!(
+        html.contains("AUC of the health score as a churn predictor"),
+        "{html}"
+    );
+    assert!(html.contains("account snapshots from"));
+    assert_eq!(
+        html.matches("churned within 60 days").count(),
+        3,
+        "one row per band"
+    );
+    let aucs: Vec<&str> = html
+        .split("churn predictor</th><td>")
+        .nth(1)
+        .unwrap()
+        .split("</td>")
+        .take(3)
+        .collect();
+    assert!(
+        aucs[0].starts_with("0.") && aucs[1].trim_start_matches("<td>").starts_with("0."),
+        "{aucs:?}"
+    );
+    assert_eq!(
+        app.audit_count("scoring.configure").await,
+        0,
+        "a back-test saves nothing"
+    );
+
+    let saved = admin.post_form("/admin/scoring", &fields).await;
+    assert_eq!(saved.status(), 303);
+    assert!(location(&saved).starts_with("/admin/scoring?notice="));
+    assert_eq!(app.audit_count("scoring.configure").await, 1);
+    let page = admin.get("/admin/scoring").await.text().await.unwrap();
+    assert!(
+        page.contains("support matters more"),
+        "the version list shows the change"
+    );
+    assert!(page.contains("name=\"w_urgent_tickets_30d\" value=\"20\""));
+
+    // The next run scores with the new version and its at-risk threshold.
+    let outcome = keel::pipeline::run(
+        &pool,
+        as_of,
+        "test",
+        &keel::auth::audit::Actor::Cli,
+        &keel::pipeline::Options {
+            max_event_age: Duration::hours(40),
+        },
+    )
+    .await
+    .unwrap();
+    assert!(outcome.succeeded);
+    let (config, wrong_flags): (i64, i64) = sqlx::query_as(
+        "select max(health_config_id), count(*) filter (where at_risk <> (churn_probability >= 0.3))
+         from scores where day = $1",
+    )
+    .bind(as_of)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let newest: i64 = sqlx::query_scalar("select max(id) from health_configs")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!((config, wrong_flags), (newest, 0));
+}
+
+fn borrowed(form: &[(String, String)]) -> Vec<(&str, &str)> {
+    form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
