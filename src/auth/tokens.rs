@@ -14,7 +14,7 @@ use super::audit::{self, Actor};
 use crate::error::{AppError, Result};
 
 /// What a token may be scoped to: one per batch endpoint, and `score` for churn scores.
-pub const SCOPES: [&str; 8] = [
+pub const SCOPES: [&str; 9] = [
     "accounts",
     "contacts",
     "subscriptions",
@@ -23,6 +23,7 @@ pub const SCOPES: [&str; 8] = [
     "nps",
     "notes",
     "score",
+    "scores",
 ];
 
 /// The token behind an API request, put in the extensions by the access check.

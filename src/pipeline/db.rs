@@ -527,3 +527,54 @@ pub async fn recent_alerts(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<
     .fetch_all(db)
     .await
 }
+
+/// One exported score, with the account it belongs to.
+#[derive(serde::Serialize)]
+pub struct ExportRow {
+    pub account_id: String,
+    pub name: String,
+    pub segment: Option<String>,
+    pub health_score: f32,
+    pub band: String,
+    pub trajectory: Option<String>,
+    pub decrement: Option<f32>,
+    pub churn_probability: Option<f32>,
+    pub risk_tier: Option<String>,
+    pub at_risk: bool,
+    pub drivers: Value,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+    pub rescored_at: Option<OffsetDateTime>,
+}
+
+/// The latest day with scores on or before `day` (or at all).
+pub async fn export_day(db: impl PgExecutor<'_>, day: Option<Date>) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!(
+        "select max(day) from scores where $1::date is null or day <= $1",
+        day
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A page of a day's scores in external-id order, after `after`.
+pub async fn export_page(
+    db: impl PgExecutor<'_>,
+    day: Date,
+    after: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<ExportRow>> {
+    sqlx::query_as!(
+        ExportRow,
+        r#"select a.external_id as account_id, a.name, s.segment, s.health_score, s.band, s.trajectory, s.decrement,
+                  s.churn_probability, s.risk_tier, s.at_risk, s.drivers, s.anomaly, s.champion_loss, s.rescored_at
+           from scores s join accounts a on a.id = s.account_id
+           where s.day = $1 and a.external_id > $2
+           order by a.external_id limit $3"#,
+        day,
+        after,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

@@ -3,6 +3,7 @@
 //! previous scores in place; re-running a day replaces that day's scores.
 
 pub mod db;
+mod export;
 pub mod rescore;
 mod routes;
 pub mod scoring;
@@ -23,11 +24,15 @@ use crate::model::{monitor, registry};
 use crate::web::access::{Access, Route};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
+/// Everyone who sees every account (a manager's or CSM's export would leak other books).
+const SCORE_READERS: Access = Access::Roles(&[Role::Analyst, Role::Admin, Role::Executive]);
 
 pub fn routes() -> Vec<Route> {
     vec![
         Route::post("/pipeline/runs", ANALYSTS, routes::start),
         Route::get("/pipeline/runs/{id}", ANALYSTS, routes::show),
+        Route::get("/scores/export.csv", SCORE_READERS, export::csv),
+        Route::get("/api/v1/scores", Access::ApiToken, export::json),
     ]
 }
 

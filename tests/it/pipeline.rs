@@ -384,3 +384,87 @@ async fn fresh_data_rescores_the_accounts_it_touches_without_waiting_for_the_run
         "each queued account is re-scored once"
     );
 }
+
+#[sqlx::test]
+async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
+    company(&pool).await;
+    let app = crate::helpers::TestApp::spawn(pool.clone()).await;
+    let (analyst, _) = app.login_as(keel::auth::Role::Analyst).await;
+    let none = analyst.get("/scores/export.csv").await;
+    assert_eq!(
+        none.status(),
+        reqwest::StatusCode::CONFLICT,
+        "no scores yet"
+    );
+    let today = OffsetDateTime::now_utc().date();
+    pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+
+    let resp = analyst.get("/scores/export.csv").await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&today.to_string())
+    );
+    let body = resp.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines[0].starts_with("account_id,name,segment,day,health_score,band"));
+    assert_eq!(lines.len(), 4, "a header and the three accounts: {body}");
+    assert!(lines[1].starts_with("A,Acme,"), "{}", lines[1]);
+    let bad = analyst.get("/scores/export.csv?day=yesterday").await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("is not a date"));
+    let (csm, _) = app.login_as(keel::auth::Role::Csm).await;
+    assert_eq!(csm.get("/scores/export.csv").await.status(), 403);
+
+    let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
+    let token = admin.api_token(&["scores"]).await;
+    let http = reqwest::Client::new();
+    let page = |query: String| {
+        let req = http
+            .get(app.url(&format!("/api/v1/scores?{query}")))
+            .bearer_auth(&token);
+        async move {
+            let resp = req.send().await.unwrap();
+            (
+                resp.status(),
+                resp.json::<serde_json::Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, first) = page("limit=2".into()).await;
+    assert_eq!(status, 200);
+    assert_eq!(first["day"], today.to_string());
+    let ids: Vec<&str> = first["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["account_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["A", "B"]);
+    assert_eq!(first["next_after"], "B");
+    let (_, second) = page("limit=2&after=B".into()).await;
+    assert_eq!(second["scores"].as_array().unwrap().len(), 1);
+    assert!(second["next_after"].is_null(), "the last page says so");
+    assert!(second["scores"][0]["health_score"].is_number());
+    let (status, err) = page("limit=0".into()).await;
+    assert_eq!(status, 400);
+    assert!(err.to_string().contains("limit"), "{err}");
+    let other = admin.api_token(&["events"]).await;
+    let refused = http
+        .get(app.url("/api/v1/scores"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
