@@ -75,27 +75,38 @@ fn column_major(x: &[Vec<f64>]) -> Vec<f64> {
     (0..k).flat_map(|j| x.iter().map(move |r| r[j])).collect()
 }
 
-/// Balanced class weights: each class carries the same total weight.
-fn class_weights(y: &[bool]) -> Vec<f64> {
+/// Class weights: a churned row weighs (retained / churned)^power, so `power` 1 balances
+/// the classes and ½ softens that.
+fn class_weights(y: &[bool], power: f64) -> Vec<f64> {
     let pos = y.iter().filter(|v| **v).count().max(1) as f64;
     let neg = (y.len() as f64 - pos).max(1.0);
-    y.iter().map(|&v| if v { neg / pos } else { 1.0 }).collect()
+    let w = (neg / pos).powf(power);
+    y.iter().map(|&v| if v { w } else { 1.0 }).collect()
 }
 
+/// The trees' complexity budget (perpetual's one knob) and class-weight power, chosen on the
+/// demo's walk-forward folds (bench/train): budget 1 with balanced weights reached AUC 0.74,
+/// budget 3 with balanced weights 0.82, budget 3 with square-root weights 0.86 with the best
+/// Brier score; budget 5 added nothing. Monotone constraints cost 0.05 AUC.
+const TREE_BUDGET: f32 = 3.0;
+const TREE_WEIGHT_POWER: f64 = 0.5;
+
 fn fit_raw(algorithm: Algorithm, data: &Dataset) -> anyhow::Result<Fitted> {
-    let weights = class_weights(&data.y);
     Ok(match algorithm {
-        Algorithm::LogisticRegression => {
-            Fitted::Logistic(Logistic::fit(&data.x, &data.y, &weights))
-        }
+        Algorithm::LogisticRegression => Fitted::Logistic(Logistic::fit(
+            &data.x,
+            &data.y,
+            &class_weights(&data.y, 1.0),
+        )),
         Algorithm::GradientBoostedTrees => {
             let cols = data.x.first().map_or(0, Vec::len);
             let buf = column_major(&data.x);
             let matrix = Matrix::new(&buf, data.x.len(), cols);
             let y: Vec<f64> = data.y.iter().map(|&v| f64::from(u8::from(v))).collect();
+            let weights = class_weights(&data.y, TREE_WEIGHT_POWER);
             let mut booster = PerpetualBooster::default()
                 .set_objective(Objective::LogLoss)
-                .set_budget(1.0)
+                .set_budget(TREE_BUDGET)
                 .set_num_threads(Some(2))
                 .set_seed(7);
             booster
