@@ -18,3 +18,4 @@ pub mod model;
 pub mod pipeline;
 pub mod telemetry;
 pub mod web;
+pub mod worklist;

@@ -92,6 +92,7 @@ pub struct Account {
     pub renewal_date: Option<Date>,
     pub churned_on: Option<Date>,
     pub executive_sponsor: Option<String>,
+    pub owner_id: Option<Uuid>,
     pub owner_name: Option<String>,
 }
 
@@ -106,7 +107,7 @@ pub async fn find(
         Account,
         r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.seats, a.mrr_cents,
                   a.status::text as "status!", a.customer_since, a.renewal_date, a.churned_on,
-                  a.executive_sponsor, u.name as "owner_name?"
+                  a.executive_sponsor, a.owner_id, u.name as "owner_name?"
            from accounts a left join users u on u.id = a.owner_id
            where a.id = $1
              and ($2::uuid is null or a.owner_id = $2)

@@ -4,6 +4,8 @@
 pub mod db;
 mod routes;
 
+pub use routes::segment_label;
+
 use crate::auth::{CurrentUser, Role};
 use crate::web::access::{Access, Route};
 use db::Scope;

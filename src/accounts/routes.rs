@@ -24,7 +24,7 @@ pub const SEGMENTS: [(&str, &str); 4] = [
     ("self_serve", "Self-serve"),
 ];
 
-fn segment_label(s: &str) -> &'static str {
+pub fn segment_label(s: &str) -> &'static str {
     SEGMENTS
         .iter()
         .find(|(k, _)| *k == s)

@@ -31,11 +31,6 @@ macro_rules! home {
 }
 
 home!(
-    worklist,
-    "Worklist",
-    "Your accounts ranked by churn risk and value, and your open playbook tasks with their SLA timers."
-);
-home!(
     team,
     "Team and SLAs",
     "SLA adherence of your CSMs, breached and at-risk tasks, escalations and playbook engagement."
@@ -56,6 +51,5 @@ pub fn routes() -> Vec<Route> {
         Route::get("/dashboard", Access::Roles(&[Role::Executive]), dashboard),
         Route::get("/pipeline", Access::Roles(&[Role::Sales]), pipeline),
         Route::get("/team", Access::Roles(&[Role::Manager]), team),
-        Route::get("/worklist", Access::Roles(&[Role::Csm]), worklist),
     ]
 }

@@ -24,11 +24,16 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Vendored front-end files, embedded so the binary is all a deployment needs.
-const ASSETS: [(&str, &str, &[u8]); 2] = [
+const ASSETS: [(&str, &str, &[u8]); 3] = [
     (
         "htmx-2.0.11.min.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/htmx-2.0.11.min.js"),
+    ),
+    (
+        "countdown.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../static/countdown.js"),
     ),
     (
         "app.css",

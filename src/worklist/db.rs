@@ -1,0 +1,266 @@
+//! SQL for the worklist and the CSM's actions. Every query is bounded by one CSM's book or
+//! one account, never by the whole database.
+
+use serde_json::Value;
+use sqlx::PgExecutor;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// One account of a book with its latest score and flags.
+pub struct BookRow {
+    pub id: Uuid,
+    pub name: String,
+    pub segment: String,
+    pub mrr_cents: i64,
+    pub renewal_date: Option<Date>,
+    pub health_score: Option<f32>,
+    pub band: Option<String>,
+    pub trajectory: Option<String>,
+    pub churn_probability: Option<f32>,
+    pub risk_tier: Option<String>,
+    pub at_risk: Option<bool>,
+    pub drivers: Option<Value>,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+    pub snoozed_until: Option<Date>,
+}
+
+/// A CSM's live accounts, each with its latest score and any snooze still running.
+pub async fn book(db: impl PgExecutor<'_>, owner: Uuid, today: Date) -> sqlx::Result<Vec<BookRow>> {
+    sqlx::query_as!(
+        BookRow,
+        r#"select a.id, a.name, a.segment, a.mrr_cents, a.renewal_date,
+                  s.health_score as "health_score?", s.band as "band?", s.trajectory as "trajectory?",
+                  s.churn_probability as "churn_probability?", s.risk_tier as "risk_tier?",
+                  s.at_risk as "at_risk?", s.drivers as "drivers?", s.anomaly as "anomaly?",
+                  s.champion_loss as "champion_loss?", z.until as "snoozed_until?"
+           from accounts a
+           left join lateral (select * from scores x where x.account_id = a.id order by x.day desc limit 1) s on true
+           left join lateral (select until from snoozes z where z.account_id = a.id and z.until > $2
+                              order by z.until desc limit 1) z on true
+           where a.owner_id = $1 and a.churned_on is null"#,
+        owner,
+        today
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct TaskRow {
+    pub id: i64,
+    pub account_id: Uuid,
+    pub account_name: String,
+    pub title: String,
+    pub kind: String,
+    pub due_at: OffsetDateTime,
+    pub reason: String,
+}
+
+/// Open tasks of one assignee, soonest due first.
+pub async fn open_tasks(db: impl PgExecutor<'_>, assignee: Uuid) -> sqlx::Result<Vec<TaskRow>> {
+    sqlx::query_as!(
+        TaskRow,
+        r#"select t.id, t.account_id, a.name as account_name, t.title, t.kind, t.due_at, t.reason
+           from tasks t join accounts a on a.id = t.account_id
+           where t.assignee_id = $1 and t.status = 'open'
+           order by t.due_at, t.id limit 200"#,
+        assignee
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Marks an open task of `assignee` done; false if there is none.
+pub async fn complete_task(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    assignee: Uuid,
+    by: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "update tasks set status = 'done', completed_at = now(), completed_by = $3
+         where id = $1 and assignee_id = $2 and status = 'open' returning account_id",
+        id,
+        assignee,
+        by
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub struct NewTask<'a> {
+    pub account: Uuid,
+    pub assignee: Uuid,
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub due_at: OffsetDateTime,
+    pub reason: &'a str,
+}
+
+pub async fn insert_task(db: impl PgExecutor<'_>, t: &NewTask<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into tasks (account_id, assignee_id, title, kind, due_at, reason) values ($1, $2, $3, $4, $5, $6) returning id",
+        t.account,
+        t.assignee,
+        t.title,
+        t.kind,
+        t.due_at,
+        t.reason
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub struct ReasonCode {
+    pub code: String,
+    pub label: String,
+}
+
+pub async fn reason_codes(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<Vec<ReasonCode>> {
+    sqlx::query_as!(
+        ReasonCode,
+        "select code, label from reason_codes where kind = $1 and active order by label",
+        kind
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct NewIntervention<'a> {
+    pub account: Uuid,
+    pub user: Uuid,
+    pub task: Option<i64>,
+    pub kind: &'a str,
+    pub happened_on: Date,
+    pub outcome: &'a str,
+    pub notes: &'a str,
+}
+
+pub async fn insert_intervention(
+    db: impl PgExecutor<'_>,
+    i: &NewIntervention<'_>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into interventions (account_id, user_id, task_id, kind, happened_on, outcome, notes)
+         values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        i.account,
+        i.user,
+        i.task,
+        i.kind,
+        i.happened_on,
+        i.outcome,
+        i.notes
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Whether `task` is an open task on `account` (an intervention may close it).
+pub async fn open_task_on(db: impl PgExecutor<'_>, task: i64, account: Uuid) -> sqlx::Result<bool> {
+    let found = sqlx::query_scalar!(
+        r#"select 1 as "one!" from tasks where id = $1 and account_id = $2 and status = 'open'"#,
+        task,
+        account
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert_snooze(
+    db: impl PgExecutor<'_>,
+    account: Uuid,
+    user: Uuid,
+    until: Date,
+    reason: &str,
+    note: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into snoozes (account_id, user_id, until, reason_code, note) values ($1, $2, $3, $4, $5)",
+        account,
+        user,
+        until,
+        reason,
+        note
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub struct NewFeedback<'a> {
+    pub account: Uuid,
+    pub user: Uuid,
+    pub verdict: &'a str,
+    pub reason: &'a str,
+    pub note: &'a str,
+}
+
+/// Records feedback on the account's latest score.
+pub async fn insert_feedback(db: impl PgExecutor<'_>, f: &NewFeedback<'_>) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "insert into prediction_feedback (account_id, user_id, score_day, churn_probability, model_id, verdict, reason_code, note)
+         select $1, $2, s.day, s.churn_probability, s.model_id, $3, $4, $5
+         from scores s where s.account_id = $1 order by s.day desc limit 1
+         returning id",
+        f.account,
+        f.user,
+        f.verdict,
+        f.reason,
+        f.note
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The save rate of flagged accounts whose outcome is known: flagged at-risk between 240 and
+/// 60 days ago, contacted (an intervention) within 14 days of the first flag, still a customer
+/// 60 days after it. For one CSM's book (`owner`) or a manager's team.
+pub struct SaveRate {
+    pub flagged: i64,
+    pub contacted: i64,
+    pub retained: i64,
+}
+
+pub async fn save_rate(
+    db: impl PgExecutor<'_>,
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+    today: Date,
+) -> sqlx::Result<SaveRate> {
+    sqlx::query_as!(
+        SaveRate,
+        r#"with book as (
+               select a.id, a.churned_on from accounts a left join users u on u.id = a.owner_id
+               where ($1::uuid is null or a.owner_id = $1) and ($2::uuid is null or u.manager_id = $2)
+           ), flags as (
+               select b.id as account_id, b.churned_on, f.first_flag
+               from book b cross join lateral (
+                   select min(s.day) as first_flag from scores s
+                   where s.account_id = b.id and s.at_risk and s.day between $3::date - 240 and $3::date - 60
+               ) f
+               where f.first_flag is not null
+           )
+           select count(*) as "flagged!",
+                  count(*) filter (where exists (select 1 from interventions i where i.account_id = f.account_id
+                                   and i.happened_on between f.first_flag and f.first_flag + 14)) as "contacted!",
+                  count(*) filter (where f.churned_on is null or f.churned_on > f.first_flag + 60) as "retained!"
+           from flags f"#,
+        owner,
+        manager,
+        today
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// CSMs a manager may look at (their team), or every CSM.
+pub async fn csms(db: impl PgExecutor<'_>, manager: Option<Uuid>) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1) order by name",
+        manager
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}

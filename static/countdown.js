@@ -1,0 +1,19 @@
+// Keeps server-rendered SLA countdowns ticking: one timer for the page, no requests.
+(function () {
+  function span(minutes) {
+    if (minutes >= 48 * 60) return Math.floor(minutes / 1440) + " d " + Math.floor((minutes % 1440) / 60) + " h";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll("time.countdown").forEach(function (el) {
+      var left = Date.parse(el.getAttribute("datetime")) - now;
+      var minutes = Math.floor(Math.abs(left) / 60000);
+      el.textContent = left < 0 ? "overdue by " + span(minutes) : "due in " + span(minutes);
+      el.classList.remove("ok", "amber", "red");
+      el.classList.add(left < 0 ? "red" : left < 4 * 3600000 ? "amber" : "ok");
+    });
+  }
+  tick();
+  setInterval(tick, 30000);
+})();
