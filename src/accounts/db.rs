@@ -217,12 +217,106 @@ pub struct Contact {
     pub email: Option<String>,
     pub title: Option<String>,
     pub is_champion: bool,
+    /// The last day the contact used the product (by the pseudonymous id events carry).
+    pub last_active: Option<Date>,
 }
 
 pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Contact>> {
     sqlx::query_as!(
         Contact,
-        "select name, email, title, is_champion from contacts where account_id = $1 order by is_champion desc, name limit 50",
+        r#"select c.name, c.email, c.title, c.is_champion,
+                  (select max(u.day) from usage_user_daily u where u.account_id = c.account_id and u.user_ref = c.user_ref) as last_active
+           from contacts c where c.account_id = $1 order by c.is_champion desc, c.name limit 50"#,
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// One day of the account's score history.
+pub struct ScorePoint {
+    pub day: Date,
+    pub health_score: f32,
+    pub band: String,
+    pub churn_probability: Option<f32>,
+    pub health_config_id: Option<i64>,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+}
+
+pub async fn score_history(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    since: Date,
+) -> sqlx::Result<Vec<ScorePoint>> {
+    sqlx::query_as!(
+        ScorePoint,
+        "select day, health_score, band, churn_probability, health_config_id, anomaly, champion_loss
+         from scores where account_id = $1 and day >= $2 order by day",
+        id,
+        since
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Intervention {
+    pub kind: String,
+    pub happened_on: Date,
+    pub outcome: String,
+    pub notes: String,
+    pub by: String,
+}
+
+pub async fn interventions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Intervention>> {
+    sqlx::query_as!(
+        Intervention,
+        r#"select i.kind, i.happened_on, i.outcome, i.notes, u.name as by
+           from interventions i join users u on u.id = i.user_id
+           where i.account_id = $1 order by i.happened_on desc, i.id desc limit 50"#,
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Task {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub due_at: OffsetDateTime,
+    pub status: String,
+    pub created_at: OffsetDateTime,
+    pub completed_at: Option<OffsetDateTime>,
+    pub reason: String,
+}
+
+pub async fn tasks(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Task>> {
+    sqlx::query_as!(
+        Task,
+        "select id, title, kind, due_at, status, created_at, completed_at, reason
+         from tasks where account_id = $1 order by created_at desc limit 50",
+        id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub struct Feedback {
+    pub verdict: String,
+    pub reason: String,
+    pub note: String,
+    pub by: String,
+    pub created_at: OffsetDateTime,
+    pub churn_probability: Option<f32>,
+}
+
+pub async fn feedback(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Feedback>> {
+    sqlx::query_as!(
+        Feedback,
+        r#"select f.verdict, r.label as reason, f.note, u.name as by, f.created_at, f.churn_probability
+           from prediction_feedback f join users u on u.id = f.user_id join reason_codes r on r.code = f.reason_code
+           where f.account_id = $1 order by f.created_at desc limit 20"#,
         id
     )
     .fetch_all(db)

@@ -3,6 +3,7 @@
 
 pub mod db;
 mod routes;
+mod timeline;
 
 pub use routes::segment_label;
 
@@ -23,6 +24,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/accounts", READERS, routes::list),
         Route::get("/accounts/{id}", READERS, routes::show),
+        Route::get("/accounts/{id}/timeline", READERS, routes::timeline),
     ]
 }
 

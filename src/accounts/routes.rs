@@ -9,12 +9,15 @@ use uuid::Uuid;
 
 use super::db::{self, Filter};
 use super::scope_for;
+use super::timeline::{self, Timeline};
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
+use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::{dollars, timestamp};
 use crate::web::layout::Chrome;
+use crate::worklist::db::{ReasonCode, reason_codes};
 
 const PAGE_SIZE: i64 = 50;
 pub const SEGMENTS: [(&str, &str); 4] = [
@@ -163,6 +166,11 @@ pub struct ScoreView {
     at_risk: bool,
     drivers: Vec<String>,
     signals: Vec<(String, String, String)>,
+    trajectory: String,
+    decrement: Option<String>,
+    anomaly: Option<String>,
+    champion_loss: Option<String>,
+    rescored: Option<String>,
 }
 
 fn score_view(s: crate::pipeline::db::LatestScore) -> ScoreView {
@@ -210,6 +218,13 @@ fn score_view(s: crate::pipeline::db::LatestScore) -> ScoreView {
             .filter_map(|d| d.get("text").and_then(|t| t.as_str()).map(str::to_owned))
             .collect(),
         signals,
+        trajectory: s.trajectory.unwrap_or_else(|| "no history yet".into()),
+        decrement: s
+            .decrement
+            .map(|d| format!("{d:.0} points lost since the previous score")),
+        anomaly: s.anomaly,
+        champion_loss: s.champion_loss,
+        rescored: s.rescored_at.map(timestamp),
     }
 }
 
@@ -223,10 +238,15 @@ pub struct ShowPage {
     chart: String,
     usage_summary: String,
     subscriptions: Vec<Line>,
-    tickets: Vec<Line>,
-    nps: Vec<Line>,
-    notes: Vec<Line>,
     contacts: Vec<Line>,
+    id: Uuid,
+    history_chart: Option<String>,
+    timeline: Timeline,
+    can_act: bool,
+    open_tasks: Vec<(i64, String)>,
+    feedback_reasons: Vec<ReasonCode>,
+    snooze_reasons: Vec<ReasonCode>,
+    today: String,
 }
 
 /// An SVG line chart of daily active users (browser-rendered text, no fonts needed).
@@ -299,6 +319,8 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
+    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
+    let timeline = timeline::load(&state.db, id, None, &history).await?;
     let score = crate::pipeline::db::latest_score(&state.db, id)
         .await?
         .map(score_view);
@@ -322,38 +344,6 @@ pub async fn show(
                 ])
             })
             .collect(),
-        tickets: db::tickets(&state.db, id)
-            .await?
-            .into_iter()
-            .map(|t| {
-                line(vec![
-                    t.external_id,
-                    t.priority,
-                    t.subject,
-                    timestamp(t.opened_at),
-                    t.resolved_at
-                        .map(timestamp)
-                        .unwrap_or_else(|| "open".into()),
-                    t.csat.map(|c| c.to_string()).unwrap_or_default(),
-                ])
-            })
-            .collect(),
-        nps: db::nps(&state.db, id)
-            .await?
-            .into_iter()
-            .map(|n| {
-                line(vec![
-                    timestamp(n.responded_at),
-                    n.score.to_string(),
-                    n.comment.unwrap_or_default(),
-                ])
-            })
-            .collect(),
-        notes: db::notes(&state.db, id)
-            .await?
-            .into_iter()
-            .map(|n| line(vec![timestamp(n.noted_at), n.author, n.body]))
-            .collect(),
         contacts: db::contacts(&state.db, id)
             .await?
             .into_iter()
@@ -367,8 +357,83 @@ pub async fn show(
                     } else {
                         String::new()
                     },
+                    c.last_active.map_or_else(
+                        || "never".into(),
+                        |d| format!("{d} ({} days ago)", (today - d).whole_days()),
+                    ),
                 ])
             })
             .collect(),
+        id,
+        history_chart: history_chart(&history),
+        timeline,
+        can_act: matches!(user.role, Role::Csm | Role::Manager),
+        open_tasks: db::tasks(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|t| t.status == "open")
+            .map(|t| (t.id, t.title))
+            .collect(),
+        feedback_reasons: reason_codes(&state.db, "feedback").await?,
+        snooze_reasons: reason_codes(&state.db, "snooze").await?,
+        today: today.to_string(),
     })
+}
+
+/// Health over the last 180 days, with a mark where the scoring configuration changed.
+fn history_chart(history: &[db::ScorePoint]) -> Option<String> {
+    let first = history.first()?.day;
+    let points: Vec<(f64, f64)> = history
+        .iter()
+        .map(|p| {
+            (
+                (p.day - first).whole_days() as f64,
+                f64::from(p.health_score),
+            )
+        })
+        .collect();
+    let marks: Vec<(f64, String)> = history
+        .windows(2)
+        .filter(|w| w[0].health_config_id != w[1].health_config_id)
+        .map(|w| {
+            (
+                (w[1].day - first).whole_days() as f64,
+                format!("weights v{}", w[1].health_config_id.unwrap_or(0)),
+            )
+        })
+        .collect();
+    Some(charts::line(
+        "Health score, last 180 days; dashed lines mark changes of the scoring weights",
+        &points,
+        (0.0, 100.0),
+        &marks,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    kind: Option<String>,
+}
+
+/// The timeline alone, filtered by kind (htmx swaps it in place).
+pub async fn timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<TimelineQuery>,
+) -> Result<Timeline> {
+    db::find(&state.db, scope_for(&user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
+    if let Some(k) = kind
+        && !timeline::KINDS.iter().any(|(v, _)| *v == k)
+    {
+        return Err(AppError::BadRequest(format!(
+            "kind: '{k}' is not a kind of timeline entry"
+        )));
+    }
+    let today = OffsetDateTime::now_utc().date();
+    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
+    timeline::load(&state.db, id, kind, &history).await
 }

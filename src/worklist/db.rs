@@ -197,7 +197,10 @@ pub struct NewFeedback<'a> {
 }
 
 /// Records feedback on the account's latest score.
-pub async fn insert_feedback(db: impl PgExecutor<'_>, f: &NewFeedback<'_>) -> sqlx::Result<Option<i64>> {
+pub async fn insert_feedback(
+    db: impl PgExecutor<'_>,
+    f: &NewFeedback<'_>,
+) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
         "insert into prediction_feedback (account_id, user_id, score_day, churn_probability, model_id, verdict, reason_code, note)
          select $1, $2, s.day, s.churn_probability, s.model_id, $3, $4, $5
@@ -255,7 +258,10 @@ pub async fn save_rate(
 }
 
 /// CSMs a manager may look at (their team), or every CSM.
-pub async fn csms(db: impl PgExecutor<'_>, manager: Option<Uuid>) -> sqlx::Result<Vec<(Uuid, String)>> {
+pub async fn csms(
+    db: impl PgExecutor<'_>,
+    manager: Option<Uuid>,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
     let rows = sqlx::query!(
         "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1) order by name",
         manager

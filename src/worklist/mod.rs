@@ -18,7 +18,11 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/worklist", VIEWERS, routes::index),
         Route::post("/tasks/{id}/complete", ACTORS, routes::complete_task),
-        Route::post("/accounts/{id}/interventions", ACTORS, routes::log_intervention),
+        Route::post(
+            "/accounts/{id}/interventions",
+            ACTORS,
+            routes::log_intervention,
+        ),
         Route::post("/accounts/{id}/snooze", ACTORS, routes::snooze),
         Route::post("/accounts/{id}/feedback", ACTORS, routes::feedback),
     ]

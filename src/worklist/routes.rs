@@ -29,6 +29,12 @@ use crate::web::layout::Chrome;
 
 const PAGE_SIZE: usize = 50;
 
+/// Tells an open account page to reload its timeline.
+const TIMELINE_CHANGED: [(HeaderName, HeaderValue); 1] = [(
+    HeaderName::from_static("hx-trigger"),
+    HeaderValue::from_static("timeline-changed"),
+)];
+
 /// The worklist's filters, sort and page, all in the URL so a view can be bookmarked.
 #[derive(Deserialize, Default, Clone)]
 pub struct WorklistQuery {
@@ -286,7 +292,10 @@ pub async fn index(
             r.contacted,
             r.retained,
             if r.flagged > 0 {
-                format!("{:.0} % saved", 100.0 * r.retained as f64 / r.flagged as f64)
+                format!(
+                    "{:.0} % saved",
+                    100.0 * r.retained as f64 / r.flagged as f64
+                )
             } else {
                 "no flags with a known outcome yet".to_owned()
             }
@@ -312,15 +321,51 @@ pub async fn index(
         .collect();
     let v = |o: &Option<String>| WorklistQuery::value(o).to_owned();
     let filters = Filters {
-        band: choices(&[("", "Any band"), ("red", "Red"), ("yellow", "Yellow"), ("green", "Green")], &v(&q.band)),
-        tier: choices(&[("", "Any tier"), ("high", "High"), ("medium", "Medium"), ("low", "Low")], &v(&q.tier)),
+        band: choices(
+            &[
+                ("", "Any band"),
+                ("red", "Red"),
+                ("yellow", "Yellow"),
+                ("green", "Green"),
+            ],
+            &v(&q.band),
+        ),
+        tier: choices(
+            &[
+                ("", "Any tier"),
+                ("high", "High"),
+                ("medium", "Medium"),
+                ("low", "Low"),
+            ],
+            &v(&q.tier),
+        ),
         segment: choices(
-            &[("", "Any segment"), ("enterprise", "Enterprise"), ("mid_market", "Mid-market"), ("smb", "SMB"), ("self_serve", "Self-serve")],
+            &[
+                ("", "Any segment"),
+                ("enterprise", "Enterprise"),
+                ("mid_market", "Mid-market"),
+                ("smb", "SMB"),
+                ("self_serve", "Self-serve"),
+            ],
             &v(&q.segment),
         ),
-        renewal: choices(&[("", "Any renewal"), ("30", "Within 30 days"), ("60", "Within 60 days"), ("90", "Within 90 days")], &v(&q.renewal)),
+        renewal: choices(
+            &[
+                ("", "Any renewal"),
+                ("30", "Within 30 days"),
+                ("60", "Within 60 days"),
+                ("90", "Within 90 days"),
+            ],
+            &v(&q.renewal),
+        ),
         sort: choices(
-            &[("priority", "Priority"), ("arr", "ARR"), ("renewal", "Renewal date"), ("health", "Health (worst first)"), ("name", "Name")],
+            &[
+                ("priority", "Priority"),
+                ("arr", "ARR"),
+                ("renewal", "Renewal date"),
+                ("health", "Health (worst first)"),
+                ("name", "Name"),
+            ],
             &v(&q.sort),
         ),
         flagged: !v(&q.flagged).is_empty(),
@@ -383,16 +428,13 @@ async fn book_view(
             })
         })
         .filter(|r| {
-            !flagged
-                || r.at_risk == Some(true)
-                || r.anomaly.is_some()
-                || r.champion_loss.is_some()
+            !flagged || r.at_risk == Some(true) || r.anomaly.is_some() || r.champion_loss.is_some()
         })
         .filter(|r| snoozed == r.snoozed_until.is_some())
         .filter(|r| search.is_empty() || r.name.to_lowercase().contains(&search))
         .collect();
     match v(&q.sort).as_str() {
-        "arr" => rows.sort_by(|a, b| b.mrr_cents.cmp(&a.mrr_cents)),
+        "arr" => rows.sort_by_key(|r| std::cmp::Reverse(r.mrr_cents)),
         "renewal" => rows.sort_by_key(|r| r.renewal_date.unwrap_or(Date::MAX)),
         "health" => rows.sort_by(|a, b| {
             a.health_score
@@ -430,7 +472,11 @@ async fn book_view(
 }
 
 /// The account, if the user may act on it; 404 otherwise (accounts are not enumerable).
-async fn actionable(state: &AppState, user: &CurrentUser, id: Uuid) -> Result<accounts::db::Account> {
+async fn actionable(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+) -> Result<accounts::db::Account> {
     accounts::db::find(&state.db, scope_for(user), id)
         .await?
         .ok_or(AppError::NotFound)
@@ -491,7 +537,15 @@ async fn task_assignee(state: &AppState, user: &CurrentUser, task: i64) -> Resul
     assignee.ok_or(AppError::NotFound)
 }
 
-const KINDS: [&str; 7] = ["call", "email", "meeting", "in_app", "qbr", "remediation", "other"];
+const KINDS: [&str; 7] = [
+    "call",
+    "email",
+    "meeting",
+    "in_app",
+    "qbr",
+    "remediation",
+    "other",
+];
 const OUTCOMES: [&str; 4] = ["positive", "neutral", "negative", "no_response"];
 
 /// Logs an intervention (closing the task it answers, if any); an optional follow-up opens
@@ -523,24 +577,35 @@ pub async fn log_intervention(
         raw => parse_date(raw, "happened_on")?,
     };
     if happened_on > today {
-        return Err(AppError::BadRequest("happened_on: an intervention cannot be in the future".into()));
+        return Err(AppError::BadRequest(
+            "happened_on: an intervention cannot be in the future".into(),
+        ));
     }
     let task = match field(&form, "task_id") {
         "" => None,
-        raw => Some(raw.parse::<i64>().map_err(|_| AppError::BadRequest(format!("task_id: '{raw}' is not a task")))?),
+        raw => Some(
+            raw.parse::<i64>()
+                .map_err(|_| AppError::BadRequest(format!("task_id: '{raw}' is not a task")))?,
+        ),
     };
     let follow_up: Option<i64> = match field(&form, "follow_up_days") {
         "" => None,
         raw => match raw.parse() {
             Ok(n) if (1..=90).contains(&n) => Some(n),
-            _ => return Err(AppError::BadRequest(format!("follow_up_days: '{raw}' is not 1–90 days"))),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "follow_up_days: '{raw}' is not 1–90 days"
+                )));
+            }
         },
     };
     let notes = field(&form, "notes");
     let mut tx = state.db.begin().await?;
     if let Some(t) = task {
         if !db::open_task_on(&mut *tx, t, id).await? {
-            return Err(AppError::BadRequest(format!("task_id: {t} is not an open task on this account")));
+            return Err(AppError::BadRequest(format!(
+                "task_id: {t} is not an open task on this account"
+            )));
         }
         sqlx::query!(
             "update tasks set status = 'done', completed_at = now(), completed_by = $2 where id = $1",
@@ -563,7 +628,11 @@ pub async fn log_intervention(
         },
     )
     .await?;
-    let mut message = format!("Logged {} ({}) on {happened_on}.", kind.replace('_', " "), outcome.replace('_', " "));
+    let mut message = format!(
+        "Logged {} ({}) on {happened_on}.",
+        kind.replace('_', " "),
+        outcome.replace('_', " ")
+    );
     if let Some(days) = follow_up {
         let owner = account.owner_id.unwrap_or(user.id);
         let reason = format!("follow-up of intervention {intervention}");
@@ -590,7 +659,15 @@ pub async fn log_intervention(
     )
     .await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Done { message, colspan: 1 }).into_response())
+    Ok((
+        StatusCode::CREATED,
+        TIMELINE_CHANGED,
+        Done {
+            message,
+            colspan: 1,
+        },
+    )
+        .into_response())
 }
 
 /// Hides an account from the worklist until a date, with a reason.
@@ -603,12 +680,19 @@ pub async fn snooze(
     actionable(&state, &user, id).await?;
     let days: i64 = match field(&form, "days").parse() {
         Ok(n) if (1..=90).contains(&n) => n,
-        _ => return Err(AppError::BadRequest(format!("days: '{}' is not 1–90 days", field(&form, "days")))),
+        _ => {
+            return Err(AppError::BadRequest(format!(
+                "days: '{}' is not 1–90 days",
+                field(&form, "days")
+            )));
+        }
     };
     let reason = field(&form, "reason");
     let known = db::reason_codes(&state.db, "snooze").await?;
     let Some(code) = known.iter().find(|c| c.code == reason) else {
-        return Err(AppError::BadRequest(format!("reason: pick one of the listed reasons ('{reason}' is not one)")));
+        return Err(AppError::BadRequest(format!(
+            "reason: pick one of the listed reasons ('{reason}' is not one)"
+        )));
     };
     let until = OffsetDateTime::now_utc().date() + Duration::days(days);
     let mut tx = state.db.begin().await?;
@@ -647,7 +731,9 @@ pub async fn feedback(
     let reason = field(&form, "reason");
     let known = db::reason_codes(&state.db, "feedback").await?;
     if !known.iter().any(|c| c.code == reason) {
-        return Err(AppError::BadRequest(format!("reason: pick one of the listed reasons ('{reason}' is not one)")));
+        return Err(AppError::BadRequest(format!(
+            "reason: pick one of the listed reasons ('{reason}' is not one)"
+        )));
     }
     let mut tx = state.db.begin().await?;
     let recorded = db::insert_feedback(
@@ -661,7 +747,9 @@ pub async fn feedback(
         },
     )
     .await?
-    .ok_or_else(|| AppError::Conflict("This account has no score yet to give feedback on.".into()))?;
+    .ok_or_else(|| {
+        AppError::Conflict("This account has no score yet to give feedback on.".into())
+    })?;
     audit::record(
         &mut *tx,
         &Actor::from(&user),
@@ -673,6 +761,7 @@ pub async fn feedback(
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
+        TIMELINE_CHANGED,
         Done {
             message: format!("Thanks: feedback recorded ({}).", verdict.replace('_', " ")),
             colspan: 1,

@@ -14,3 +14,4 @@ mod ingest;
 mod ops;
 mod pipeline;
 mod scoring;
+mod worklist;

@@ -1,0 +1,188 @@
+//! An account's story, newest first: tickets, NPS answers, CRM notes, interventions, tasks,
+//! prediction feedback, band changes and anomalies — filterable by kind.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use sqlx::PgPool;
+use time::{Date, OffsetDateTime, Time};
+use uuid::Uuid;
+
+use super::db;
+use crate::error::Result;
+use crate::web::format::timestamp;
+
+/// Every kind of entry, as (value, label) for the filter.
+pub const KINDS: [(&str, &str); 8] = [
+    ("ticket", "Tickets"),
+    ("nps", "NPS"),
+    ("note", "Notes"),
+    ("intervention", "Interventions"),
+    ("task", "Tasks"),
+    ("feedback", "Feedback"),
+    ("score", "Score changes"),
+    ("anomaly", "Anomalies"),
+];
+
+pub struct Entry {
+    at: OffsetDateTime,
+    pub when: String,
+    pub kind: &'static str,
+    pub title: String,
+    pub detail: String,
+}
+
+fn entry(at: OffsetDateTime, kind: &'static str, title: String, detail: String) -> Entry {
+    Entry {
+        at,
+        when: timestamp(at),
+        kind,
+        title,
+        detail,
+    }
+}
+
+fn midday(d: Date) -> OffsetDateTime {
+    d.with_time(Time::MIDNIGHT).assume_utc()
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/timeline.html")]
+pub struct Timeline {
+    pub account: Uuid,
+    pub entries: Vec<Entry>,
+    pub kinds: Vec<(&'static str, &'static str, bool)>,
+}
+
+/// The account's timeline, only `kind` entries when one is given.
+pub async fn load(
+    pool: &PgPool,
+    id: Uuid,
+    kind: Option<&str>,
+    history: &[db::ScorePoint],
+) -> Result<Timeline> {
+    let wanted = |k: &str| kind.is_none_or(|w| w == k);
+    let mut entries = Vec::new();
+    if wanted("ticket") {
+        for t in db::tickets(pool, id).await? {
+            let state = t.resolved_at.map_or_else(
+                || "open".to_owned(),
+                |r| format!("resolved {}", timestamp(r)),
+            );
+            let csat = t.csat.map(|c| format!(", CSAT {c}")).unwrap_or_default();
+            entries.push(entry(
+                t.opened_at,
+                "ticket",
+                format!("{} ticket: {}", t.priority, t.subject),
+                format!("{} · {state}{csat}", t.external_id),
+            ));
+        }
+    }
+    if wanted("nps") {
+        for n in db::nps(pool, id).await? {
+            entries.push(entry(
+                n.responded_at,
+                "nps",
+                format!("NPS {}", n.score),
+                n.comment.unwrap_or_default(),
+            ));
+        }
+    }
+    if wanted("note") {
+        for n in db::notes(pool, id).await? {
+            entries.push(entry(
+                n.noted_at,
+                "note",
+                format!("Note by {}", n.author),
+                n.body,
+            ));
+        }
+    }
+    if wanted("intervention") {
+        for i in db::interventions(pool, id).await? {
+            entries.push(entry(
+                midday(i.happened_on),
+                "intervention",
+                format!(
+                    "{} by {}: {}",
+                    i.kind.replace('_', " "),
+                    i.by,
+                    i.outcome.replace('_', " ")
+                ),
+                i.notes,
+            ));
+        }
+    }
+    if wanted("task") {
+        for t in db::tasks(pool, id).await? {
+            let state = match t.completed_at {
+                Some(done) => format!("done {}", timestamp(done)),
+                None => format!("{}, due {}", t.status, timestamp(t.due_at)),
+            };
+            entries.push(entry(
+                t.created_at,
+                "task",
+                format!("Task: {}", t.title),
+                format!("{state} · {}", t.reason),
+            ));
+        }
+    }
+    if wanted("feedback") {
+        for f in db::feedback(pool, id).await? {
+            let p = f
+                .churn_probability
+                .map(|p| format!(" on a churn probability of {:.0} %", p * 100.0))
+                .unwrap_or_default();
+            entries.push(entry(
+                f.created_at,
+                "feedback",
+                format!("Feedback by {}: {}{p}", f.by, f.verdict.replace('_', " ")),
+                format!("{} {}", f.reason, f.note),
+            ));
+        }
+    }
+    for pair in history.windows(2) {
+        let (before, after) = (&pair[0], &pair[1]);
+        if wanted("score") && before.band != after.band {
+            entries.push(entry(
+                midday(after.day),
+                "score",
+                format!("Band {} → {}", before.band, after.band),
+                format!(
+                    "health {:.0} → {:.0}",
+                    before.health_score, after.health_score
+                ),
+            ));
+        }
+        if wanted("anomaly") {
+            if let Some(a) = after.anomaly.as_ref().filter(|_| before.anomaly.is_none()) {
+                entries.push(entry(
+                    midday(after.day),
+                    "anomaly",
+                    "Usage anomaly".into(),
+                    a.clone(),
+                ));
+            }
+            if let Some(c) = after
+                .champion_loss
+                .as_ref()
+                .filter(|_| before.champion_loss.is_none())
+            {
+                entries.push(entry(
+                    midday(after.day),
+                    "anomaly",
+                    "Champion watch".into(),
+                    c.clone(),
+                ));
+            }
+        }
+    }
+    entries.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(Timeline {
+        account: id,
+        entries,
+        kinds: KINDS
+            .iter()
+            .map(|(v, l)| (*v, *l, kind == Some(*v)))
+            .collect(),
+    })
+}
