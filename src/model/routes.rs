@@ -266,6 +266,14 @@ pub struct HealthPage {
     histogram: Option<String>,
     alerts: Vec<AlertView>,
     freshness: String,
+    feedback: Vec<FeedbackView>,
+}
+
+pub struct FeedbackView {
+    verdict: String,
+    reason: String,
+    count: i64,
+    outcome: String,
 }
 
 /// Model health: what the latest run measured, and the alerts raised.
@@ -345,6 +353,27 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             })
             .collect(),
         freshness,
+        feedback: pipeline::db::feedback_summary(&state.db, now.date())
+            .await?
+            .into_iter()
+            .map(|f| FeedbackView {
+                outcome: if f.matured == 0 {
+                    "outcome not known yet".to_owned()
+                } else {
+                    let right = match f.verdict.as_str() {
+                        "false_positive" => f.matured - f.churned,
+                        _ => f.churned,
+                    };
+                    format!(
+                        "{} of {} with a known outcome churned; the CSM was right {} times",
+                        f.churned, f.matured, right
+                    )
+                },
+                verdict: f.verdict.replace('_', " "),
+                reason: f.reason,
+                count: f.count,
+            })
+            .collect(),
     })
 }
 

@@ -578,3 +578,34 @@ pub async fn export_page(
     .fetch_all(db)
     .await
 }
+
+/// CSM feedback on predictions by verdict and reason, with how the accounts turned out where
+/// the 60-day outcome is known.
+pub struct FeedbackSummary {
+    pub verdict: String,
+    pub reason: String,
+    pub count: i64,
+    pub matured: i64,
+    pub churned: i64,
+}
+
+pub async fn feedback_summary(
+    db: impl PgExecutor<'_>,
+    today: Date,
+) -> sqlx::Result<Vec<FeedbackSummary>> {
+    sqlx::query_as!(
+        FeedbackSummary,
+        r#"select f.verdict, r.label as reason, count(*) as "count!",
+                  count(*) filter (where f.score_day <= $1::date - 60) as "matured!",
+                  count(*) filter (where f.score_day <= $1::date - 60 and a.churned_on > f.score_day
+                                   and a.churned_on <= f.score_day + 60) as "churned!"
+           from prediction_feedback f
+           join reason_codes r on r.code = f.reason_code
+           join accounts a on a.id = f.account_id
+           where f.created_at > now() - interval '365 days'
+           group by f.verdict, r.label order by count(*) desc limit 50"#,
+        today
+    )
+    .fetch_all(db)
+    .await
+}

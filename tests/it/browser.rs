@@ -301,3 +301,138 @@ async fn analyst_sees_why_a_file_is_refused_then_ingests_a_good_one(pool: PgPool
     browser.screenshot("ingest-batches").await;
     browser.close().await;
 }
+
+#[sqlx::test]
+async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: PgPool) {
+    let b = crate::worklist::book(pool).await;
+    let browser = Browser::start().await;
+    let c = &browser.client;
+    browser.sign_in(&b.app, &b.csm_user.email, PASSWORD).await;
+    browser.wait_for_path("/worklist").await;
+    c.execute("window.keelMark = 'still here'", vec![])
+        .await
+        .unwrap();
+    let still_here = || async {
+        let mark = c.execute("return window.keelMark", vec![]).await.unwrap();
+        assert_eq!(mark, json!("still here"), "the page reloaded");
+    };
+
+    // Filter: only yellow accounts, and the URL says so.
+    c.find(Locator::Css(
+        "#filters select[name=band] option[value=yellow]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    let filtered = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//section[@id='book' and not(.//a[text()='Alpha Co'])]//a[text()='Bravo Ltd']",
+        ))
+        .await;
+    assert!(filtered.is_ok(), "the list did not filter");
+    assert!(
+        c.current_url()
+            .await
+            .unwrap()
+            .query()
+            .unwrap_or("")
+            .contains("band=yellow")
+    );
+    still_here().await;
+
+    // Complete a task inline; its countdown was ticking in the browser.
+    let countdown = browser.text("#tasks time.countdown").await;
+    assert!(
+        countdown.starts_with("overdue by") || countdown.starts_with("due in"),
+        "{countdown}"
+    );
+    let row = c
+        .find(Locator::XPath("//tr[td[contains(., 'Call the champion')]]"))
+        .await
+        .unwrap();
+    row.find(Locator::Css("button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let done = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//table[@id='tasks']//td[text()='Done.']"))
+        .await;
+    assert!(done.is_ok(), "the task row did not turn done");
+    still_here().await;
+    browser.screenshot("csm-worklist").await;
+
+    // On the account page: log an intervention, then leave feedback, without reloads.
+    let a1 = crate::worklist::id_of(&b.app, "A1").await;
+    c.goto(&b.app.url(&format!("/accounts/{a1}")))
+        .await
+        .unwrap();
+    c.execute("window.keelMark = 'still here'", vec![])
+        .await
+        .unwrap();
+    let form = c.find(Locator::Css("#intervention-form")).await.unwrap();
+    form.find(Locator::Css("textarea[name=notes]"))
+        .await
+        .unwrap()
+        .send_keys("Walked the champion through the new dashboards")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .text("#act-result .alert")
+            .await
+            .starts_with("Logged call (positive)")
+    );
+    let refreshed = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//section[@id='timeline']//*[contains(., 'Walked the champion')]",
+        ))
+        .await;
+    assert!(
+        refreshed.is_ok(),
+        "the timeline did not show the intervention"
+    );
+    let feedback = c.find(Locator::Css("#feedback-form")).await.unwrap();
+    feedback
+        .find(Locator::Css(
+            "select[name=verdict] option[value=false_positive]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    feedback
+        .find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let thanks = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath(
+            "//div[@id='act-result']//p[contains(., 'feedback recorded (false positive)')]",
+        ))
+        .await;
+    assert!(thanks.is_ok(), "feedback was not acknowledged");
+    still_here().await;
+    browser.screenshot("csm-account").await;
+    browser.close().await;
+}

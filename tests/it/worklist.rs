@@ -9,15 +9,15 @@ use uuid::Uuid;
 
 use crate::helpers::{Client, TestApp, TestUser};
 
-struct Book {
-    app: TestApp,
+pub struct Book {
+    pub app: TestApp,
     csm: Client,
-    csm_user: TestUser,
+    pub csm_user: TestUser,
     other: TestUser,
     manager: Client,
 }
 
-async fn id_of(app: &TestApp, external: &str) -> Uuid {
+pub async fn id_of(app: &TestApp, external: &str) -> Uuid {
     sqlx::query_scalar("select id from accounts where external_id = $1")
         .bind(external)
         .fetch_one(&app.db)
@@ -27,7 +27,7 @@ async fn id_of(app: &TestApp, external: &str) -> Uuid {
 
 /// Four accounts for one CSM, one for another; scores chosen so the ranking is known:
 /// priority = probability × ARR (doubled near renewal).
-async fn book(pool: sqlx::PgPool) -> Book {
+pub async fn book(pool: sqlx::PgPool) -> Book {
     let app = TestApp::spawn(pool).await;
     let (csm, csm_user) = app.login_as(Role::Csm).await;
     let other = app.create_user(Role::Csm).await;
@@ -408,6 +408,14 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
     .await
     .unwrap();
     assert_eq!((verdict.as_str(), p), ("false_positive", 0.7));
+    let (analyst, _) = b.app.login_as(Role::Analyst).await;
+    let health = analyst.get("/models/health").await.text().await.unwrap();
+    assert!(
+        health.contains(
+            "<td>false positive</td><td>Multi-year contract, cannot churn soon</td><td>1</td>"
+        ),
+        "the analyst sees the feedback"
+    );
     let bad = b
         .csm
         .hx_post(
