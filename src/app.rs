@@ -21,7 +21,7 @@ use tower_sessions_sqlx_store::PostgresStore;
 use crate::config::Config;
 use crate::web::access::{self, Access, Route};
 use crate::web::layout::{Nav, SharedNav};
-use crate::{accounts, auth, health, home, ingest, model, pipeline, web, worklist};
+use crate::{accounts, auth, health, home, ingest, model, pipeline, playbooks, web, worklist};
 
 const SESSION_COOKIE: &str = "keel_session";
 
@@ -50,6 +50,7 @@ pub fn routes() -> Vec<Route> {
         accounts::routes(),
         health::routes(),
         worklist::routes(),
+        playbooks::routes(),
         model::routes(),
         pipeline::routes(),
     ]

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod model;
 pub mod pipeline;
+pub mod playbooks;
 pub mod telemetry;
 pub mod web;
 pub mod worklist;

@@ -31,11 +31,6 @@ macro_rules! home {
 }
 
 home!(
-    team,
-    "Team and SLAs",
-    "SLA adherence of your CSMs, breached and at-risk tasks, escalations and playbook engagement."
-);
-home!(
     pipeline,
     "Expansion pipeline",
     "Expansion opportunities handed over by Customer Success, to accept or reject within the hand-off SLA."
@@ -50,6 +45,5 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/dashboard", Access::Roles(&[Role::Executive]), dashboard),
         Route::get("/pipeline", Access::Roles(&[Role::Sales]), pipeline),
-        Route::get("/team", Access::Roles(&[Role::Manager]), team),
     ]
 }

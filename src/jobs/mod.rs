@@ -49,8 +49,8 @@ pub async fn tick(
     }
 }
 
-/// Re-scores queued accounts every few seconds and checks the schedule every minute, until
-/// the process stops.
+/// Re-scores queued accounts every few seconds; every minute escalates late tasks and checks
+/// the schedule; until the process stops.
 pub async fn run_forever(pool: PgPool, at: Time) {
     tracing::info!(%at, "worker started: the daily pipeline runs at this time (UTC)");
     let models = Cache::default();
@@ -69,6 +69,11 @@ pub async fn run_forever(pool: PgPool, at: Time) {
             continue;
         }
         last_schedule_check = Some(std::time::Instant::now());
+        match crate::playbooks::sweep(&pool, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(escalations = n, "late tasks escalated"),
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "escalation sweep failed"),
+        }
         match tick(&pool, OffsetDateTime::now_utc(), at).await {
             Ok(Some(o)) => tracing::info!(
                 run = o.run_id,

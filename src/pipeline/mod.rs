@@ -1,4 +1,5 @@
-//! The daily pipeline: extract features → quality gate → score → flag at-risk, recorded
+//! The daily pipeline: extract features → quality gate → score → flag at-risk → open plays →
+//! monitor, recorded
 //! stage by stage like a build log. A failed critical check aborts the run and leaves the
 //! previous scores in place; re-running a day replaces that day's scores.
 
@@ -278,7 +279,29 @@ async fn stages(
         ),
     );
 
-    // 5. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
+    // 5. Open plays on the accounts the enabled playbooks match.
+    let mut tx = pool.begin().await?;
+    let opened =
+        crate::playbooks::open_plays(pool, &mut tx, day, OffsetDateTime::now_utc()).await?;
+    tx.commit().await?;
+    log.stage(
+        "open plays",
+        "ok",
+        format!(
+            "{} plays and {} tasks opened ({})",
+            opened.plays,
+            opened.tasks,
+            opened
+                .by_playbook
+                .iter()
+                .filter(|(_, n)| *n > 0)
+                .map(|(name, n)| format!("{name}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    );
+
+    // 6. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
     let model_id = model.as_ref().map(|m| m.0);
     monitor(pool, day, run_id, &table, &rows, model_id, log).await?;
     Ok(written)

@@ -17,9 +17,10 @@ use crate::error::AppError;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 12] = [
+pub const NAV_LINKS: [(&str, &str); 14] = [
     ("Worklist", "/worklist"),
     ("Team", "/team"),
+    ("Playbooks", "/playbooks"),
     ("Pipeline", "/pipeline"),
     ("Dashboard", "/dashboard"),
     ("Models", "/models"),
@@ -30,6 +31,7 @@ pub const NAV_LINKS: [(&str, &str); 12] = [
     ("Users", "/admin/users"),
     ("API tokens", "/admin/tokens"),
     ("Audit log", "/admin/audit"),
+    ("Outbox", "/admin/outbox"),
 ];
 
 /// The navigation each role sees, computed once from the route table.

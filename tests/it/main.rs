@@ -13,5 +13,6 @@ mod helpers;
 mod ingest;
 mod ops;
 mod pipeline;
+mod playbooks;
 mod scoring;
 mod worklist;

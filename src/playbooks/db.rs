@@ -1,0 +1,308 @@
+//! SQL for playbooks, plays, escalations and the outbox.
+
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+use super::rules::Candidate;
+
+pub struct Playbook {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub enabled: bool,
+    pub rule: Value,
+    pub steps: Value,
+}
+
+pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Playbook>> {
+    sqlx::query_as!(
+        Playbook,
+        "select id, name, description, enabled, rule, steps from playbooks order by id"
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Playbook>> {
+    sqlx::query_as!(
+        Playbook,
+        "select id, name, description, enabled, rule, steps from playbooks where id = $1",
+        id
+    )
+    .fetch_optional(db)
+    .await
+}
+
+pub async fn set_enabled(db: impl PgExecutor<'_>, id: i64, enabled: bool) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update playbooks set enabled = $2, updated_at = now() where id = $1",
+        id,
+        enabled
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// What an admin or manager writes into a playbook.
+pub struct Draft<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub rule: &'a Value,
+    pub steps: &'a Value,
+}
+
+/// Whether a database error is the playbook name's uniqueness.
+pub fn name_taken(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.constraint() == Some("playbooks_name_key"))
+}
+
+pub async fn create(db: impl PgExecutor<'_>, d: &Draft<'_>, by: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        "insert into playbooks (name, description, rule, steps, created_by) values ($1, $2, $3, $4, $5) returning id",
+        d.name,
+        d.description,
+        d.rule,
+        d.steps,
+        by
+    )
+    .fetch_one(db)
+    .await
+}
+
+pub async fn update(db: impl PgExecutor<'_>, id: i64, d: &Draft<'_>) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update playbooks set name = $2, description = $3, rule = $4, steps = $5, updated_at = now() where id = $1",
+        id,
+        d.name,
+        d.description,
+        d.rule,
+        d.steps
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every account scored on `day`, as the rules see it.
+pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<Candidate>> {
+    let rows = sqlx::query!(
+        r#"select a.id, a.name, a.owner_id, u.manager_id, a.segment, a.status::text as "status!",
+                  a.mrr_cents, a.renewal_date, s.band, s.decrement, s.churn_probability, s.risk_tier,
+                  s.at_risk, s.anomaly, s.champion_loss,
+                  (select p.band from scores p where p.account_id = s.account_id and p.day < s.day
+                   order by p.day desc limit 1) as previous_band
+           from scores s join accounts a on a.id = s.account_id left join users u on u.id = a.owner_id
+           where s.day = $1"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Candidate {
+            account: r.id,
+            name: r.name,
+            owner: r.owner_id,
+            manager: r.manager_id,
+            segment: r.segment,
+            status: r.status,
+            arr: r.mrr_cents as f64 * 12.0 / 100.0,
+            renewal: r.renewal_date,
+            band: r.band,
+            previous_band: r.previous_band,
+            decrement: r.decrement.map(f64::from),
+            probability: r.churn_probability.map(f64::from),
+            tier: r.risk_tier,
+            at_risk: r.at_risk,
+            anomaly: r.anomaly,
+            champion_loss: r.champion_loss,
+        })
+        .collect())
+}
+
+/// Opens plays (skipping accounts with an open play of the same playbook) and their tasks.
+/// Returns (plays opened, tasks opened).
+pub async fn open_plays(
+    conn: &mut PgConnection,
+    playbook: i64,
+    accounts: &[Uuid],
+    reasons: &[String],
+) -> sqlx::Result<Vec<(i64, Uuid)>> {
+    let rows = sqlx::query!(
+        r#"insert into plays (playbook_id, account_id, reason)
+           select $1, a, r from unnest($2::uuid[], $3::text[]) as x(a, r)
+           on conflict (playbook_id, account_id) where status = 'open' do nothing
+           returning id, account_id"#,
+        playbook,
+        accounts,
+        reasons
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.account_id)).collect())
+}
+
+pub struct NewTasks {
+    pub play: Vec<i64>,
+    pub account: Vec<Uuid>,
+    pub assignee: Vec<Uuid>,
+    pub title: Vec<String>,
+    pub kind: Vec<String>,
+    pub due_at: Vec<OffsetDateTime>,
+    pub reason: Vec<String>,
+}
+
+pub async fn insert_tasks(conn: &mut PgConnection, t: &NewTasks) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"insert into tasks (play_id, account_id, assignee_id, title, kind, due_at, reason)
+           select * from unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])"#,
+        &t.play,
+        &t.account,
+        &t.assignee,
+        &t.title,
+        &t.kind,
+        &t.due_at,
+        &t.reason
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Escalates, once each, open tasks past due (`breach`) and open tasks older than three days
+/// (`unresolved`) to the assignee's manager, with an email in the outbox in the same
+/// transaction. Returns how many escalations were recorded.
+pub async fn escalate(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"with due as (
+               select t.id, a.id as account_id, a.name as account, t.title, t.due_at, u.name as csm,
+                      m.email as manager_email, k.kind
+               from tasks t
+               join users u on u.id = t.assignee_id
+               join users m on m.id = u.manager_id and m.active
+               join accounts a on a.id = t.account_id
+               cross join lateral (values ('breach', t.due_at < $1),
+                                          ('unresolved', t.created_at < $1 - interval '3 days')) as k(kind, applies)
+               where t.status = 'open' and k.applies
+           ), escalated as (
+               insert into escalations (task_id, kind, notified)
+               select id, kind, manager_email from due
+               on conflict (task_id, kind) do nothing
+               returning task_id, kind
+           )
+           insert into outbox (audience, recipient, subject, body, account_id, task_id)
+           select 'internal', d.manager_email,
+                  case when e.kind = 'breach' then format('SLA breached: %s (%s)', d.title, d.account)
+                       else format('Unresolved for 3 days: %s (%s)', d.title, d.account) end,
+                  format(E'%s has not completed "%s" on %s, due %s.\n\nThe task is on their worklist; the account page has the timeline.',
+                         d.csm, d.title, d.account, to_char(d.due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')),
+                  d.account_id, d.id
+           from escalated e join due d on d.id = e.task_id and d.kind = e.kind"#,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub struct OutboxRow {
+    pub id: i64,
+    pub audience: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+pub async fn outbox(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<OutboxRow>> {
+    sqlx::query_as!(
+        OutboxRow,
+        "select id, audience, recipient, subject, body, status, attempts, last_error, created_at, sent_at
+         from outbox order by id desc limit $1",
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// SLA figures of one CSM over a period: tasks due in it, done on time, breached (done late
+/// or still open past due), open now, and escalations.
+pub struct Adherence {
+    pub id: Uuid,
+    pub name: String,
+    pub due: i64,
+    pub on_time: i64,
+    pub breached: i64,
+    pub open: i64,
+    pub escalations: i64,
+}
+
+pub async fn adherence(
+    db: impl PgExecutor<'_>,
+    manager: Option<Uuid>,
+    from: OffsetDateTime,
+    now: OffsetDateTime,
+) -> sqlx::Result<Vec<Adherence>> {
+    sqlx::query_as!(
+        Adherence,
+        r#"select u.id, u.name,
+                  (select count(*) from tasks t where t.assignee_id = u.id and t.due_at between $2 and $3) as "due!",
+                  (select count(*) from tasks t where t.assignee_id = u.id and t.due_at between $2 and $3
+                     and t.status = 'done' and t.completed_at <= t.due_at) as "on_time!",
+                  (select count(*) from tasks t where t.assignee_id = u.id and t.due_at between $2 and $3
+                     and ((t.status = 'done' and t.completed_at > t.due_at) or t.status = 'open')) as "breached!",
+                  (select count(*) from tasks t where t.assignee_id = u.id and t.status = 'open') as "open!",
+                  (select count(*) from escalations e join tasks t on t.id = e.task_id
+                     where t.assignee_id = u.id and e.created_at >= $2) as "escalations!"
+           from users u
+           where u.role = 'csm' and u.active and ($1::uuid is null or u.manager_id = $1)
+           order by u.name"#,
+        manager,
+        from,
+        now
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The funnel over plays opened in the period: alerts (plays) → with tasks → contacted (an
+/// intervention on the account since the play opened) → resolved (every task done).
+pub struct Funnel {
+    pub alerts: i64,
+    pub tasks: i64,
+    pub contacted: i64,
+    pub resolved: i64,
+}
+
+pub async fn funnel(
+    db: impl PgExecutor<'_>,
+    manager: Option<Uuid>,
+    from: OffsetDateTime,
+) -> sqlx::Result<Funnel> {
+    sqlx::query_as!(
+        Funnel,
+        r#"with team_plays as (
+               select p.id, p.account_id, p.opened_at from plays p
+               join accounts a on a.id = p.account_id left join users u on u.id = a.owner_id
+               where p.opened_at >= $2 and ($1::uuid is null or u.manager_id = $1)
+           )
+           select count(*) as "alerts!",
+                  count(*) filter (where exists (select 1 from tasks t where t.play_id = p.id)) as "tasks!",
+                  count(*) filter (where exists (select 1 from interventions i where i.account_id = p.account_id
+                                                 and i.created_at >= p.opened_at)) as "contacted!",
+                  count(*) filter (where exists (select 1 from tasks t where t.play_id = p.id)
+                                   and not exists (select 1 from tasks t where t.play_id = p.id and t.status = 'open')) as "resolved!"
+           from team_plays p"#,
+        manager,
+        from
+    )
+    .fetch_one(db)
+    .await
+}

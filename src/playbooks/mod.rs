@@ -1,0 +1,170 @@
+//! Playbooks: trigger rules plus sequences of tasks with SLAs. The daily pipeline opens plays
+//! on matching accounts; a sweep escalates late tasks to managers through the outbox; the
+//! manager's team page shows SLA adherence and the alert → task → contact → resolved funnel.
+
+pub mod db;
+mod routes;
+pub mod rules;
+
+use std::collections::HashMap;
+
+use serde_json::json;
+use sqlx::{PgConnection, PgPool};
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::auth::Role;
+use crate::auth::audit::{self, Actor};
+use crate::web::access::{Access, Route};
+use rules::{Candidate, Rule, Step};
+
+const EDITORS: Access = Access::Roles(&[Role::Manager, Role::Admin]);
+
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/playbooks", EDITORS, routes::index),
+        Route::get("/playbooks/new", EDITORS, routes::new),
+        Route::post("/playbooks", EDITORS, routes::create),
+        Route::get("/playbooks/{id}", EDITORS, routes::edit),
+        Route::post("/playbooks/{id}", EDITORS, routes::update),
+        Route::post("/playbooks/{id}/toggle", EDITORS, routes::toggle),
+        Route::post("/playbooks/preview", EDITORS, routes::preview),
+        Route::get("/team", Access::Roles(&[Role::Manager]), routes::team),
+        Route::get(
+            "/admin/outbox",
+            Access::Roles(&[Role::Admin]),
+            routes::outbox,
+        ),
+    ]
+}
+
+/// A stored playbook, parsed.
+pub struct Parsed {
+    pub id: i64,
+    pub name: String,
+    pub rule: Rule,
+    pub steps: Vec<Step>,
+}
+
+/// Enabled playbooks whose rule and steps parse (a broken one is skipped and logged).
+async fn enabled(pool: &PgPool) -> sqlx::Result<Vec<Parsed>> {
+    Ok(db::list(pool)
+        .await?
+        .into_iter()
+        .filter(|p| p.enabled)
+        .filter_map(|p| {
+            let parsed = serde_json::from_value(p.rule.clone())
+                .and_then(|rule| Ok((rule, serde_json::from_value(p.steps.clone())?)));
+            match parsed {
+                Ok((rule, steps)) => Some(Parsed {
+                    id: p.id,
+                    name: p.name,
+                    rule,
+                    steps,
+                }),
+                Err(e) => {
+                    tracing::error!(playbook = p.id, error = %e, "playbook skipped: its rule or steps do not parse");
+                    None
+                }
+            }
+        })
+        .collect())
+}
+
+/// The candidates a rule matches on `day`, with why.
+pub fn matching<'a>(
+    rule: &Rule,
+    candidates: &'a [Candidate],
+    day: Date,
+) -> Vec<(&'a Candidate, String)> {
+    candidates
+        .iter()
+        .filter_map(|c| rule.matches(c, day).map(|why| (c, why)))
+        .collect()
+}
+
+/// What a day's plays opened.
+#[derive(Debug, Default, PartialEq)]
+pub struct Opened {
+    pub plays: usize,
+    pub tasks: u64,
+    pub by_playbook: Vec<(String, usize)>,
+}
+
+/// Opens plays for every enabled playbook on the accounts its rule matches on `day` (never a
+/// second open play of the same playbook on an account), with their tasks assigned to the
+/// account's CSM or that CSM's manager, due `sla_hours` after `now`. In the caller's
+/// transaction.
+pub async fn open_plays(
+    pool: &PgPool,
+    conn: &mut PgConnection,
+    day: Date,
+    now: OffsetDateTime,
+) -> anyhow::Result<Opened> {
+    let playbooks = enabled(pool).await?;
+    let candidates = db::candidates(&mut *conn, day).await?;
+    let by_account: HashMap<uuid::Uuid, &Candidate> =
+        candidates.iter().map(|c| (c.account, c)).collect();
+    let mut opened = Opened::default();
+    for p in &playbooks {
+        let matched = matching(&p.rule, &candidates, day);
+        let accounts: Vec<uuid::Uuid> = matched.iter().map(|(c, _)| c.account).collect();
+        let reasons: Vec<String> = matched
+            .iter()
+            .map(|(_, why)| format!("{}: {why}", p.name))
+            .collect();
+        let plays = db::open_plays(&mut *conn, p.id, &accounts, &reasons).await?;
+        let why: HashMap<uuid::Uuid, &String> = accounts.iter().copied().zip(&reasons).collect();
+        let mut tasks = db::NewTasks {
+            play: Vec::new(),
+            account: Vec::new(),
+            assignee: Vec::new(),
+            title: Vec::new(),
+            kind: Vec::new(),
+            due_at: Vec::new(),
+            reason: Vec::new(),
+        };
+        for (play, account) in &plays {
+            let Some(c) = by_account.get(account) else {
+                continue;
+            };
+            let reason = why.get(account).map(|r| (*r).clone()).unwrap_or_default();
+            for step in &p.steps {
+                let assignee = match step.owner_role.as_str() {
+                    "manager" => c.manager.or(c.owner),
+                    _ => c.owner,
+                };
+                let Some(assignee) = assignee else { continue };
+                tasks.play.push(*play);
+                tasks.account.push(*account);
+                tasks.assignee.push(assignee);
+                tasks.title.push(step.title.clone());
+                tasks.kind.push(step.kind.clone());
+                tasks.due_at.push(now + Duration::hours(step.sla_hours));
+                tasks.reason.push(reason.clone());
+            }
+        }
+        opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
+        opened.plays += plays.len();
+        opened.by_playbook.push((p.name.clone(), plays.len()));
+    }
+    Ok(opened)
+}
+
+/// The escalation sweep: breached and long-unresolved tasks notify the CSM's manager, once,
+/// through the outbox. `now` is a parameter so tests move the clock.
+pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let escalated = db::escalate(&mut tx, now).await?;
+    if escalated > 0 {
+        audit::record(
+            &mut *tx,
+            &Actor::Worker,
+            "task.escalate",
+            None,
+            json!({"escalations": escalated, "at": now.to_string()}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(escalated)
+}

@@ -1,0 +1,462 @@
+//! Playbook pages (managers and admins), the manager's team page, and the admin's outbox.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+use super::db::{self, Draft};
+use super::rules::{Rule, Step, check_steps};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::audit::{self, Actor};
+use crate::error::{AppError, Result};
+use crate::web::charts;
+use crate::web::errors::urlencode;
+use crate::web::format::timestamp;
+use crate::web::layout::Chrome;
+
+pub struct PlaybookRow {
+    id: i64,
+    name: String,
+    description: String,
+    enabled: bool,
+    rule: String,
+    steps: String,
+}
+
+fn row(p: db::Playbook) -> PlaybookRow {
+    let steps: Vec<Step> = serde_json::from_value(p.steps).unwrap_or_default();
+    PlaybookRow {
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        enabled: p.enabled,
+        rule: p.rule.to_string(),
+        steps: steps
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} ({}, {} within {} h)",
+                    s.title, s.kind, s.owner_role, s.sla_hours
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" → "),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/index.html")]
+pub struct IndexPage {
+    chrome: Chrome,
+    notice: Option<String>,
+    playbooks: Vec<PlaybookRow>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/row.html")]
+pub struct RowFragment {
+    p: PlaybookRow,
+}
+
+#[derive(Deserialize)]
+pub struct Notice {
+    notice: Option<String>,
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Query(q): Query<Notice>,
+) -> Result<IndexPage> {
+    Ok(IndexPage {
+        chrome,
+        notice: q.notice,
+        playbooks: db::list(&state.db).await?.into_iter().map(row).collect(),
+    })
+}
+
+pub async fn toggle(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<RowFragment> {
+    let current = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    db::set_enabled(&mut *tx, id, !current.enabled).await?;
+    audit::record(
+        &mut *tx,
+        &Actor::from(&user),
+        if current.enabled {
+            "playbook.disable"
+        } else {
+            "playbook.enable"
+        },
+        Some(format!("playbook:{id}")),
+        json!({"name": current.name}),
+    )
+    .await?;
+    tx.commit().await?;
+    let updated = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(RowFragment { p: row(updated) })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/edit.html")]
+pub struct EditPage {
+    chrome: Chrome,
+    id: Option<i64>,
+    name: String,
+    description: String,
+    rule: String,
+    steps: String,
+    errors: Vec<String>,
+}
+
+pub async fn new(chrome: Chrome) -> EditPage {
+    EditPage {
+        chrome,
+        id: None,
+        name: String::new(),
+        description: String::new(),
+        rule: r#"{"at_risk": true, "min_arr": 20000}"#.into(),
+        steps: r#"[{"title": "Call the account", "kind": "call", "owner_role": "csm", "sla_hours": 24}]"#.into(),
+        errors: Vec::new(),
+    }
+}
+
+pub async fn edit(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Path(id): Path<i64>,
+) -> Result<EditPage> {
+    let p = db::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(EditPage {
+        chrome,
+        id: Some(id),
+        name: p.name,
+        description: p.description,
+        rule: serde_json::to_string_pretty(&p.rule).unwrap_or_default(),
+        steps: serde_json::to_string_pretty(&p.steps).unwrap_or_default(),
+        errors: Vec::new(),
+    })
+}
+
+fn field(form: &HashMap<String, String>, name: &str) -> String {
+    form.get(name)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
+}
+
+/// The typed rule and steps, or every problem with them named.
+fn parse(form: &HashMap<String, String>) -> std::result::Result<(Value, Value), Vec<String>> {
+    let mut errors = Vec::new();
+    if field(form, "name").is_empty() {
+        errors.push("name: a playbook needs a name".to_owned());
+    }
+    let rule = match serde_json::from_str::<Rule>(&field(form, "rule")) {
+        Ok(r) => Some(r),
+        Err(e) => {
+            errors.push(format!("rule: {e}"));
+            None
+        }
+    };
+    let steps = match serde_json::from_str::<Vec<Step>>(&field(form, "steps")) {
+        Ok(s) => match check_steps(&s) {
+            Ok(()) => Some(s),
+            Err(e) => {
+                errors.push(format!("steps: {e}"));
+                None
+            }
+        },
+        Err(e) => {
+            errors.push(format!("steps: {e}"));
+            None
+        }
+    };
+    match (rule, steps) {
+        (Some(r), Some(s)) if errors.is_empty() => Ok((json!(r), json!(s))),
+        _ => Err(errors),
+    }
+}
+
+async fn save(
+    state: &AppState,
+    chrome: Chrome,
+    user: &CurrentUser,
+    id: Option<i64>,
+    form: HashMap<String, String>,
+) -> Result<Response> {
+    let refuse = |errors: Vec<String>| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            EditPage {
+                chrome,
+                id,
+                name: field(&form, "name"),
+                description: field(&form, "description"),
+                rule: field(&form, "rule"),
+                steps: field(&form, "steps"),
+                errors,
+            },
+        )
+            .into_response()
+    };
+    let (rule, steps) = match parse(&form) {
+        Ok(v) => v,
+        Err(errors) => return Ok(refuse(errors)),
+    };
+    let (name, description) = (field(&form, "name"), field(&form, "description"));
+    let draft = Draft {
+        name: &name,
+        description: &description,
+        rule: &rule,
+        steps: &steps,
+    };
+    let actor = Actor::from(user);
+    let mut tx = state.db.begin().await?;
+    let saved = match id {
+        Some(id) => db::update(&mut *tx, id, &draft)
+            .await
+            .map(|found| found.then_some(id)),
+        None => db::create(&mut *tx, &draft, &actor.label()).await.map(Some),
+    };
+    let id = match saved {
+        Ok(Some(id)) => id,
+        Ok(None) => return Err(AppError::NotFound),
+        Err(e) if db::name_taken(&e) => {
+            return Ok(refuse(vec![format!(
+                "name: a playbook called '{name}' exists already"
+            )]));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    audit::record(
+        &mut *tx,
+        &actor,
+        "playbook.save",
+        Some(format!("playbook:{id}")),
+        json!({"name": name, "rule": rule, "steps": steps}),
+    )
+    .await?;
+    tx.commit().await?;
+    let notice = format!("Saved '{name}'; the next pipeline run opens its plays.");
+    Ok(Redirect::to(&format!("/playbooks?notice={}", urlencode(&notice))).into_response())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response> {
+    save(&state, chrome, &user, None, form).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response> {
+    save(&state, chrome, &user, Some(id), form).await
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/preview.html")]
+pub struct Preview {
+    error: Option<String>,
+    day: String,
+    total: usize,
+    sample: Vec<(uuid::Uuid, String, String)>,
+}
+
+/// The accounts the typed rule matches on the latest scored day (an htmx fragment).
+pub async fn preview(
+    State(state): State<AppState>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Preview> {
+    let rule = match serde_json::from_str::<Rule>(&field(&form, "rule")) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(Preview {
+                error: Some(format!("rule: {e}")),
+                day: String::new(),
+                total: 0,
+                sample: Vec::new(),
+            });
+        }
+    };
+    let Some((day, _)) = crate::pipeline::db::latest_scored_day(&state.db).await? else {
+        return Ok(Preview {
+            error: Some("No scores yet: run the pipeline first.".into()),
+            day: String::new(),
+            total: 0,
+            sample: Vec::new(),
+        });
+    };
+    let candidates = db::candidates(&state.db, day).await?;
+    let matched = super::matching(&rule, &candidates, day);
+    Ok(Preview {
+        error: None,
+        day: day.to_string(),
+        total: matched.len(),
+        sample: matched
+            .iter()
+            .take(20)
+            .map(|(c, why)| (c.account, c.name.clone(), why.clone()))
+            .collect(),
+    })
+}
+
+pub struct AdherenceRow {
+    name: String,
+    due: i64,
+    on_time: i64,
+    rate: String,
+    breached: i64,
+    open: i64,
+    escalations: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/team.html")]
+pub struct TeamPage {
+    chrome: Chrome,
+    days: i64,
+    rows: Vec<AdherenceRow>,
+    team: AdherenceRow,
+    engagement: String,
+    funnel: String,
+}
+
+#[derive(Deserialize)]
+pub struct Period {
+    days: Option<i64>,
+}
+
+fn rate(on_time: i64, due: i64) -> String {
+    if due == 0 {
+        "—".into()
+    } else {
+        format!("{:.0} %", 100.0 * on_time as f64 / due as f64)
+    }
+}
+
+/// The manager's team: SLA adherence per CSM and for the team over a period, open and
+/// breached tasks, escalations, playbook engagement, and the funnel.
+pub async fn team(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+    Query(q): Query<Period>,
+) -> Result<TeamPage> {
+    let days = q.days.unwrap_or(30);
+    if !(1..=365).contains(&days) {
+        return Err(AppError::BadRequest(format!("days: {days} is not 1–365")));
+    }
+    let now = OffsetDateTime::now_utc();
+    let from = now - Duration::days(days);
+    let csms = db::adherence(&state.db, Some(user.id), from, now).await?;
+    let sum = |f: fn(&db::Adherence) -> i64| csms.iter().map(f).sum::<i64>();
+    let (due, on_time) = (sum(|a| a.due), sum(|a| a.on_time));
+    let team = AdherenceRow {
+        name: "Team".into(),
+        due,
+        on_time,
+        rate: rate(on_time, due),
+        breached: sum(|a| a.breached),
+        open: sum(|a| a.open),
+        escalations: sum(|a| a.escalations),
+    };
+    let f = db::funnel(&state.db, Some(user.id), from).await?;
+    let engagement = if f.alerts == 0 {
+        "no plays opened in the period".to_owned()
+    } else {
+        format!(
+            "{:.0} % ({} of {} plays led to contact; target above 70 %)",
+            100.0 * f.contacted as f64 / f.alerts as f64,
+            f.contacted,
+            f.alerts
+        )
+    };
+    let funnel = charts::bars(
+        "Funnel: alerts, tasks, contact, resolved",
+        &[
+            ("alerts".into(), f.alerts as f64),
+            ("tasks".into(), f.tasks as f64),
+            ("contact".into(), f.contacted as f64),
+            ("resolved".into(), f.resolved as f64),
+        ],
+        |v| format!("{v:.0} plays"),
+    );
+    Ok(TeamPage {
+        chrome,
+        days,
+        rows: csms
+            .into_iter()
+            .map(|a| AdherenceRow {
+                rate: rate(a.on_time, a.due),
+                name: a.name,
+                due: a.due,
+                on_time: a.on_time,
+                breached: a.breached,
+                open: a.open,
+                escalations: a.escalations,
+            })
+            .collect(),
+        team,
+        engagement,
+        funnel,
+    })
+}
+
+pub struct OutboxView {
+    id: i64,
+    audience: String,
+    recipient: String,
+    subject: String,
+    body: String,
+    status: String,
+    detail: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/outbox.html")]
+pub struct OutboxPage {
+    chrome: Chrome,
+    emails: Vec<OutboxView>,
+}
+
+/// Every email Keel has queued or sent, newest first (readable here when no SMTP is set).
+pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<OutboxPage> {
+    Ok(OutboxPage {
+        chrome,
+        emails: db::outbox(&state.db, 200)
+            .await?
+            .into_iter()
+            .map(|o| OutboxView {
+                id: o.id,
+                audience: o.audience,
+                recipient: o.recipient,
+                subject: o.subject,
+                body: o.body,
+                detail: match (o.sent_at, o.last_error) {
+                    (Some(t), _) => format!("sent {}", timestamp(t)),
+                    (None, Some(e)) => format!("{} attempts; last error: {e}", o.attempts),
+                    (None, None) => format!("queued {}", timestamp(o.created_at)),
+                },
+                status: o.status,
+            })
+            .collect(),
+    })
+}

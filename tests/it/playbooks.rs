@@ -1,0 +1,209 @@
+//! Playbooks open plays once, late tasks escalate once through the outbox, and managers see
+//! adherence; the playbook editor validates and previews.
+
+use keel::auth::Role;
+use time::{Duration, OffsetDateTime};
+
+use crate::worklist::{book, id_of};
+
+#[sqlx::test]
+async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx::PgPool) {
+    let b = book(pool.clone()).await;
+    let today = OffsetDateTime::now_utc().date();
+    let a4 = id_of(&b.app, "A4").await;
+    sqlx::query("update scores set decrement = 14 where account_id = $1")
+        .bind(a4)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let mut tx = pool.begin().await.unwrap();
+    let opened = keel::playbooks::open_plays(&pool, &mut tx, today, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // A1 and B1 are at risk; A1 ($24k ARR, mid-market) and B1 (smb) — only B1 is SMB. A4 fell 14 points.
+    let by: std::collections::HashMap<String, usize> = opened.by_playbook.into_iter().collect();
+    assert_eq!(by["Medium decrement"], 1);
+    assert_eq!(by["At-risk SMB"], 1, "B1 is an at-risk SMB account");
+    assert_eq!(by["At-risk high-ARR"], 0, "no at-risk account has $50k ARR");
+    let (title, assignee, due, reason): (String, uuid::Uuid, OffsetDateTime, String) = sqlx::query_as(
+        "select t.title, t.assignee_id, t.due_at, t.reason from tasks t join plays p on p.id = t.play_id where p.account_id = $1",
+    )
+    .bind(a4)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(title, "Reach out to the account");
+    assert_eq!(assignee, b.csm_user.id, "the account's CSM");
+    assert!(
+        (due - now - Duration::hours(24)).abs() < Duration::seconds(1),
+        "24 h SLA"
+    );
+    assert!(
+        reason.contains("Medium decrement: health fell 14 points"),
+        "{reason}"
+    );
+
+    // The next run opens nothing twice.
+    let mut tx = pool.begin().await.unwrap();
+    let again = keel::playbooks::open_plays(&pool, &mut tx, today, now)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(again.plays, 0);
+
+    // A day later the 24-hour task is late: the CSM's manager is told, once.
+    let manager_email: String = sqlx::query_scalar(
+        "select m.email from users u join users m on m.id = u.manager_id where u.id = $1",
+    )
+    .bind(b.csm_user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let later = now + Duration::hours(25);
+    let first = keel::playbooks::sweep(&pool, later).await.unwrap();
+    assert!(first >= 1);
+    assert_eq!(
+        keel::playbooks::sweep(&pool, later).await.unwrap(),
+        0,
+        "each escalation happens once"
+    );
+    let (recipient, subject, body): (String, String, String) = sqlx::query_as(
+        "select recipient, subject, body from outbox where subject like '%Reach out to the account%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(recipient, manager_email);
+    assert!(
+        subject.starts_with("SLA breached: Reach out to the account (Delta LLC)"),
+        "{subject}"
+    );
+    assert!(body.contains("has not completed"));
+    // Three days on, still open: unresolved, a second and last escalation.
+    assert!(
+        keel::playbooks::sweep(&pool, now + Duration::days(4))
+            .await
+            .unwrap()
+            >= 1
+    );
+    let kinds: Vec<String> = sqlx::query_scalar(
+        "select e.kind from escalations e join tasks t on t.id = e.task_id join plays p on p.id = t.play_id
+         where p.account_id = $1 order by e.kind",
+    )
+    .bind(a4)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(kinds, ["breach", "unresolved"]);
+
+    // The admin reads the outbox; the manager sees adherence and escalations.
+    let (admin, _) = b.app.login_as(Role::Admin).await;
+    let outbox = admin.get("/admin/outbox").await.text().await.unwrap();
+    assert!(outbox.contains("SLA breached: Reach out to the account (Delta LLC)"));
+    let (manager_client, manager) = b.app.login_as(Role::Manager).await;
+    sqlx::query("update users set manager_id = $1 where id = $2")
+        .bind(manager.id)
+        .bind(b.csm_user.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let team = manager_client.get("/team?days=30").await;
+    assert_eq!(team.status(), 200);
+    let html = team.text().await.unwrap();
+    assert!(html.contains("id=\"adherence\"") && html.contains("Playbook engagement"));
+    assert!(html.contains("Funnel: alerts, tasks, contact, resolved"));
+    assert_eq!(manager_client.get("/team?days=0").await.status(), 400);
+}
+
+#[sqlx::test]
+async fn managers_write_playbooks_with_a_preview_and_toggle_them(pool: sqlx::PgPool) {
+    let b = book(pool.clone()).await;
+    let (manager, _) = b.app.login_as(Role::Manager).await;
+    let list = manager.get("/playbooks").await.text().await.unwrap();
+    for name in [
+        "Small decrement",
+        "Medium decrement",
+        "Large decrement",
+        "At-risk high-ARR",
+        "At-risk SMB",
+        "At-risk trial",
+    ] {
+        assert!(list.contains(name), "default playbook {name}");
+    }
+    let bad = manager
+        .post_form(
+            "/playbooks",
+            &[
+                ("name", "Renewal watch"),
+                ("rule", r#"{"max_days_to_renew": 30}"#),
+                (
+                    "steps",
+                    r#"[{"title": "Call", "kind": "fax", "owner_role": "csm", "sla_hours": 24}]"#,
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let html = bad.text().await.unwrap();
+    assert!(
+        html.contains("unknown field `max_days_to_renew`") && html.contains("kind &#39;fax&#39;"),
+        "{html}"
+    );
+
+    let rule = r#"{"max_days_to_renewal": 30}"#;
+    let preview = manager
+        .hx_post("/playbooks/preview", &[("rule", rule)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        preview.contains(": 1 accounts")
+            && preview.contains("Bravo Ltd")
+            && preview.contains("renews in 20 days"),
+        "{preview}"
+    );
+    let steps = r#"[{"title": "Plan the renewal", "kind": "meeting", "owner_role": "csm", "sla_hours": 72}]"#;
+    let saved = manager
+        .post_form(
+            "/playbooks",
+            &[("name", "Renewal watch"), ("rule", rule), ("steps", steps)],
+        )
+        .await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(b.app.audit_count("playbook.save").await, 1);
+    let twin = manager
+        .post_form(
+            "/playbooks",
+            &[("name", "Renewal watch"), ("rule", rule), ("steps", steps)],
+        )
+        .await;
+    assert_eq!(twin.status(), 422, "names are unique");
+
+    let id: i64 = sqlx::query_scalar("select id from playbooks where name = 'Renewal watch'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let row = manager
+        .hx_post(&format!("/playbooks/{id}/toggle"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.starts_with(&format!("<tr id=\"playbook-{id}\"")) && row.contains("disabled"));
+    assert_eq!(b.app.audit_count("playbook.disable").await, 1);
+    let today = OffsetDateTime::now_utc().date();
+    let mut tx = pool.begin().await.unwrap();
+    let opened = keel::playbooks::open_plays(&pool, &mut tx, today, OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        !opened.by_playbook.iter().any(|(n, _)| n == "Renewal watch"),
+        "a disabled playbook opens nothing"
+    );
+    let (csm, _) = b.app.login_as(Role::Csm).await;
+    assert_eq!(csm.get("/playbooks").await.status(), 403);
+}
