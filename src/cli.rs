@@ -123,13 +123,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { config, worker } => {
             let pool = ready_database(&config).await?;
             if worker {
-                tokio::spawn(crate::jobs::run_forever(pool.clone(), config.pipeline_at));
+                tokio::spawn(crate::jobs::run_forever(
+                    pool.clone(),
+                    config.pipeline_at,
+                    mailer(&config)?,
+                ));
             }
             serve(pool, config).await
         }
         Command::Worker(config) => {
             let pool = ready_database(&config).await?;
-            crate::jobs::run_forever(pool, config.pipeline_at).await;
+            crate::jobs::run_forever(pool, config.pipeline_at, mailer(&config)?).await;
             Ok(())
         }
         Command::Migrate(config) => {
@@ -254,6 +258,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn today() -> time::Date {
     time::OffsetDateTime::now_utc().date()
+}
+
+fn mailer(config: &Config) -> anyhow::Result<Option<crate::mail::Mailer>> {
+    config
+        .smtp
+        .as_deref()
+        .map(|server| crate::mail::Mailer::new(server, &config.mail_from))
+        .transpose()
 }
 
 fn parse_date(raw: &str, flag: &str) -> anyhow::Result<time::Date> {

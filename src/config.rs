@@ -53,6 +53,15 @@ pub struct Config {
     #[arg(long, env = "KEEL_PIPELINE_AT", default_value = "06:00", value_parser = parse_time)]
     pub pipeline_at: time::Time,
 
+    /// SMTP server for outgoing email (host:port, plain SMTP to a local relay). Without it,
+    /// emails wait in the outbox, readable by admins.
+    #[arg(long, env = "KEEL_SMTP", default_value = None)]
+    pub smtp: Option<String>,
+
+    /// The sender address of Keel's emails.
+    #[arg(long, env = "KEEL_MAIL_FROM", default_value = "Keel <keel@localhost>")]
+    pub mail_from: String,
+
     /// Seconds a request may take before it is answered 408.
     #[arg(long, env = "KEEL_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
@@ -74,6 +83,8 @@ impl Config {
             request_timeout_secs: 30,
             max_batch_mb: 64,
             pipeline_at: time::macros::time!(06:00),
+            smtp: None,
+            mail_from: "Keel <keel@localhost>".into(),
         }
     }
 }

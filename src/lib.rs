@@ -14,6 +14,7 @@ pub mod health;
 pub mod home;
 pub mod ingest;
 pub mod jobs;
+pub mod mail;
 pub mod model;
 pub mod pipeline;
 pub mod playbooks;

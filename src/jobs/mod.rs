@@ -1,5 +1,5 @@
-//! The background worker: re-scores accounts after ingestion and runs the daily pipeline at
-//! its scheduled time. Any number of
+//! The background worker: sends the outbox, re-scores accounts after ingestion, escalates
+//! late tasks, and runs the daily pipeline at its scheduled time. Any number of
 //! workers may run; the database lets only one run a given day at a time.
 
 use std::time::Duration as StdDuration;
@@ -8,6 +8,7 @@ use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use crate::auth::audit::Actor;
+use crate::mail::Mailer;
 use crate::model::registry::Cache;
 use crate::pipeline::{self, Options, rescore};
 
@@ -51,13 +52,25 @@ pub async fn tick(
 
 /// Re-scores queued accounts every few seconds; every minute escalates late tasks and checks
 /// the schedule; until the process stops.
-pub async fn run_forever(pool: PgPool, at: Time) {
+pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
     tracing::info!(%at, "worker started: the daily pipeline runs at this time (UTC)");
+    if mailer.is_none() {
+        tracing::warn!("no SMTP server (KEEL_SMTP): emails wait in the outbox, readable by admins");
+    }
     let models = Cache::default();
     let mut ticks = tokio::time::interval(RESCORE_EVERY);
     let mut last_schedule_check: Option<std::time::Instant> = None;
     loop {
         ticks.tick().await;
+        if let Some(m) = &mailer {
+            match crate::mail::send_due(&pool, m, OffsetDateTime::now_utc()).await {
+                Ok(s) if s.sent + s.failed > 0 => {
+                    tracing::info!(sent = s.sent, failed = s.failed, "outbox sent")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "sending the outbox failed"),
+            }
+        }
         match rescore::tick(&pool, &models, OffsetDateTime::now_utc()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(accounts = n, "re-scored after ingestion"),

@@ -11,6 +11,7 @@ mod demo;
 mod features;
 mod helpers;
 mod ingest;
+mod mail;
 mod ops;
 mod pipeline;
 mod playbooks;

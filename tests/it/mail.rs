@@ -1,0 +1,164 @@
+//! Email through a real SMTP conversation: an SMTP server inside the test process receives
+//! what the outbox sends; while it is down, emails wait, then all arrive exactly once.
+
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use mailin_embedded::{Handler, Response, Server, SslConfig, response};
+use time::{Duration, OffsetDateTime};
+
+/// One received message: its recipients and raw content.
+type Inbox = Arc<Mutex<Vec<(Vec<String>, String)>>>;
+
+#[derive(Clone)]
+struct Collect {
+    inbox: Inbox,
+    to: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Collect {
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.to = to.to_vec();
+        self.data.clear();
+        response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        let message = String::from_utf8_lossy(&self.data).into_owned();
+        self.inbox.lock().unwrap().push((self.to.clone(), message));
+        response::OK
+    }
+}
+
+/// Serves SMTP on `listener` until the test process ends.
+fn smtp_server(listener: TcpListener) -> Inbox {
+    let inbox = Inbox::default();
+    let mut server = Server::new(Collect {
+        inbox: inbox.clone(),
+        to: Vec::new(),
+        data: Vec::new(),
+    });
+    server
+        .with_ssl(SslConfig::None)
+        .unwrap()
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    inbox
+}
+
+async fn queue(pool: &sqlx::PgPool, n: usize) {
+    for i in 0..n {
+        sqlx::query("insert into outbox (audience, recipient, subject, body) values ('internal', $1, $2, $3)")
+            .bind(format!("manager{i}@example.com"))
+            .bind(format!("SLA breached: task {i}"))
+            .bind(format!("Task {i} is late."))
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+#[sqlx::test]
+async fn emails_wait_while_the_server_is_down_and_all_arrive_once_when_it_is_back(
+    pool: sqlx::PgPool,
+) {
+    keel::db::migrate(&pool).await.unwrap();
+    queue(&pool, 3).await;
+    // A port with nothing listening: the mail server is down.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mailer =
+        keel::mail::Mailer::new(&format!("127.0.0.1:{port}"), "Keel <keel@example.com>").unwrap();
+    let now = OffsetDateTime::now_utc();
+    let down = keel::mail::send_due(&pool, &mailer, now).await.unwrap();
+    assert_eq!((down.sent, down.failed), (0, 3));
+    let (pending, errors): (i64, i64) = sqlx::query_as(
+        "select count(*) filter (where status = 'pending'), count(last_error) from outbox",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (pending, errors),
+        (3, 3),
+        "nothing is lost; each says why it waits"
+    );
+    let retry_too_soon = keel::mail::send_due(&pool, &mailer, now + Duration::seconds(10))
+        .await
+        .unwrap();
+    assert_eq!(
+        retry_too_soon,
+        keel::mail::Sent::default(),
+        "backoff: not retried before 30 s"
+    );
+
+    // The server comes back on that port.
+    let inbox = smtp_server(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    let back = keel::mail::send_due(&pool, &mailer, now + Duration::seconds(31))
+        .await
+        .unwrap();
+    assert_eq!((back.sent, back.failed), (3, 0));
+    assert_eq!(
+        keel::mail::send_due(&pool, &mailer, now + Duration::hours(2))
+            .await
+            .unwrap()
+            .sent,
+        0,
+        "sent once"
+    );
+    let received = inbox.lock().unwrap().clone();
+    assert_eq!(received.len(), 3);
+    for i in 0..3 {
+        let (to, message) = received
+            .iter()
+            .find(|(to, _)| to == &[format!("manager{i}@example.com")])
+            .unwrap_or_else(|| panic!("no email for manager{i}: {received:?}"));
+        assert_eq!(to.len(), 1);
+        assert!(
+            message.contains(&format!("Subject: SLA breached: task {i}")),
+            "{message}"
+        );
+        assert!(message.contains(&format!("Task {i} is late.")));
+        assert!(message.contains("From: Keel <keel@example.com>"));
+    }
+    let sent: i64 = sqlx::query_scalar("select count(*) from outbox where status = 'sent' and sent_at is not null and attempts = 2")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(sent, 3);
+}
+
+#[sqlx::test]
+async fn a_breach_reaches_the_managers_mailbox(pool: sqlx::PgPool) {
+    let b = crate::worklist::book(pool.clone()).await;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let inbox = smtp_server(listener);
+    let later = OffsetDateTime::now_utc() + Duration::hours(6);
+    assert!(keel::playbooks::sweep(&pool, later).await.unwrap() >= 1);
+    let mailer = keel::mail::Mailer::new(&addr.to_string(), "Keel <keel@example.com>").unwrap();
+    let sent = keel::mail::send_due(&pool, &mailer, later).await.unwrap();
+    assert!(sent.sent >= 1 && sent.failed == 0, "{sent:?}");
+    let manager: String = sqlx::query_scalar(
+        "select m.email from users u join users m on m.id = u.manager_id where u.id = $1",
+    )
+    .bind(b.csm_user.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let received = inbox.lock().unwrap().clone();
+    assert!(
+        received.iter().any(|(to, m)| to == &[manager.clone()]
+            && m.contains("SLA breached: Send the renewal offer (Charlie Inc)")),
+        "{received:?}"
+    );
+}
