@@ -157,8 +157,10 @@ async fn a_breach_reaches_the_managers_mailbox(pool: sqlx::PgPool) {
     .unwrap();
     let received = inbox.lock().unwrap().clone();
     assert!(
-        received.iter().any(|(to, m)| to == &[manager.clone()]
-            && m.contains("SLA breached: Send the renewal offer (Charlie Inc)")),
+        received
+            .iter()
+            .any(|(to, m)| to == std::slice::from_ref(&manager)
+                && m.contains("SLA breached: Send the renewal offer (Charlie Inc)")),
         "{received:?}"
     );
 }
