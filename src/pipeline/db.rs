@@ -493,11 +493,19 @@ pub struct Alert {
     pub threshold: Option<f64>,
 }
 
-/// Records an alert once per kind, subject and day; true if it is new.
-pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
-         on conflict (kind, subject, day) do nothing",
+/// Records an alert once per kind, subject and day, and emails it to the analysts (through
+/// the outbox, in the same statement) when it is new.
+pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"with new as (
+               insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
+               on conflict (kind, subject, day) do nothing
+               returning kind, subject, message
+           )
+           insert into outbox (audience, recipient, subject, body)
+           select 'internal', u.email, format('Keel model alert: %s (%s)', n.kind, n.subject),
+                  n.message || E'\n\nThe model-health page has the details.'
+           from new n cross join users u where u.role = 'analyst' and u.active"#,
         a.kind,
         a.subject,
         a.message,
@@ -507,7 +515,7 @@ pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx
     )
     .execute(db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(())
 }
 
 pub struct AlertRow {

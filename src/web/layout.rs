@@ -17,7 +17,7 @@ use crate::error::AppError;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 14] = [
+pub const NAV_LINKS: [(&str, &str); 15] = [
     ("Worklist", "/worklist"),
     ("Team", "/team"),
     ("Playbooks", "/playbooks"),
@@ -32,6 +32,7 @@ pub const NAV_LINKS: [(&str, &str); 14] = [
     ("API tokens", "/admin/tokens"),
     ("Audit log", "/admin/audit"),
     ("Outbox", "/admin/outbox"),
+    ("Reason codes", "/admin/reason-codes"),
 ];
 
 /// The navigation each role sees, computed once from the route table.

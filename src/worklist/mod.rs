@@ -2,6 +2,7 @@
 //! probability × ARR, raised as renewal nears), and the actions taken on them.
 
 pub mod db;
+mod reasons;
 mod routes;
 
 use time::{Date, OffsetDateTime};
@@ -11,6 +12,7 @@ use crate::web::access::{Access, Route};
 
 /// Who may see a worklist: CSMs their own, managers their team's, executives any (read-only).
 const VIEWERS: Access = Access::Roles(&[Role::Csm, Role::Manager, Role::Executive]);
+const ADMINS: Access = Access::Roles(&[Role::Admin]);
 /// Who may act on accounts and tasks.
 const ACTORS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 
@@ -25,6 +27,9 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::post("/accounts/{id}/snooze", ACTORS, routes::snooze),
         Route::post("/accounts/{id}/feedback", ACTORS, routes::feedback),
+        Route::get("/admin/reason-codes", ADMINS, reasons::index),
+        Route::post("/admin/reason-codes", ADMINS, reasons::create),
+        Route::post("/admin/reason-codes/{code}/toggle", ADMINS, reasons::toggle),
     ]
 }
 

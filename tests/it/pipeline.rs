@@ -107,6 +107,11 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
 #[sqlx::test]
 async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
     company(&pool).await;
+    sqlx::query("insert into users (id, email, name, role, password_hash) values ($1, 'analyst@example.com', 'Ann Analyst', 'analyst', 'x')")
+        .bind(uuid::Uuid::new_v4())
+        .execute(&pool)
+        .await
+        .unwrap();
     let today = OffsetDateTime::now_utc().date();
     let yesterday = today - Duration::days(1);
     let ok = pipeline::run(&pool, yesterday, "test", &Actor::Cli, &Options::default())
@@ -146,6 +151,21 @@ async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
             .unwrap();
     assert_eq!(status, "failed");
     assert!(error.unwrap().starts_with("freshness"));
+    // The analysts hear of it, once per day.
+    let alerts: i64 =
+        sqlx::query_scalar("select count(*) from model_alerts where kind = 'freshness'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(alerts, 1);
+    let emails: Vec<String> = sqlx::query_scalar(
+        "select o.recipient from outbox o join users u on u.email = o.recipient
+         where u.role = 'analyst' and o.subject = 'Keel model alert: freshness (pipeline)'",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(emails, ["analyst@example.com"]);
 }
 
 #[sqlx::test]

@@ -616,3 +616,71 @@ async fn the_account_page_shows_history_with_weight_changes_and_the_workspace(po
     );
     assert!(html.contains("Last active"));
 }
+
+#[sqlx::test]
+async fn admins_keep_the_reason_codes_csms_pick_from(pool: sqlx::PgPool) {
+    let b = book(pool).await;
+    let (admin, _) = b.app.login_as(Role::Admin).await;
+    let added = admin
+        .post_form(
+            "/admin/reason-codes",
+            &[
+                ("code", "price_increase"),
+                ("kind", "feedback"),
+                ("label", "Reacting to a price increase"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 303);
+    let again = admin
+        .post_form(
+            "/admin/reason-codes",
+            &[
+                ("code", "price_increase"),
+                ("kind", "feedback"),
+                ("label", "Twice"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), 422);
+    assert!(again.text().await.unwrap().contains("exists already"));
+    let bad = admin
+        .post_form(
+            "/admin/reason-codes",
+            &[("code", "Bad Code!"), ("kind", "feedback"), ("label", "x")],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    let a1 = id_of(&b.app, "A1").await;
+    let page = b
+        .csm
+        .get(&format!("/accounts/{a1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Reacting to a price increase"),
+        "new codes reach the pickers"
+    );
+    let row = admin
+        .hx_post("/admin/reason-codes/price_increase/toggle", &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains("retired"));
+    let page = b
+        .csm
+        .get(&format!("/accounts/{a1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Reacting to a price increase"),
+        "retired codes leave them"
+    );
+    assert_eq!(b.app.audit_count("reason_code.create").await, 1);
+    assert_eq!(b.app.audit_count("reason_code.retire").await, 1);
+}

@@ -1,0 +1,128 @@
+//! The escalation sweep over 100,000 open tasks, and the outbox sender's throughput against
+//! an SMTP server in this process. Uses a scratch database it creates and drops.
+//!
+//!     cargo bench --bench escalation [-- TASKS EMAILS]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::time::Instant;
+
+use mailin_embedded::{Handler, Server, SslConfig};
+use sqlx::postgres::PgPoolOptions;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Clone)]
+struct Accept;
+impl Handler for Accept {}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let tasks = args.first().copied().unwrap_or(100_000);
+    let emails = args.get(1).copied().unwrap_or(2_000);
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await?;
+    sqlx::query("drop database if exists keel_bench_escalation")
+        .execute(&admin)
+        .await?;
+    sqlx::query("create database keel_bench_escalation")
+        .execute(&admin)
+        .await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect("postgres://postgres@127.0.0.1:5432/keel_bench_escalation")
+        .await?;
+    keel::db::migrate(&pool).await?;
+    // 50 managers, 500 CSMs, 10,000 accounts, `tasks` open tasks already past due.
+    sqlx::query(
+        r#"insert into users (id, email, name, role, password_hash)
+           select gen_random_uuid(), 'manager' || i || '@bench', 'Manager ' || i, 'manager', 'x' from generate_series(1, 50) i"#,
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        r#"insert into users (id, email, name, role, password_hash, manager_id)
+           select gen_random_uuid(), 'csm' || i || '@bench', 'CSM ' || i, 'csm', 'x',
+                  (select id from users where email = 'manager' || (i % 50 + 1) || '@bench')
+           from generate_series(1, 500) i"#,
+    )
+    .execute(&pool)
+    .await?;
+    sqlx::query(
+        r#"insert into accounts (id, external_id, name, plan, seats, mrr_cents, customer_since, owner_id)
+           select gen_random_uuid(), 'A' || i, 'Account ' || i, 'team', 10, 50000, '2025-01-01',
+                  (select id from users where email = 'csm' || (i % 500 + 1) || '@bench')
+           from generate_series(1, 10000) i"#,
+    )
+    .execute(&pool)
+    .await?;
+    let now = OffsetDateTime::now_utc();
+    sqlx::query(
+        r#"insert into tasks (account_id, assignee_id, title, kind, due_at, created_at)
+           select a.id, a.owner_id, 'Call the account', 'call', $2 - interval '1 hour', $2 - interval '4 days'
+           from generate_series(1, $1) i join accounts a on a.external_id = 'A' || (i % 10000 + 1)"#,
+    )
+    .bind(tasks as i64)
+    .bind(now)
+    .execute(&pool)
+    .await?;
+    let mut out = std::io::stdout().lock();
+    let started = Instant::now();
+    let escalated = keel::playbooks::sweep(&pool, now).await?;
+    let first = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let again = keel::playbooks::sweep(&pool, now + Duration::minutes(1)).await?;
+    let second = started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "sweep over {tasks} open late tasks: {escalated} escalations (breach + unresolved) with their emails in {first:.2} s; the next sweep finds {again} new in {second:.2} s"
+    )?;
+
+    // The sender: `emails` of the outbox to a local SMTP server.
+    sqlx::query("update outbox set status = 'discarded'")
+        .execute(&pool)
+        .await?;
+    sqlx::query(
+        "insert into outbox (audience, recipient, subject, body) select 'internal', 'm' || i || '@bench', 'Subject ' || i, 'Body' from generate_series(1, $1) i",
+    )
+    .bind(emails as i64)
+    .execute(&pool)
+    .await?;
+    let listener = TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    let mut server = Server::new(Accept);
+    server
+        .with_ssl(SslConfig::None)
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_tcp_listener(listener);
+    std::thread::spawn(move || {
+        let _ = server.serve();
+    });
+    let mailer = keel::mail::Mailer::new(&addr.to_string(), "Keel <keel@bench>")?;
+    let started = Instant::now();
+    let mut sent = 0;
+    loop {
+        let s = keel::mail::send_due(&pool, &mailer, OffsetDateTime::now_utc()).await?;
+        anyhow::ensure!(s.failed == 0, "{} emails failed", s.failed);
+        if s.sent == 0 {
+            break;
+        }
+        sent += s.sent;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "outbox sender: {sent} emails in {secs:.2} s = {:.0} emails/s (one SMTP connection per email, row-locked batches of 100)",
+        sent as f64 / secs
+    )?;
+    drop(pool);
+    sqlx::query("drop database keel_bench_escalation")
+        .execute(&admin)
+        .await?;
+    Ok(())
+}
