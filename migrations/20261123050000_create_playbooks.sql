@@ -8,8 +8,10 @@ create table playbooks (
     enabled boolean not null default true,
     -- what an account's latest score must show (see playbooks::Rule)
     rule jsonb not null,
-    -- the tasks a play opens: [{title, kind, owner_role, sla_hours}]
+    -- the tasks a play opens: [{title, kind, owner_role, sla_hours, email?: {subject, body}}]
     steps jsonb not null,
+    -- customer emails of its plays wait for the CSM's approval (true) or go straight out
+    review_emails boolean not null default true,
     created_by text not null,
     updated_at timestamptz not null default now()
 );
@@ -81,7 +83,9 @@ insert into playbooks (name, description, rule, steps, created_by) values
  ('At-risk SMB', 'At-risk SMB accounts: nudge now, outreach within 48 hours.',
   '{"at_risk": true, "segments": ["smb", "self_serve"]}',
   '[{"title": "Send an in-app nudge", "kind": "in_app", "owner_role": "csm", "sla_hours": 1},
-    {"title": "Outreach", "kind": "email", "owner_role": "csm", "sla_hours": 48}]', 'default'),
+    {"title": "Outreach", "kind": "email", "owner_role": "csm", "sla_hours": 48,
+     "email": {"subject": "How is {{account}} getting on?",
+               "body": "Hi {{contact}},\n\nI look after {{account}} at our end and noticed {{driver}}. Could we find 20 minutes this week to make sure you get what you need?\n\n{{csm}}"}}]', 'default'),
  ('At-risk trial', 'At-risk trials: nudge within 4 hours, outreach within 24 hours.',
   '{"at_risk": true, "status": "trial"}',
   '[{"title": "Send an in-app nudge", "kind": "in_app", "owner_role": "csm", "sla_hours": 4},

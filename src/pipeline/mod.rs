@@ -288,9 +288,10 @@ async fn stages(
         "open plays",
         "ok",
         format!(
-            "{} plays and {} tasks opened ({})",
+            "{} plays, {} tasks and {} customer emails opened ({})",
             opened.plays,
             opened.tasks,
+            opened.emails,
             opened
                 .by_playbook
                 .iter()

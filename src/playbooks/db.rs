@@ -12,6 +12,7 @@ pub struct Playbook {
     pub name: String,
     pub description: String,
     pub enabled: bool,
+    pub review_emails: bool,
     pub rule: Value,
     pub steps: Value,
 }
@@ -19,7 +20,7 @@ pub struct Playbook {
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Playbook>> {
     sqlx::query_as!(
         Playbook,
-        "select id, name, description, enabled, rule, steps from playbooks order by id"
+        "select id, name, description, enabled, review_emails, rule, steps from playbooks order by id"
     )
     .fetch_all(db)
     .await
@@ -28,7 +29,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Playbook>> {
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Playbook>> {
     sqlx::query_as!(
         Playbook,
-        "select id, name, description, enabled, rule, steps from playbooks where id = $1",
+        "select id, name, description, enabled, review_emails, rule, steps from playbooks where id = $1",
         id
     )
     .fetch_optional(db)
@@ -50,6 +51,7 @@ pub async fn set_enabled(db: impl PgExecutor<'_>, id: i64, enabled: bool) -> sql
 pub struct Draft<'a> {
     pub name: &'a str,
     pub description: &'a str,
+    pub review_emails: bool,
     pub rule: &'a Value,
     pub steps: &'a Value,
 }
@@ -61,9 +63,10 @@ pub fn name_taken(e: &sqlx::Error) -> bool {
 
 pub async fn create(db: impl PgExecutor<'_>, d: &Draft<'_>, by: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into playbooks (name, description, rule, steps, created_by) values ($1, $2, $3, $4, $5) returning id",
+        "insert into playbooks (name, description, review_emails, rule, steps, created_by) values ($1, $2, $3, $4, $5, $6) returning id",
         d.name,
         d.description,
+        d.review_emails,
         d.rule,
         d.steps,
         by
@@ -74,12 +77,13 @@ pub async fn create(db: impl PgExecutor<'_>, d: &Draft<'_>, by: &str) -> sqlx::R
 
 pub async fn update(db: impl PgExecutor<'_>, id: i64, d: &Draft<'_>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "update playbooks set name = $2, description = $3, rule = $4, steps = $5, updated_at = now() where id = $1",
+        "update playbooks set name = $2, description = $3, review_emails = $6, rule = $4, steps = $5, updated_at = now() where id = $1",
         id,
         d.name,
         d.description,
         d.rule,
-        d.steps
+        d.steps,
+        d.review_emails
     )
     .execute(db)
     .await?;
@@ -91,10 +95,14 @@ pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<
     let rows = sqlx::query!(
         r#"select a.id, a.name, a.owner_id, u.manager_id, a.segment, a.status::text as "status!",
                   a.mrr_cents, a.renewal_date, s.band, s.decrement, s.churn_probability, s.risk_tier,
-                  s.at_risk, s.anomaly, s.champion_loss,
+                  s.at_risk, s.anomaly, s.champion_loss, s.health_score, s.drivers->0->>'text' as driver,
+                  u.name as "csm_name?", c.name as "contact_name?", c.email as "contact_email?",
                   (select p.band from scores p where p.account_id = s.account_id and p.day < s.day
                    order by p.day desc limit 1) as previous_band
            from scores s join accounts a on a.id = s.account_id left join users u on u.id = a.owner_id
+           left join lateral (select coalesce(x.name, x.email) as name, x.email from contacts x
+                              where x.account_id = a.id and x.email is not null and x.erased_at is null
+                              order by x.is_champion desc, x.name limit 1) c on true
            where s.day = $1"#,
         day
     )
@@ -119,6 +127,12 @@ pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<
             at_risk: r.at_risk,
             anomaly: r.anomaly,
             champion_loss: r.champion_loss,
+            health: f64::from(r.health_score),
+            driver: r.driver,
+            csm_name: r.csm_name,
+            contact: r
+                .contact_email
+                .map(|e| (r.contact_name.unwrap_or_else(|| e.clone()), e)),
         })
         .collect())
 }
@@ -305,4 +319,84 @@ pub async fn funnel(
     )
     .fetch_one(db)
     .await
+}
+
+/// Customer emails opened by plays: (account, recipient, subject, body), waiting for review
+/// or ready to send.
+pub async fn queue_customer_emails(
+    conn: &mut PgConnection,
+    emails: &[(Uuid, String, String, String)],
+    review: bool,
+) -> sqlx::Result<u64> {
+    let account: Vec<Uuid> = emails.iter().map(|e| e.0).collect();
+    let recipient: Vec<&str> = emails.iter().map(|e| e.1.as_str()).collect();
+    let subject: Vec<&str> = emails.iter().map(|e| e.2.as_str()).collect();
+    let body: Vec<&str> = emails.iter().map(|e| e.3.as_str()).collect();
+    let done = sqlx::query!(
+        r#"insert into outbox (audience, account_id, recipient, subject, body, status)
+           select 'customer', a, r, s, b, case when $5 then 'review' else 'pending' end
+           from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as x(a, r, s, b)"#,
+        &account,
+        &recipient as &[&str],
+        &subject as &[&str],
+        &body as &[&str],
+        review
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+pub struct ReviewRow {
+    pub id: i64,
+    pub account_id: Uuid,
+    pub account: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Customer emails waiting for review on the accounts of `owner` (a CSM) or of `manager`'s team.
+pub async fn review_queue(
+    db: impl PgExecutor<'_>,
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+) -> sqlx::Result<Vec<ReviewRow>> {
+    sqlx::query_as!(
+        ReviewRow,
+        r#"select o.id, a.id as account_id, a.name as account, o.recipient, o.subject, o.body
+           from outbox o join accounts a on a.id = o.account_id left join users u on u.id = a.owner_id
+           where o.status = 'review' and ($1::uuid is null or a.owner_id = $1) and ($2::uuid is null or u.manager_id = $2)
+           order by o.id limit 200"#,
+        owner,
+        manager
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Approves (with the reviewer's edits) or discards a reviewable email the user may see.
+pub async fn review(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+    decision: Option<(&str, &str)>,
+) -> sqlx::Result<bool> {
+    let (subject, body) = decision.unzip();
+    let done = sqlx::query!(
+        r#"update outbox o set status = case when $4::text is null then 'discarded' else 'pending' end,
+                  subject = coalesce($4, o.subject), body = coalesce($5, o.body), next_attempt_at = now()
+           from accounts a left join users u on u.id = a.owner_id
+           where o.id = $1 and o.status = 'review' and a.id = o.account_id
+             and ($2::uuid is null or a.owner_id = $2) and ($3::uuid is null or u.manager_id = $3)"#,
+        id,
+        owner,
+        manager,
+        subject,
+        body
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }

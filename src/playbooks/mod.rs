@@ -18,6 +18,8 @@ use crate::web::access::{Access, Route};
 use rules::{Candidate, Rule, Step};
 
 const EDITORS: Access = Access::Roles(&[Role::Manager, Role::Admin]);
+/// Who reviews customer emails before they go: the account's CSM, or their manager.
+const REVIEWERS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -34,6 +36,9 @@ pub fn routes() -> Vec<Route> {
             Access::Roles(&[Role::Admin]),
             routes::outbox,
         ),
+        Route::get("/emails/review", REVIEWERS, routes::review_queue),
+        Route::post("/emails/{id}/approve", REVIEWERS, routes::approve),
+        Route::post("/emails/{id}/discard", REVIEWERS, routes::discard),
     ]
 }
 
@@ -41,6 +46,7 @@ pub fn routes() -> Vec<Route> {
 pub struct Parsed {
     pub id: i64,
     pub name: String,
+    pub review_emails: bool,
     pub rule: Rule,
     pub steps: Vec<Step>,
 }
@@ -58,6 +64,7 @@ async fn enabled(pool: &PgPool) -> sqlx::Result<Vec<Parsed>> {
                 Ok((rule, steps)) => Some(Parsed {
                     id: p.id,
                     name: p.name,
+                    review_emails: p.review_emails,
                     rule,
                     steps,
                 }),
@@ -87,6 +94,8 @@ pub fn matching<'a>(
 pub struct Opened {
     pub plays: usize,
     pub tasks: u64,
+    /// Customer emails queued (for review, or to send).
+    pub emails: u64,
     pub by_playbook: Vec<(String, usize)>,
 }
 
@@ -123,12 +132,19 @@ pub async fn open_plays(
             due_at: Vec::new(),
             reason: Vec::new(),
         };
+        let mut emails = Vec::new();
         for (play, account) in &plays {
             let Some(c) = by_account.get(account) else {
                 continue;
             };
             let reason = why.get(account).map(|r| (*r).clone()).unwrap_or_default();
             for step in &p.steps {
+                if let (Some(template), Some((_, address))) = (&step.email, &c.contact) {
+                    let (subject, body) = template
+                        .render(&|f| c.merge_field(f))
+                        .map_err(|e| anyhow::anyhow!("playbook {}: {e}", p.name))?;
+                    emails.push((*account, address.clone(), subject, body));
+                }
                 let assignee = match step.owner_role.as_str() {
                     "manager" => c.manager.or(c.owner),
                     _ => c.owner,
@@ -144,6 +160,7 @@ pub async fn open_plays(
             }
         }
         opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
+        opened.emails += db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
         opened.plays += plays.len();
         opened.by_playbook.push((p.name.clone(), plays.len()));
     }

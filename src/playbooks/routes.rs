@@ -28,6 +28,7 @@ pub struct PlaybookRow {
     name: String,
     description: String,
     enabled: bool,
+    review_emails: bool,
     rule: String,
     steps: String,
 }
@@ -39,13 +40,22 @@ fn row(p: db::Playbook) -> PlaybookRow {
         name: p.name,
         description: p.description,
         enabled: p.enabled,
+        review_emails: p.review_emails,
         rule: p.rule.to_string(),
         steps: steps
             .iter()
             .map(|s| {
                 format!(
-                    "{} ({}, {} within {} h)",
-                    s.title, s.kind, s.owner_role, s.sla_hours
+                    "{} ({}, {} within {} h{})",
+                    s.title,
+                    s.kind,
+                    s.owner_role,
+                    s.sla_hours,
+                    if s.email.is_some() {
+                        ", with an email"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect::<Vec<_>>()
@@ -116,6 +126,7 @@ pub struct EditPage {
     id: Option<i64>,
     name: String,
     description: String,
+    review_emails: bool,
     rule: String,
     steps: String,
     errors: Vec<String>,
@@ -127,6 +138,7 @@ pub async fn new(chrome: Chrome) -> EditPage {
         id: None,
         name: String::new(),
         description: String::new(),
+        review_emails: true,
         rule: r#"{"at_risk": true, "min_arr": 20000}"#.into(),
         steps: r#"[{"title": "Call the account", "kind": "call", "owner_role": "csm", "sla_hours": 24}]"#.into(),
         errors: Vec::new(),
@@ -144,6 +156,7 @@ pub async fn edit(
         id: Some(id),
         name: p.name,
         description: p.description,
+        review_emails: p.review_emails,
         rule: serde_json::to_string_pretty(&p.rule).unwrap_or_default(),
         steps: serde_json::to_string_pretty(&p.steps).unwrap_or_default(),
         errors: Vec::new(),
@@ -203,6 +216,7 @@ async fn save(
                 id,
                 name: field(&form, "name"),
                 description: field(&form, "description"),
+                review_emails: form.contains_key("review_emails"),
                 rule: field(&form, "rule"),
                 steps: field(&form, "steps"),
                 errors,
@@ -218,6 +232,7 @@ async fn save(
     let draft = Draft {
         name: &name,
         description: &description,
+        review_emails: form.contains_key("review_emails"),
         rule: &rule,
         steps: &steps,
     };
@@ -278,6 +293,8 @@ pub struct Preview {
     day: String,
     total: usize,
     sample: Vec<(uuid::Uuid, String, String)>,
+    /// The steps' emails as the first matched account would receive them.
+    emails: Vec<(String, String, String)>,
 }
 
 /// The accounts the typed rule matches on the latest scored day (an htmx fragment).
@@ -293,6 +310,7 @@ pub async fn preview(
                 day: String::new(),
                 total: 0,
                 sample: Vec::new(),
+                emails: Vec::new(),
             });
         }
     };
@@ -302,11 +320,29 @@ pub async fn preview(
             day: String::new(),
             total: 0,
             sample: Vec::new(),
+            emails: Vec::new(),
         });
     };
     let candidates = db::candidates(&state.db, day).await?;
     let matched = super::matching(&rule, &candidates, day);
+    let steps: Vec<Step> = serde_json::from_str(&field(&form, "steps")).unwrap_or_default();
+    let mut emails = Vec::new();
+    if let Some((c, _)) = matched.iter().find(|(c, _)| c.contact.is_some()) {
+        for template in steps.iter().filter_map(|s| s.email.as_ref()) {
+            match template.render(&|f| c.merge_field(f)) {
+                Ok((subject, body)) => emails.push((
+                    c.contact.as_ref().map(|x| x.1.clone()).unwrap_or_default(),
+                    subject,
+                    body,
+                )),
+                Err(e) => {
+                    emails.push((String::new(), format!("Cannot render: {e}"), String::new()))
+                }
+            }
+        }
+    }
     Ok(Preview {
+        emails,
         error: None,
         day: day.to_string(),
         total: matched.len(),
@@ -459,4 +495,95 @@ pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<Out
             })
             .collect(),
     })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "playbooks/review.html")]
+pub struct ReviewPage {
+    chrome: Chrome,
+    emails: Vec<db::ReviewRow>,
+}
+
+fn reviewer(user: &CurrentUser) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
+    match user.role {
+        crate::auth::Role::Manager => (None, Some(user.id)),
+        _ => (Some(user.id), None),
+    }
+}
+
+/// Customer emails opened by plays, waiting for the CSM: edit, approve or discard.
+pub async fn review_queue(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+) -> Result<ReviewPage> {
+    let (owner, manager) = reviewer(&user);
+    Ok(ReviewPage {
+        chrome,
+        emails: db::review_queue(&state.db, owner, manager).await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "worklist/done.html")]
+pub struct Reviewed {
+    message: String,
+    colspan: u8,
+}
+
+async fn decide(
+    state: &AppState,
+    user: &CurrentUser,
+    id: i64,
+    decision: Option<(&str, &str)>,
+) -> Result<Reviewed> {
+    let (owner, manager) = reviewer(user);
+    let mut tx = state.db.begin().await?;
+    if !db::review(&mut *tx, id, owner, manager, decision).await? {
+        return Err(AppError::NotFound);
+    }
+    audit::record(
+        &mut *tx,
+        &Actor::from(user),
+        if decision.is_some() {
+            "email.approve"
+        } else {
+            "email.discard"
+        },
+        Some(format!("email:{id}")),
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Reviewed {
+        message: if decision.is_some() {
+            "Approved: it goes out with the next send.".into()
+        } else {
+            "Discarded.".into()
+        },
+        colspan: 1,
+    })
+}
+
+pub async fn approve(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Reviewed> {
+    let (subject, body) = (field(&form, "subject"), field(&form, "body"));
+    if subject.is_empty() || body.is_empty() {
+        return Err(AppError::BadRequest(
+            "subject and body: an email needs both".into(),
+        ));
+    }
+    decide(&state, &user, id, Some((&subject, &body))).await
+}
+
+pub async fn discard(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Reviewed> {
+    decide(&state, &user, id, None).await
 }

@@ -49,6 +49,62 @@ pub struct Step {
     /// csm (the account's CSM) or manager (the CSM's manager)
     pub owner_role: String,
     pub sla_hours: i64,
+    /// An email to the account's main contact, opened with the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailTemplate>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailTemplate {
+    pub subject: String,
+    pub body: String,
+}
+
+/// The merge fields a template may use, as `{{name}}`.
+pub const MERGE_FIELDS: [&str; 6] = [
+    "account",
+    "contact",
+    "csm",
+    "driver",
+    "score",
+    "probability",
+];
+
+/// Fills `{{field}}`s from `values`; an unknown field or an unclosed `{{` is an error naming it.
+pub fn render(template: &str, values: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find("}}").ok_or_else(|| {
+            format!(
+                "'{{{{' without '}}}}' near \"{}\"",
+                after.chars().take(20).collect::<String>()
+            )
+        })?;
+        let name = after[..end].trim();
+        if !MERGE_FIELDS.contains(&name) {
+            return Err(format!(
+                "unknown merge field {{{{{name}}}}}; use {}",
+                MERGE_FIELDS.map(|f| format!("{{{{{f}}}}}")).join(", ")
+            ));
+        }
+        out.push_str(&values(name).unwrap_or_default());
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+impl EmailTemplate {
+    pub fn render(
+        &self,
+        values: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(String, String), String> {
+        Ok((render(&self.subject, values)?, render(&self.body, values)?))
+    }
 }
 
 pub const STEP_KINDS: [&str; 5] = ["email", "call", "meeting", "in_app", "remediation"];
@@ -79,6 +135,10 @@ pub fn check_steps(steps: &[Step]) -> Result<(), String> {
         if !(0..=24 * 90).contains(&s.sla_hours) {
             return Err(format!("step {n}: sla_hours {} is not 0–2160", s.sla_hours));
         }
+        if let Some(e) = &s.email {
+            e.render(&|_| None)
+                .map_err(|e| format!("step {n}: email: {e}"))?;
+        }
     }
     Ok(())
 }
@@ -102,6 +162,26 @@ pub struct Candidate {
     pub at_risk: bool,
     pub anomaly: Option<String>,
     pub champion_loss: Option<String>,
+    pub health: f64,
+    pub driver: Option<String>,
+    pub csm_name: Option<String>,
+    /// The main contact (the champion first) with an email address.
+    pub contact: Option<(String, String)>,
+}
+
+impl Candidate {
+    /// The merge fields of this account.
+    pub fn merge_field(&self, name: &str) -> Option<String> {
+        match name {
+            "account" => Some(self.name.clone()),
+            "contact" => self.contact.as_ref().map(|c| c.0.clone()),
+            "csm" => self.csm_name.clone(),
+            "driver" => self.driver.clone(),
+            "score" => Some(format!("{:.0}", self.health)),
+            "probability" => self.probability.map(|p| format!("{:.0} %", p * 100.0)),
+            _ => None,
+        }
+    }
 }
 
 impl Rule {
@@ -220,7 +300,32 @@ mod tests {
             at_risk: true,
             anomaly: None,
             champion_loss: Some("champion Ann active 1 of the last 14 days".into()),
+            health: 41.0,
+            driver: Some("usage down 38 % against its 30-day average".into()),
+            csm_name: Some("Casey".into()),
+            contact: Some(("Ann".into(), "ann@acme.test".into())),
         }
+    }
+
+    #[test]
+    fn templates_fill_merge_fields_and_name_unknown_ones() {
+        let c = candidate();
+        let t = EmailTemplate {
+            subject: "{{account}}: a quick check-in".into(),
+            body: "Hi {{ contact }}, we saw {{driver}} (health {{score}}). {{csm}}".into(),
+        };
+        let (subject, body) = t.render(&|f| c.merge_field(f)).unwrap();
+        assert_eq!(subject, "Acme: a quick check-in");
+        assert_eq!(
+            body,
+            "Hi Ann, we saw usage down 38 % against its 30-day average (health 41). Casey"
+        );
+        assert!(
+            render("Hi {{name}}", &|_| None)
+                .unwrap_err()
+                .contains("unknown merge field {{name}}")
+        );
+        assert!(render("Hi {{account", &|_| None).is_err());
     }
 
     #[test]
@@ -282,6 +387,7 @@ mod tests {
             kind: kind.into(),
             owner_role: owner.into(),
             sla_hours: sla,
+            email: None,
         };
         assert!(check_steps(&[step("call", "csm", 24)]).is_ok());
         assert!(check_steps(&[]).is_err());

@@ -17,8 +17,9 @@ use crate::error::AppError;
 pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 15] = [
+pub const NAV_LINKS: [(&str, &str); 16] = [
     ("Worklist", "/worklist"),
+    ("Emails to review", "/emails/review"),
     ("Team", "/team"),
     ("Playbooks", "/playbooks"),
     ("Pipeline", "/pipeline"),

@@ -16,12 +16,82 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .execute(&pool)
         .await
         .unwrap();
+    let b1 = id_of(&b.app, "B1").await;
+    sqlx::query("insert into contacts (account_id, external_id, name, email, is_champion) values ($1, 'C1', 'Olive Owner', 'olive@other.test', true)")
+        .bind(b1)
+        .execute(&pool)
+        .await
+        .unwrap();
     let now = OffsetDateTime::now_utc();
     let mut tx = pool.begin().await.unwrap();
     let opened = keel::playbooks::open_plays(&pool, &mut tx, today, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    assert_eq!(
+        opened.emails, 1,
+        "the at-risk SMB outreach emails B1's champion"
+    );
+
+    // The email waits for B1's CSM, filled in, to edit and approve; nobody else sees it.
+    let theirs = b.app.client();
+    theirs.login(&b.other.email, crate::helpers::PASSWORD).await;
+    let queue = theirs.get("/emails/review").await.text().await.unwrap();
+    assert!(
+        queue.contains("How is Other Corp getting on?") && queue.contains("Hi Olive Owner,"),
+        "{queue}"
+    );
+    assert!(
+        queue.contains("B1: 12 % of seats active in 30 days"),
+        "the driver merge field"
+    );
+    let email: i64 = sqlx::query_scalar("select id from outbox where audience = 'customer'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        !b.csm
+            .get("/emails/review")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Other Corp")
+    );
+    let form = [
+        ("subject", "Checking in, Olive"),
+        ("body", "Hi Olive, shall we talk on Thursday?"),
+    ];
+    assert_eq!(
+        b.csm
+            .hx_post(&format!("/emails/{email}/approve"), &form)
+            .await
+            .status(),
+        404
+    );
+    let approved = theirs
+        .hx_post(&format!("/emails/{email}/approve"), &form)
+        .await;
+    assert_eq!(approved.status(), 200);
+    let (status, subject): (String, String) =
+        sqlx::query_as("select status, subject from outbox where id = $1")
+            .bind(email)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        (status.as_str(), subject.as_str()),
+        ("pending", "Checking in, Olive")
+    );
+    assert_eq!(
+        theirs
+            .hx_post(&format!("/emails/{email}/discard"), &[])
+            .await
+            .status(),
+        404,
+        "decided once"
+    );
+    assert_eq!(b.app.audit_count("email.approve").await, 1);
     // A1 and B1 are at risk; A1 ($24k ARR, mid-market) and B1 (smb) — only B1 is SMB. A4 fell 14 points.
     let by: std::collections::HashMap<String, usize> = opened.by_playbook.into_iter().collect();
     assert_eq!(by["Medium decrement"], 1);

@@ -11,9 +11,9 @@ use crate::helpers::{Client, TestApp, TestUser};
 
 pub struct Book {
     pub app: TestApp,
-    csm: Client,
+    pub csm: Client,
     pub csm_user: TestUser,
-    other: TestUser,
+    pub other: TestUser,
     manager: Client,
 }
 
