@@ -222,6 +222,39 @@ pub async fn escalate(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Res
     Ok(done.rows_affected())
 }
 
+/// An email task done three days ago with no customer reply since (an intervention with an
+/// answer) escalates to the account's executive sponsor, once: a customer email, so it waits
+/// for the CSM's review. Returns how many were escalated.
+pub async fn escalate_no_reply(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"with quiet as (
+               select t.id, t.title, a.id as account_id, a.name as account, a.executive_sponsor as sponsor,
+                      u.name as csm
+               from tasks t join accounts a on a.id = t.account_id join users u on u.id = t.assignee_id
+               where t.kind = 'email' and t.status = 'done'
+                 and t.completed_at between $1::timestamptz - interval '30 days' and $1::timestamptz - interval '72 hours'
+                 and a.executive_sponsor like '%@%'
+                 and not exists (select 1 from interventions i where i.account_id = t.account_id
+                                 and i.created_at > t.completed_at and i.outcome <> 'no_response')
+           ), escalated as (
+               insert into escalations (task_id, kind, notified)
+               select id, 'no_reply', sponsor from quiet
+               on conflict (task_id, kind) do nothing
+               returning task_id
+           )
+           insert into outbox (audience, recipient, subject, body, status, account_id, task_id)
+           select 'customer', q.sponsor, format('%s and us: can we help?', q.account),
+                  format(E'Hello,\n\nWe reached out to your team at %s three days ago and have not heard back. We would like to make sure %s gets full value from the product; could we find a time to talk?\n\n%s',
+                         q.account, q.account, q.csm),
+                  'review', q.account_id, q.id
+           from escalated e join quiet q on q.id = e.task_id"#,
+        now
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub struct OutboxRow {
     pub id: i64,
     pub audience: String,

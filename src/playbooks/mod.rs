@@ -167,11 +167,12 @@ pub async fn open_plays(
     Ok(opened)
 }
 
-/// The escalation sweep: breached and long-unresolved tasks notify the CSM's manager, once,
-/// through the outbox. `now` is a parameter so tests move the clock.
+/// The escalation sweep: breached and long-unresolved tasks notify the CSM's manager, and an
+/// email with no customer reply in 72 hours the account's executive sponsor (after the CSM's
+/// review), each once, through the outbox. `now` is a parameter so tests move the clock.
 pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
-    let escalated = db::escalate(&mut tx, now).await?;
+    let escalated = db::escalate(&mut tx, now).await? + db::escalate_no_reply(&mut tx, now).await?;
     if escalated > 0 {
         audit::record(
             &mut *tx,

@@ -168,6 +168,53 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
     .unwrap();
     assert_eq!(kinds, ["breach", "unresolved"]);
 
+    // An outreach email done with no reply for 72 hours goes to the executive sponsor, once,
+    // after the CSM's review; a reply stops it.
+    sqlx::query(
+        "update accounts set executive_sponsor = 'Vera Sponsor <vera@delta.test>' where id = $1",
+    )
+    .bind(a4)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let email_task: i64 = sqlx::query_scalar(
+        "insert into tasks (account_id, assignee_id, title, kind, due_at, status, completed_at)
+         values ($1, $2, 'Outreach', 'email', $3, 'done', $3) returning id",
+    )
+    .bind(a4)
+    .bind(b.csm_user.id)
+    .bind(now)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    keel::playbooks::sweep(&pool, now + Duration::hours(71))
+        .await
+        .unwrap();
+    let sponsor_mail = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "select recipient, status from outbox where task_id = $1",
+        )
+        .bind(email_task)
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+    };
+    assert!(sponsor_mail().await.is_empty(), "not before 72 hours");
+    keel::playbooks::sweep(&pool, now + Duration::hours(73))
+        .await
+        .unwrap();
+    keel::playbooks::sweep(&pool, now + Duration::hours(80))
+        .await
+        .unwrap();
+    assert_eq!(
+        sponsor_mail().await,
+        [(
+            "Vera Sponsor <vera@delta.test>".to_owned(),
+            "review".to_owned()
+        )],
+        "once, waiting for review"
+    );
+
     // The admin reads the outbox; the manager sees adherence and escalations.
     let (admin, _) = b.app.login_as(Role::Admin).await;
     let outbox = admin.get("/admin/outbox").await.text().await.unwrap();
