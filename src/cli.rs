@@ -166,6 +166,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_training(&trained)?;
                 let outcome = crate::demo::score_history(&pool, as_of, 12).await?;
                 print_run(&outcome)?;
+                let escalated = crate::demo::simulate_work(&pool).await?;
+                writeln!(
+                    std::io::stdout(),
+                    "Simulated the CSMs' work on the past weeks' plays; {escalated} late tasks escalated (see Outbox)."
+                )?;
                 out = std::io::stdout().lock();
             }
             writeln!(out, "\nKeel demo at http://{}", config.bind)?;

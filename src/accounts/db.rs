@@ -322,3 +322,29 @@ pub async fn feedback(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Fee
     .fetch_all(db)
     .await
 }
+
+/// Plays, emails and escalations on the account, as timeline entries: (when, kind, title, detail).
+pub async fn workflow_events(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> sqlx::Result<Vec<(OffsetDateTime, String, String, String)>> {
+    let rows = sqlx::query!(
+        r#"select at as "at!", kind as "kind!", title as "title!", detail as "detail!" from (
+               select p.opened_at as at, 'play' as kind, 'Play opened: ' || b.name as title, p.reason as detail
+               from plays p join playbooks b on b.id = p.playbook_id where p.account_id = $1
+               union all
+               select o.created_at, 'email', 'Email to ' || o.recipient || ': ' || o.subject, o.status
+               from outbox o where o.account_id = $1
+               union all
+               select e.created_at, 'escalation', 'Escalated (' || replace(e.kind, '_', ' ') || '): ' || t.title, 'notified ' || e.notified
+               from escalations e join tasks t on t.id = e.task_id where t.account_id = $1
+           ) w order by at desc limit 100"#,
+        id
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.at, r.kind, r.title, r.detail))
+        .collect())
+}

@@ -249,30 +249,28 @@ pub struct ShowPage {
     today: String,
 }
 
-/// An SVG line chart of daily active users (browser-rendered text, no fonts needed).
+/// Daily active users, core actions and feature areas used over the last 90 days, each
+/// scaled to its own maximum (the tooltips carry the numbers).
 fn usage_chart(days: &[db::UsageDay]) -> String {
-    let max = days
-        .iter()
-        .map(|d| d.active_users)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
-    let n = days.len().max(2) as f64 - 1.0;
-    let points: Vec<String> = days
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            format!(
-                "{:.1},{:.1}",
-                10.0 + 580.0 * i as f64 / n,
-                110.0 - 95.0 * d.active_users as f64 / max
-            )
-        })
-        .collect();
-    format!(
-        r##"<svg class="spark" viewBox="0 0 600 120" role="img" aria-label="Daily active users, last 90 days"><polyline fill="none" stroke="#1f5fbf" stroke-width="2" points="{}"/><text x="10" y="12" font-size="11" fill="#667085">max {} active users/day</text></svg>"##,
-        points.join(" "),
-        max as i64
+    let first = days.first().map(|d| d.day);
+    let series = |label: &str, value: fn(&db::UsageDay) -> i32| {
+        let max = days.iter().map(value).max().unwrap_or(0).max(1) as f64;
+        let points: Vec<(f64, f64)> = days
+            .iter()
+            .map(|d| {
+                let x = first.map_or(0.0, |f| (d.day - f).whole_days() as f64);
+                (x, 100.0 * f64::from(value(d)) / max)
+            })
+            .collect();
+        (format!("{label} (max {max})"), points)
+    };
+    charts::lines(
+        "Usage, last 90 days: daily active users, core actions, feature areas used",
+        &[
+            series("active users", |d| d.active_users),
+            series("core actions", |d| d.core_actions),
+            series("feature areas", |d| d.features),
+        ],
     )
 }
 

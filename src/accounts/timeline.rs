@@ -1,5 +1,6 @@
-//! An account's story, newest first: tickets, NPS answers, CRM notes, interventions, tasks,
-//! prediction feedback, band changes and anomalies — filterable by kind.
+//! An account's story, newest first: tickets, NPS answers, CRM notes, interventions, plays,
+//! tasks, emails, escalations, prediction feedback, band changes and anomalies — filterable
+//! by kind.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -12,12 +13,15 @@ use crate::error::Result;
 use crate::web::format::timestamp;
 
 /// Every kind of entry, as (value, label) for the filter.
-pub const KINDS: [(&str, &str); 8] = [
+pub const KINDS: [(&str, &str); 11] = [
     ("ticket", "Tickets"),
     ("nps", "NPS"),
     ("note", "Notes"),
     ("intervention", "Interventions"),
+    ("play", "Plays"),
     ("task", "Tasks"),
+    ("email", "Emails"),
+    ("escalation", "Escalations"),
     ("feedback", "Feedback"),
     ("score", "Score changes"),
     ("anomaly", "Anomalies"),
@@ -138,6 +142,14 @@ pub async fn load(
                 format!("Feedback by {}: {}{p}", f.by, f.verdict.replace('_', " ")),
                 format!("{} {}", f.reason, f.note),
             ));
+        }
+    }
+    for (at, kind, title, detail) in db::workflow_events(pool, id).await? {
+        let Some(kind) = KINDS.iter().map(|k| k.0).find(|k| *k == kind) else {
+            continue;
+        };
+        if wanted(kind) {
+            entries.push(entry(at, kind, title, detail));
         }
     }
     for pair in history.windows(2) {

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use sqlx::PgPool;
 use time::{Date, Duration};
 
-use crate::auth::audit::Actor;
+use crate::auth::audit::{self, Actor};
 use crate::auth::users::{self, UserError, UserInput};
 use crate::auth::{Role, db as users_db};
 use crate::ingest::{self, Entity, Payload, Status};
@@ -206,4 +206,41 @@ pub async fn score_history(
         }
     }
     pipeline::run(pool, as_of, "demo", &Actor::Cli, &options).await
+}
+
+/// What the demo's CSMs did with the plays of the scored weeks: most tasks done (most on
+/// time, some late), a contact logged on most plays, the rest left open; then the sweep
+/// escalates what is late, so the team page, timelines and the outbox have a past.
+/// Deterministic (by task and play id).
+pub async fn simulate_work(pool: &PgPool) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let done = sqlx::query(
+        "update tasks set status = 'done', completed_by = assignee_id,
+                completed_at = case when (id * 7919) % 100 < 75 then due_at - interval '2 hours'
+                                    else due_at + interval '9 hours' end
+         where status = 'open' and due_at + interval '9 hours' < now() and (id * 7919) % 100 < 88",
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(
+        "insert into interventions (account_id, user_id, kind, happened_on, outcome, notes, created_at)
+         select p.account_id, a.owner_id, 'call', (p.opened_at + interval '1 day')::date,
+                case when p.id % 5 = 0 then 'no_response' else 'positive' end, 'Reached the account about the play',
+                p.opened_at + interval '1 day'
+         from plays p join accounts a on a.id = p.account_id
+         where a.owner_id is not null and (p.id * 31) % 100 < 72 and p.opened_at + interval '1 day' < now()",
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        &Actor::Cli,
+        "demo.simulate_work",
+        None,
+        serde_json::json!({"tasks_done": done}),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::playbooks::sweep(pool, time::OffsetDateTime::now_utc()).await
 }

@@ -281,8 +281,9 @@ async fn stages(
 
     // 5. Open plays on the accounts the enabled playbooks match.
     let mut tx = pool.begin().await?;
-    let opened =
-        crate::playbooks::open_plays(pool, &mut tx, day, OffsetDateTime::now_utc()).await?;
+    // A past day's plays open as of that day's end, so re-running history keeps its timing.
+    let opened_at = OffsetDateTime::now_utc().min(day_end);
+    let opened = crate::playbooks::open_plays(pool, &mut tx, day, opened_at).await?;
     tx.commit().await?;
     log.stage(
         "open plays",

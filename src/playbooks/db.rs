@@ -144,15 +144,17 @@ pub async fn open_plays(
     playbook: i64,
     accounts: &[Uuid],
     reasons: &[String],
+    opened_at: OffsetDateTime,
 ) -> sqlx::Result<Vec<(i64, Uuid)>> {
     let rows = sqlx::query!(
-        r#"insert into plays (playbook_id, account_id, reason)
-           select $1, a, r from unnest($2::uuid[], $3::text[]) as x(a, r)
+        r#"insert into plays (playbook_id, account_id, reason, opened_at)
+           select $1, a, r, $4 from unnest($2::uuid[], $3::text[]) as x(a, r)
            on conflict (playbook_id, account_id) where status = 'open' do nothing
            returning id, account_id"#,
         playbook,
         accounts,
-        reasons
+        reasons,
+        opened_at
     )
     .fetch_all(conn)
     .await?;

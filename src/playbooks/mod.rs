@@ -121,7 +121,7 @@ pub async fn open_plays(
             .iter()
             .map(|(_, why)| format!("{}: {why}", p.name))
             .collect();
-        let plays = db::open_plays(&mut *conn, p.id, &accounts, &reasons).await?;
+        let plays = db::open_plays(&mut *conn, p.id, &accounts, &reasons, now).await?;
         let why: HashMap<uuid::Uuid, &String> = accounts.iter().copied().zip(&reasons).collect();
         let mut tasks = db::NewTasks {
             play: Vec::new(),

@@ -114,6 +114,35 @@ pub fn line(
     svg
 }
 
+/// Several series on one 0–100 scale (each already normalised), with a legend.
+pub fn lines(label: &str, series: &[(String, Vec<(f64, f64)>)]) -> String {
+    const COLOURS: [&str; 4] = ["#1f5fbf", "#b54708", "#067647", "#6941c6"];
+    let mut svg = open(label);
+    let x_max = series
+        .iter()
+        .flat_map(|s| s.1.iter().map(|p| p.0))
+        .fold(1.0, f64::max);
+    let sx = |x: f64| PAD + (W - 2.0 * PAD) * x / x_max;
+    let sy = |y: f64| H - PAD - (H - 2.0 * PAD) * (y / 100.0).clamp(0.0, 1.0);
+    for (i, (name, points)) in series.iter().enumerate() {
+        let colour = COLOURS[i % COLOURS.len()];
+        let path: Vec<String> = points
+            .iter()
+            .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
+            .collect();
+        let _ = write!(
+            svg,
+            r##"<polyline fill="none" stroke="{colour}" stroke-width="1.5" points="{}"><title>{}</title></polyline><text x="{:.1}" y="12" font-size="11" fill="{colour}">{}</text>"##,
+            path.join(" "),
+            escape(name),
+            PAD + 190.0 * i as f64,
+            escape(name)
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

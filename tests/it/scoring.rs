@@ -73,6 +73,27 @@ async fn scores_carry_trajectory_decrements_anomalies_and_champion_watch(pool: P
         "{text}"
     );
 
+    // The demo's CSMs worked the plays of those weeks; what was left late is escalated.
+    let escalated = keel::demo::simulate_work(&pool).await.unwrap();
+    let (plays, done, open_late): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from plays), count(*) filter (where status = 'done'),
+                count(*) filter (where status = 'open' and due_at < now()) from tasks",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(plays > 0 && done > 0, "{plays} plays, {done} tasks done");
+    assert!(
+        escalated as i64 >= open_late,
+        "every late open task is escalated: {escalated} < {open_late}"
+    );
+    let breaches: i64 =
+        sqlx::query_scalar("select count(*) from outbox where subject like 'SLA breached:%'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(breaches, open_late, "one email per breach");
+
     // The run recorded what monitoring measured, and the analyst sees it.
     let app = TestApp::spawn(pool.clone()).await;
     let (analyst, _) = app.login_as(Role::Analyst).await;
