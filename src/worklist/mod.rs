@@ -26,6 +26,7 @@ pub fn routes() -> Vec<Route> {
             routes::log_intervention,
         ),
         Route::post("/accounts/{id}/snooze", ACTORS, routes::snooze),
+        Route::get("/accounts/{id}/actions/{kind}", ACTORS, routes::action_form),
         Route::post("/accounts/{id}/feedback", ACTORS, routes::feedback),
         Route::get("/admin/reason-codes", ADMINS, reasons::index),
         Route::post("/admin/reason-codes", ADMINS, reasons::create),

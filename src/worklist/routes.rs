@@ -165,8 +165,6 @@ pub struct BookView {
     prev: Option<String>,
     next: Option<String>,
     can_act: bool,
-    snooze_reasons: Vec<db::ReasonCode>,
-    today: String,
 }
 
 fn trend(t: Option<&str>) -> (&'static str, String) {
@@ -466,8 +464,6 @@ async fn book_view(
         prev: (page > 1).then(|| q.with_page(page - 1)),
         next: (page < pages).then(|| q.with_page(page + 1)),
         can_act,
-        snooze_reasons: db::reason_codes(&state.db, "snooze").await?,
-        today: today.to_string(),
     })
 }
 
@@ -768,4 +764,33 @@ pub async fn feedback(
         },
     )
         .into_response())
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "worklist/action_form.html")]
+pub struct ActionForm {
+    id: Uuid,
+    kind: String,
+    today: String,
+    reasons: Vec<db::ReasonCode>,
+}
+
+/// A row's log or snooze form, fetched when the CSM opens it (the list stays light).
+pub async fn action_form(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, kind)): Path<(Uuid, String)>,
+) -> Result<ActionForm> {
+    actionable(&state, &user, id).await?;
+    let reasons = match kind.as_str() {
+        "log" => Vec::new(),
+        "snooze" => db::reason_codes(&state.db, "snooze").await?,
+        _ => return Err(AppError::NotFound),
+    };
+    Ok(ActionForm {
+        id,
+        kind,
+        today: OffsetDateTime::now_utc().date().to_string(),
+        reasons,
+    })
 }

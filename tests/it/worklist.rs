@@ -275,6 +275,35 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
     let a1 = id_of(&b.app, "A1").await;
     let a2 = id_of(&b.app, "A2").await;
 
+    // The row forms load when opened.
+    let form = b
+        .csm
+        .hx_get(&format!("/accounts/{a2}/actions/snooze"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        form.contains("Waiting on the customer")
+            && form.contains(&format!("/accounts/{a2}/snooze"))
+    );
+    assert!(
+        b.csm
+            .hx_get(&format!("/accounts/{a2}/actions/log"))
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("name=\"outcome\"")
+    );
+    assert_eq!(
+        b.csm
+            .hx_get(&format!("/accounts/{a2}/actions/dance"))
+            .await
+            .status(),
+        404
+    );
+
     // Complete a task.
     let task = task_id(&b.app, "Quarterly review").await;
     let done = b.csm.hx_post(&format!("/tasks/{task}/complete"), &[]).await;
