@@ -60,6 +60,7 @@ pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
     let models = Cache::default();
     let mut ticks = tokio::time::interval(RESCORE_EVERY);
     let mut last_schedule_check: Option<std::time::Instant> = None;
+    let mut daily: Option<tokio::task::JoinHandle<()>> = None;
     loop {
         ticks.tick().await;
         if let Some(m) = &mailer {
@@ -87,17 +88,26 @@ pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
             Ok(n) => tracing::info!(escalations = n, "late tasks escalated"),
             Err(e) => tracing::error!(error = %format!("{e:#}"), "escalation sweep failed"),
         }
-        match tick(&pool, OffsetDateTime::now_utc(), at).await {
-            Ok(Some(o)) => tracing::info!(
-                run = o.run_id,
-                succeeded = o.succeeded,
-                scored = o.scored,
-                "scheduled pipeline run finished"
-            ),
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %format!("{e:#}"), "scheduled pipeline run failed to start")
-            }
+        // The daily run takes a while: it runs beside the loop, so re-scoring and email go on.
+        if daily
+            .as_ref()
+            .is_none_or(tokio::task::JoinHandle::is_finished)
+        {
+            let pool = pool.clone();
+            daily = Some(tokio::spawn(async move {
+                match tick(&pool, OffsetDateTime::now_utc(), at).await {
+                    Ok(Some(o)) => tracing::info!(
+                        run = o.run_id,
+                        succeeded = o.succeeded,
+                        scored = o.scored,
+                        "scheduled pipeline run finished"
+                    ),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::error!(error = %format!("{e:#}"), "scheduled pipeline run failed to start")
+                    }
+                }
+            }));
         }
     }
 }
