@@ -15,7 +15,8 @@ pub enum Scope {
 }
 
 impl Scope {
-    fn params(self) -> (Option<Uuid>, Option<Uuid>) {
+    /// (owner, manager) as the queries take them.
+    pub fn params(self) -> (Option<Uuid>, Option<Uuid>) {
         match self {
             Scope::All => (None, None),
             Scope::Owner(id) => (Some(id), None),

@@ -9,7 +9,6 @@ use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use serde_json::json;
 
 use super::backtest::{self, Outcome};
@@ -23,7 +22,7 @@ use crate::pipeline::db::{self as scores_db, NewHealthConfig};
 use crate::pipeline::scoring::{self, Settings, Thresholds};
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
-use crate::web::layout::Chrome;
+use crate::web::layout::{Chrome, Notice};
 
 /// One editable signal: the current weight, or the value the admin typed.
 pub struct SignalField {
@@ -226,11 +225,6 @@ pub fn parse(values: &Values) -> std::result::Result<Proposal, FormErrors> {
             at_risk,
         },
     })
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    notice: Option<String>,
 }
 
 pub async fn show(

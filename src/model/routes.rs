@@ -5,7 +5,6 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
-use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -20,7 +19,7 @@ use crate::pipeline;
 use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
-use crate::web::layout::Chrome;
+use crate::web::layout::{Chrome, Notice};
 
 pub struct VersionView {
     id: String,
@@ -66,11 +65,6 @@ fn num(v: &Value, key: &str, digits: usize) -> String {
     v.get(key)
         .and_then(Value::as_f64)
         .map_or_else(|| "n/a".to_owned(), |x| format!("{x:.digits$}"))
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    notice: Option<String>,
 }
 
 pub async fn index(

@@ -7,12 +7,12 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use time::Date;
-use time::macros::format_description;
 
 use super::db::{self, ExportRow};
 use crate::app::AppState;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
+use crate::web::format::parse_date;
 
 const CSV_PAGE: i64 = 5000;
 const MAX_LIMIT: i64 = 5000;
@@ -26,10 +26,7 @@ pub struct ExportQuery {
 
 fn parse_day(raw: Option<&str>) -> Result<Option<Date>> {
     raw.filter(|d| !d.is_empty())
-        .map(|d| {
-            Date::parse(d, format_description!("[year]-[month]-[day]"))
-                .map_err(|_| AppError::BadRequest(format!("day: '{d}' is not a date (YYYY-MM-DD)")))
-        })
+        .map(|d| parse_date(d, "day"))
         .transpose()
 }
 

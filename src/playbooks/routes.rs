@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
+use crate::accounts::scope_for;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
@@ -21,7 +22,8 @@ use crate::error::{AppError, Result};
 use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
-use crate::web::layout::Chrome;
+use crate::web::layout::{Chrome, Notice};
+use crate::worklist::Done;
 
 pub struct PlaybookRow {
     id: i64,
@@ -75,11 +77,6 @@ pub struct IndexPage {
 #[template(path = "playbooks/row.html")]
 pub struct RowFragment {
     p: PlaybookRow,
-}
-
-#[derive(Deserialize)]
-pub struct Notice {
-    notice: Option<String>,
 }
 
 pub async fn index(
@@ -504,31 +501,17 @@ pub struct ReviewPage {
     emails: Vec<db::ReviewRow>,
 }
 
-fn reviewer(user: &CurrentUser) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
-    match user.role {
-        crate::auth::Role::Manager => (None, Some(user.id)),
-        _ => (Some(user.id), None),
-    }
-}
-
 /// Customer emails opened by plays, waiting for the CSM: edit, approve or discard.
 pub async fn review_queue(
     State(state): State<AppState>,
     chrome: Chrome,
     user: CurrentUser,
 ) -> Result<ReviewPage> {
-    let (owner, manager) = reviewer(&user);
+    let (owner, manager) = scope_for(&user).params();
     Ok(ReviewPage {
         chrome,
         emails: db::review_queue(&state.db, owner, manager).await?,
     })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "worklist/done.html")]
-pub struct Reviewed {
-    message: String,
-    colspan: u8,
 }
 
 async fn decide(
@@ -536,8 +519,8 @@ async fn decide(
     user: &CurrentUser,
     id: i64,
     decision: Option<(&str, &str)>,
-) -> Result<Reviewed> {
-    let (owner, manager) = reviewer(user);
+) -> Result<Done> {
+    let (owner, manager) = scope_for(user).params();
     let mut tx = state.db.begin().await?;
     if !db::review(&mut *tx, id, owner, manager, decision).await? {
         return Err(AppError::NotFound);
@@ -555,7 +538,7 @@ async fn decide(
     )
     .await?;
     tx.commit().await?;
-    Ok(Reviewed {
+    Ok(Done {
         message: if decision.is_some() {
             "Approved: it goes out with the next send.".into()
         } else {
@@ -570,7 +553,7 @@ pub async fn approve(
     user: CurrentUser,
     Path(id): Path<i64>,
     Form(form): Form<HashMap<String, String>>,
-) -> Result<Reviewed> {
+) -> Result<Done> {
     let (subject, body) = (field(&form, "subject"), field(&form, "body"));
     if subject.is_empty() || body.is_empty() {
         return Err(AppError::BadRequest(
@@ -584,6 +567,6 @@ pub async fn discard(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Reviewed> {
+) -> Result<Done> {
     decide(&state, &user, id, None).await
 }

@@ -1,13 +1,21 @@
 //! Display helpers shared by pages: times, money.
 
-use time::OffsetDateTime;
 use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use crate::error::AppError;
 
 pub fn timestamp(t: OffsetDateTime) -> String {
     t.format(format_description!(
         "[year]-[month]-[day] [hour]:[minute] UTC"
     ))
     .unwrap_or_default()
+}
+
+/// A `YYYY-MM-DD` date a user typed into `field`, or a refusal naming both.
+pub fn parse_date(raw: &str, field: &str) -> Result<Date, AppError> {
+    Date::parse(raw, format_description!("[year]-[month]-[day]"))
+        .map_err(|_| AppError::BadRequest(format!("{field}: '{raw}' is not a date (YYYY-MM-DD)")))
 }
 
 /// Whole dollars with thousands separators: `$12,345`.

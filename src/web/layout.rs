@@ -73,6 +73,12 @@ pub struct NavUser {
     pub links: Vec<NavLink>,
 }
 
+/// The one-line notice a page shows after a redirect (`?notice=`).
+#[derive(serde::Deserialize)]
+pub struct Notice {
+    pub notice: Option<String>,
+}
+
 /// What every page's shell needs. Extract it in a handler to render a page.
 pub struct Chrome {
     pub version: &'static str,

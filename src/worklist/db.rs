@@ -155,16 +155,23 @@ pub async fn insert_intervention(
     .await
 }
 
-/// Whether `task` is an open task on `account` (an intervention may close it).
-pub async fn open_task_on(db: impl PgExecutor<'_>, task: i64, account: Uuid) -> sqlx::Result<bool> {
-    let found = sqlx::query_scalar!(
-        r#"select 1 as "one!" from tasks where id = $1 and account_id = $2 and status = 'open'"#,
+/// Closes `task` if it is open on `account` (an intervention answered it); false otherwise.
+pub async fn close_task_on(
+    db: impl PgExecutor<'_>,
+    task: i64,
+    account: Uuid,
+    by: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update tasks set status = 'done', completed_at = now(), completed_by = $3
+         where id = $1 and account_id = $2 and status = 'open'",
         task,
-        account
+        account,
+        by
     )
-    .fetch_optional(db)
+    .execute(db)
     .await?;
-    Ok(found.is_some())
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn insert_snooze(

@@ -5,6 +5,8 @@ pub mod db;
 mod reasons;
 mod routes;
 
+pub use routes::Done;
+
 use time::{Date, OffsetDateTime};
 
 use crate::auth::Role;

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
 use serde::Deserialize;
 use serde_json::json;
-use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -24,7 +23,7 @@ use crate::app::AppState;
 use crate::auth::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
-use crate::web::format::dollars;
+use crate::web::format::{dollars, parse_date};
 use crate::web::layout::Chrome;
 
 const PAGE_SIZE: usize = 50;
@@ -478,20 +477,16 @@ async fn actionable(
         .ok_or(AppError::NotFound)
 }
 
-fn parse_date(raw: &str, field: &str) -> Result<Date> {
-    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
-        .map_err(|_| AppError::BadRequest(format!("{field}: '{raw}' is not a date (YYYY-MM-DD)")))
-}
-
 fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> &'a str {
     form.get(name).map_or("", |v| v.trim())
 }
 
+/// What an action did, in words: a table row spanning `colspan` cells, or a notice.
 #[derive(Template, WebTemplate)]
 #[template(path = "worklist/done.html")]
 pub struct Done {
-    message: String,
-    colspan: u8,
+    pub message: String,
+    pub colspan: u8,
 }
 
 /// Completes one of the viewed CSM's open tasks.
@@ -597,19 +592,12 @@ pub async fn log_intervention(
     };
     let notes = field(&form, "notes");
     let mut tx = state.db.begin().await?;
-    if let Some(t) = task {
-        if !db::open_task_on(&mut *tx, t, id).await? {
-            return Err(AppError::BadRequest(format!(
-                "task_id: {t} is not an open task on this account"
-            )));
-        }
-        sqlx::query!(
-            "update tasks set status = 'done', completed_at = now(), completed_by = $2 where id = $1",
-            t,
-            user.id
-        )
-        .execute(&mut *tx)
-        .await?;
+    if let Some(t) = task
+        && !db::close_task_on(&mut *tx, t, id, user.id).await?
+    {
+        return Err(AppError::BadRequest(format!(
+            "task_id: {t} is not an open task on this account"
+        )));
     }
     let intervention = db::insert_intervention(
         &mut *tx,
@@ -684,12 +672,7 @@ pub async fn snooze(
         }
     };
     let reason = field(&form, "reason");
-    let known = db::reason_codes(&state.db, "snooze").await?;
-    let Some(code) = known.iter().find(|c| c.code == reason) else {
-        return Err(AppError::BadRequest(format!(
-            "reason: pick one of the listed reasons ('{reason}' is not one)"
-        )));
-    };
+    let code = known_reason(&state, "snooze", reason).await?;
     let until = OffsetDateTime::now_utc().date() + Duration::days(days);
     let mut tx = state.db.begin().await?;
     db::insert_snooze(&mut *tx, id, user.id, until, reason, field(&form, "note")).await?;
@@ -706,6 +689,19 @@ pub async fn snooze(
         message: format!("Snoozed until {until}: {}.", code.label),
         colspan: 10,
     })
+}
+
+/// The active reason code `code` of `kind`, or a refusal naming it.
+async fn known_reason(state: &AppState, kind: &str, code: &str) -> Result<db::ReasonCode> {
+    db::reason_codes(&state.db, kind)
+        .await?
+        .into_iter()
+        .find(|c| c.code == code)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "reason: pick one of the listed reasons ('{code}' is not one)"
+            ))
+        })
 }
 
 const VERDICTS: [&str; 3] = ["agree", "false_positive", "missed_churn"];
@@ -725,12 +721,7 @@ pub async fn feedback(
         )));
     }
     let reason = field(&form, "reason");
-    let known = db::reason_codes(&state.db, "feedback").await?;
-    if !known.iter().any(|c| c.code == reason) {
-        return Err(AppError::BadRequest(format!(
-            "reason: pick one of the listed reasons ('{reason}' is not one)"
-        )));
-    }
+    known_reason(&state, "feedback", reason).await?;
     let mut tx = state.db.begin().await?;
     let recorded = db::insert_feedback(
         &mut *tx,
