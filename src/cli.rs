@@ -62,6 +62,15 @@ enum ModelCommand {
     /// Validate both churn models on your own feature table (a CSV) and print the measures
     /// `keel train` reports; needs no database.
     Evaluate(evaluate::Options),
+    /// Write the labelled snapshots `keel train` learns from to a CSV file, to evaluate
+    /// or study them elsewhere on exactly the same rows.
+    Snapshots {
+        /// The file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Subcommand)]
@@ -195,6 +204,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Model(ModelCommand::Evaluate(options)) => {
             print_evaluation(&evaluate::evaluate(&options)?)
+        }
+        Command::Model(ModelCommand::Snapshots { out, config }) => {
+            let pool = ready_database(&config).await?;
+            let file = std::fs::File::create(&out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
+            let rows = crate::model::training::export_snapshots(
+                &pool,
+                today(),
+                std::io::BufWriter::new(file),
+            )
+            .await?;
+            writeln!(
+                std::io::stdout(),
+                "wrote {rows} snapshot rows to {}; evaluate them with: keel model evaluate --csv {} --label churned_within_60d --time as_of --id account_id --horizon-days {}",
+                out.display(),
+                out.display(),
+                crate::model::training::HORIZON_DAYS
+            )?;
+            Ok(())
         }
         Command::Pipeline(PipelineCommand::Run {
             day,

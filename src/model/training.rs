@@ -12,7 +12,7 @@ use super::metrics::Report;
 use super::registry::{self, NewModel};
 use super::train::{Algorithm, Dataset, Model, walk_forward};
 use crate::auth::audit::{self, Actor};
-use crate::features::{self, FEATURES};
+use crate::features::{self, FEATURES, FeatureTable};
 
 /// Snapshot spacing, label horizon and how many snapshots precede the first test fold.
 const STEP_DAYS: i64 = 28;
@@ -39,14 +39,23 @@ pub fn snapshot_dates(first_usage: Date, today: Date) -> Vec<Date> {
     out
 }
 
-/// Every labelled snapshot of the usage history, as one dataset, and the snapshot dates.
-pub async fn snapshot_dataset(pool: &PgPool, today: Date) -> anyhow::Result<(Dataset, Vec<Date>)> {
+/// Every labelled snapshot of the usage history: feature tables with their labels.
+async fn labelled_snapshots(
+    pool: &PgPool,
+    today: Date,
+) -> anyhow::Result<(Vec<(FeatureTable, Vec<bool>)>, Vec<Date>)> {
     let first = features::db::first_usage_day(pool)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no product usage yet: ingest events before training"))?;
     let dates = snapshot_dates(first, today);
+    Ok((features::snapshots(pool, &dates, today).await?, dates))
+}
+
+/// Every labelled snapshot of the usage history, as one dataset, and the snapshot dates.
+pub async fn snapshot_dataset(pool: &PgPool, today: Date) -> anyhow::Result<(Dataset, Vec<Date>)> {
+    let (snapshots, dates) = labelled_snapshots(pool, today).await?;
     let mut data = Dataset::default();
-    for (table, labels) in features::snapshots(pool, &dates, today).await? {
+    for (table, labels) in snapshots {
         for (row, label) in table.rows.iter().zip(labels) {
             data.x.push(row.to_vec());
             data.y.push(label);
@@ -54,6 +63,38 @@ pub async fn snapshot_dataset(pool: &PgPool, today: Date) -> anyhow::Result<(Dat
         }
     }
     Ok((data, dates))
+}
+
+/// Writes the snapshots `keel train` learns from as CSV (`as_of`, `account_id`, the
+/// features, `churned_within_60d`; an empty cell where a feature has no data), so that
+/// `keel model evaluate` or a notebook can be run on exactly the same rows. Returns the
+/// number of rows.
+pub async fn export_snapshots(
+    pool: &PgPool,
+    today: Date,
+    out: impl std::io::Write,
+) -> anyhow::Result<usize> {
+    let (snapshots, _) = labelled_snapshots(pool, today).await?;
+    let mut csv = csv::Writer::from_writer(out);
+    let mut header = vec!["as_of", "account_id"];
+    header.extend(FEATURES);
+    header.push("churned_within_60d");
+    csv.write_record(&header)?;
+    let mut rows = 0;
+    for (table, labels) in &snapshots {
+        for ((account, row), label) in table.accounts.iter().zip(&table.rows).zip(labels) {
+            let mut record = vec![table.as_of.to_string(), account.to_string()];
+            record.extend(
+                row.iter()
+                    .map(|v| if v.is_nan() { String::new() } else { v.to_string() }),
+            );
+            record.push(u8::from(*label).to_string());
+            csv.write_record(&record)?;
+            rows += 1;
+        }
+    }
+    csv.flush()?;
+    Ok(rows)
 }
 
 pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<Trained> {
