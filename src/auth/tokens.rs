@@ -158,12 +158,19 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TokenRow>> {
     .await
 }
 
-/// The live token with this secret, if any; notes its use.
+/// The live token with this secret, if any; notes its use to the minute (so that a busy
+/// client does not queue every request on one row's lock).
 pub async fn verify(db: impl PgExecutor<'_>, secret: &str) -> sqlx::Result<Option<ApiToken>> {
     let row = sqlx::query!(
-        r#"update api_tokens set last_used_at = now()
-           where token_hash = $1 and revoked_at is null
-           returning id, name, scopes"#,
+        r#"with token as (
+               select id, name, scopes, last_used_at from api_tokens
+               where token_hash = $1 and revoked_at is null
+           ), used as (
+               update api_tokens set last_used_at = now()
+               where id in (select id from token
+                            where last_used_at is null or last_used_at < now() - interval '1 minute')
+           )
+           select id as "id!", name as "name!", scopes as "scopes!" from token"#,
         digest(secret)
     )
     .fetch_optional(db)

@@ -1,5 +1,9 @@
-//! `POST /api/v1/churn-score`: one account scored now by the production model, with its
-//! tier and top drivers. Token scope `score`.
+//! `POST /api/v1/churn-score`: one account's churn probability now from the production
+//! model, with its tier and top drivers. Token scope `score`.
+//!
+//! An account scored today (by the daily run, or re-scored since its last ingested batch)
+//! with nothing waiting to be re-scored is answered from that stored score, which is what
+//! scoring it again would give; any other account is scored on the spot. `source` says which.
 
 use axum::Json;
 use axum::extract::State;
@@ -25,8 +29,34 @@ pub struct Score {
     churn_probability: f64,
     risk_tier: &'static str,
     at_risk: bool,
-    drivers: Vec<drivers::Driver>,
+    drivers: serde_json::Value,
     model_version: String,
+    /// `stored` (today's score, nothing new since) or `computed` (scored for this request).
+    source: &'static str,
+}
+
+/// Today's score of the account by this model, if nothing has arrived for it since.
+async fn stored(
+    db: &sqlx::PgPool,
+    account: uuid::Uuid,
+    model: uuid::Uuid,
+    today: time::Date,
+) -> sqlx::Result<Option<(f64, serde_json::Value)>> {
+    let row = sqlx::query!(
+        r#"select s.churn_probability as "p!", s.drivers
+           from scores s
+           where s.account_id = $1 and s.model_id = $2 and s.churn_probability is not null
+             and (s.day = $3 or s.rescored_at >= $3::date::timestamptz)
+             and not exists (select 1 from rescore_queue q where q.account_id = s.account_id)
+           order by s.day desc
+           limit 1"#,
+        account,
+        model,
+        today
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (f64::from(r.p), r.drivers)))
 }
 
 #[tracing::instrument(skip_all, fields(token = %token.name))]
@@ -48,6 +78,19 @@ pub async fn churn_score(
         .ok_or_else(|| AppError::Conflict("No churn model is in production yet.".into()))?;
     let thresholds = scoring::settings(&state.db).await?.thresholds;
     let today = time::OffsetDateTime::now_utc().date();
+    let score = |p: f64, drivers, source| Score {
+        account_id: external.clone(),
+        as_of: today.to_string(),
+        churn_probability: p,
+        risk_tier: thresholds.tier(p),
+        at_risk: p >= thresholds.at_risk,
+        drivers,
+        model_version: model_id.to_string(),
+        source,
+    };
+    if let Some((p, drivers)) = stored(&state.db, id, model_id, today).await? {
+        return Ok(Json(score(p, drivers, "stored")));
+    }
     let table = features::compute_for(&state.db, today, Some(&[id])).await?;
     let row = table
         .rows
@@ -65,13 +108,6 @@ pub async fn churn_score(
         .first()
         .map(|(c, _)| drivers::top(&x[0], c, 3))
         .unwrap_or_default();
-    Ok(Json(Score {
-        account_id: external,
-        as_of: today.to_string(),
-        churn_probability: p,
-        risk_tier: thresholds.tier(p),
-        at_risk: p >= thresholds.at_risk,
-        drivers: top,
-        model_version: model_id.to_string(),
-    }))
+    let drivers = serde_json::to_value(top).map_err(anyhow::Error::from)?;
+    Ok(Json(score(p, drivers, "computed")))
 }

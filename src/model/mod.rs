@@ -12,6 +12,7 @@ pub mod registry;
 mod routes;
 pub mod train;
 pub mod training;
+pub mod trees;
 
 use crate::auth::Role;
 use crate::web::access::{Access, Route};

@@ -84,10 +84,13 @@ pub async fn export_snapshots(
     for (table, labels) in &snapshots {
         for ((account, row), label) in table.accounts.iter().zip(&table.rows).zip(labels) {
             let mut record = vec![table.as_of.to_string(), account.to_string()];
-            record.extend(
-                row.iter()
-                    .map(|v| if v.is_nan() { String::new() } else { v.to_string() }),
-            );
+            record.extend(row.iter().map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            }));
             record.push(u8::from(*label).to_string());
             csv.write_record(&record)?;
             rows += 1;
