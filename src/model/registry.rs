@@ -118,6 +118,7 @@ pub async fn reference(db: impl PgExecutor<'_>, id: Uuid) -> anyhow::Result<Opti
     let value = sqlx::query_scalar!("select reference from models where id = $1", id)
         .fetch_optional(db)
         .await?
-        .flatten();
+        .flatten()
+        .filter(|v| !v.is_null());
     Ok(value.map(serde_json::from_value).transpose()?)
 }

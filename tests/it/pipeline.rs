@@ -319,6 +319,45 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
     assert!((0.0..=1.0).contains(&p));
     assert!(["low", "medium", "high"].contains(&body["risk_tier"].as_str().unwrap()));
     assert_eq!(body["model_version"], id.to_string());
+    assert_eq!(body["source"], "computed", "nothing is scored today yet");
+
+    // Once today's run has scored the account, the answer is that stored score…
+    let today = OffsetDateTime::now_utc().date();
+    let run = pipeline::run(&app.db, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(run.succeeded, "{:?}", run.stages);
+    let stored: f32 = sqlx::query_scalar(
+        "select s.churn_probability from scores s join accounts a on a.id = s.account_id
+         where a.external_id = 'B' and s.day = $1",
+    )
+    .bind(today)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let body: serde_json::Value = score(serde_json::json!({"account_id": "B"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["source"], "stored", "{body}");
+    assert!((body["churn_probability"].as_f64().unwrap() - f64::from(stored)).abs() < 1e-6);
+    assert!(body["drivers"].is_array());
+    // …until new data for it waits to be re-scored: then it is scored on the spot.
+    sqlx::query(
+        "insert into rescore_queue (account_id) select id from accounts where external_id = 'B'",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let body: serde_json::Value = score(serde_json::json!({"account_id": "B"}))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["source"], "computed", "{body}");
     let unknown = score(serde_json::json!({"account_id": "nope"}))
         .await
         .unwrap();
