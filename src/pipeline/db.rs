@@ -255,20 +255,17 @@ async fn annotate(
     accounts: Option<&[Uuid]>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        r#"with calc as (
-               select t.account_id,
-                   (select nullif(greatest(p.health_score - t.health_score, 0), 0) from scores p
-                    where p.account_id = t.account_id and p.day < $1 order by p.day desc limit 1) as decrement,
-                   (select case when count(*) < 3 then 'stable'
-                                when regr_slope(h.health_score, h.day - $1) * 28 >= 5 then 'improving'
-                                when regr_slope(h.health_score, h.day - $1) * 28 <= -5 then 'declining'
-                                else 'stable' end
-                    from scores h where h.account_id = t.account_id and h.day between $1 - 28 and $1) as trajectory
-               from scores t
-               where t.day = $1 and ($2::uuid[] is null or t.account_id = any($2))
-           )
-           update scores s set decrement = c.decrement, trajectory = c.trajectory
-           from calc c where s.account_id = c.account_id and s.day = $1"#,
+        // No self-join: the day's rows are fresh, so the planner has no statistics for them
+        // and would pair every score with every other.
+        r#"update scores t set
+               decrement = (select nullif(greatest(p.health_score - t.health_score, 0), 0) from scores p
+                            where p.account_id = t.account_id and p.day < $1 order by p.day desc limit 1),
+               trajectory = (select case when count(*) < 3 then 'stable'
+                                         when regr_slope(h.health_score, h.day - $1) * 28 >= 5 then 'improving'
+                                         when regr_slope(h.health_score, h.day - $1) * 28 <= -5 then 'declining'
+                                         else 'stable' end
+                             from scores h where h.account_id = t.account_id and h.day between $1 - 28 and $1)
+           where t.day = $1 and ($2::uuid[] is null or t.account_id = any($2))"#,
         day,
         accounts as Option<&[Uuid]>
     )
