@@ -35,28 +35,41 @@ pub struct Score {
     source: &'static str,
 }
 
-/// Today's score of the account by this model, if nothing has arrived for it since.
-async fn stored(
+/// The account with this external id, and its score of today by this model if nothing has
+/// arrived for it since.
+struct Lookup {
+    id: uuid::Uuid,
+    stored: Option<(f64, serde_json::Value)>,
+}
+
+async fn lookup(
     db: &sqlx::PgPool,
-    account: uuid::Uuid,
+    external: &str,
     model: uuid::Uuid,
     today: time::Date,
-) -> sqlx::Result<Option<(f64, serde_json::Value)>> {
+) -> sqlx::Result<Option<Lookup>> {
     let row = sqlx::query!(
-        r#"select s.churn_probability as "p!", s.drivers
-           from scores s
-           where s.account_id = $1 and s.model_id = $2 and s.churn_probability is not null
-             and (s.day = $3 or s.rescored_at >= $3::date::timestamptz)
-             and not exists (select 1 from rescore_queue q where q.account_id = s.account_id)
-           order by s.day desc
-           limit 1"#,
-        account,
+        r#"select a.id, s.churn_probability as "p?", s.drivers as "drivers?"
+           from accounts a
+           left join lateral (
+               select s.churn_probability, s.drivers from scores s
+               where s.account_id = a.id and s.model_id = $2 and s.churn_probability is not null
+                 and (s.day = $3 or s.rescored_at >= $3::date::timestamptz)
+                 and not exists (select 1 from rescore_queue q where q.account_id = a.id)
+               order by s.day desc
+               limit 1
+           ) s on true
+           where a.external_id = $1"#,
+        external,
         model,
         today
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.map(|r| (f64::from(r.p), r.drivers)))
+    Ok(row.map(|r| Lookup {
+        id: r.id,
+        stored: r.p.map(f64::from).zip(r.drivers),
+    }))
 }
 
 #[tracing::instrument(skip_all, fields(token = %token.name))]
@@ -67,17 +80,19 @@ pub async fn churn_score(
 ) -> Result<Json<Score>> {
     token.require("score")?;
     let external = req.account_id.trim().to_owned();
-    let ids = crate::ingest::db::account_ids(&state.db, std::slice::from_ref(&external)).await?;
-    let id = *ids
-        .get(&external)
-        .ok_or_else(|| AppError::BadRequest(format!("account_id: unknown account '{external}'")))?;
     let (model_id, model) = state
         .models
         .production(&state.db)
         .await?
         .ok_or_else(|| AppError::Conflict("No churn model is in production yet.".into()))?;
-    let thresholds = scoring::settings(&state.db).await?.thresholds;
     let today = time::OffsetDateTime::now_utc().date();
+    // Two independent reads at once.
+    let (settings, found) = tokio::try_join!(scoring::settings(&state.db), async {
+        Ok::<_, anyhow::Error>(lookup(&state.db, &external, model_id, today).await?)
+    })?;
+    let thresholds = settings.thresholds;
+    let Lookup { id, stored } = found
+        .ok_or_else(|| AppError::BadRequest(format!("account_id: unknown account '{external}'")))?;
     let score = |p: f64, drivers, source| Score {
         account_id: external.clone(),
         as_of: today.to_string(),
@@ -88,7 +103,7 @@ pub async fn churn_score(
         model_version: model_id.to_string(),
         source,
     };
-    if let Some((p, drivers)) = stored(&state.db, id, model_id, today).await? {
+    if let Some((p, drivers)) = stored {
         return Ok(Json(score(p, drivers, "stored")));
     }
     let table = features::compute_for(&state.db, today, Some(&[id])).await?;
