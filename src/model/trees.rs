@@ -86,7 +86,7 @@ impl Binned {
                 .collect();
             c.dedup();
             // A cut at the smallest value separates nothing.
-            if c.first() == present.first() {
+            if !c.is_empty() && c.first() == present.first() {
                 c.remove(0);
             }
             bins.push(
@@ -597,6 +597,22 @@ mod tests {
             let total = phi.iter().sum::<f64>() + model.expected_value();
             assert!((total - model.log_odds(row)).abs() < 1e-9);
         }
+    }
+
+    #[test]
+    fn a_feature_without_any_value_or_with_one_value_is_never_split_on() {
+        let (x, y) = rows(500);
+        let x: Vec<Vec<f64>> = x
+            .into_iter()
+            .map(|mut r| {
+                r.extend([f64::NAN, 3.0]);
+                r
+            })
+            .collect();
+        let model = Booster::fit(&x, &y, &vec![1.0; y.len()], &PARAMS);
+        let phi = model.contributions(&x[0]);
+        assert_eq!((phi[3], phi[4]), (0.0, 0.0));
+        assert!(model.log_odds(&x[0]).is_finite());
     }
 
     #[test]
