@@ -417,8 +417,9 @@ impl Company {
         out.into_bytes()
     }
 
-    /// Risky accounts that stay may cut seats; large accounts do so more often and deeper,
-    /// so their revenue churn runs well above their logo churn. Returns the kept share, in %.
+    /// Risky accounts that stay may cut seats at their last renewal; large accounts do so
+    /// more often and deeper, so their revenue churn runs well above their logo churn.
+    /// Returns the kept share, in %.
     fn contraction(a: &Account) -> Option<i64> {
         let large = a.segment < 2;
         let contracts = a.churn_on.is_none() && a.risk > if large { 0.4 } else { 0.8 };
@@ -473,7 +474,10 @@ impl Company {
             .filter(|d| *d <= self.as_of)
             .unwrap_or(self.as_of);
         let mut start = a.since.max(self.start());
-        let mut month = 0;
+        // Contracts change at renewals, which fall on every day of the year across the
+        // book: an expansion half a year before the last renewal, a contraction at it.
+        let last_renewal = a.renewal - Duration::days(365);
+        let expand_at = last_renewal - Duration::days(182);
         let downgrade_at = a
             .churn_on
             .filter(|_| a.fate == Fate::Decline)
@@ -482,12 +486,12 @@ impl Company {
         while start < end {
             let next = (start + Duration::days(30)).min(end + Duration::days(1));
             let (mut mrr, mut seats) = (a.mrr_cents, a.seats);
-            if a.expanding && month >= 6 {
+            if a.expanding && start >= expand_at {
                 mrr = a.mrr_cents * 13 / 10;
                 seats += a.seats / 3;
             }
             let kept = match Self::contraction(a) {
-                Some(kept) if month >= 9 => Some(kept),
+                Some(kept) if start >= last_renewal => Some(kept),
                 _ => downgrade_at
                     .is_some_and(|d| start >= d && a.risk > 0.3)
                     .then_some(80),
@@ -498,7 +502,6 @@ impl Company {
             }
             out.push((start, next, mrr, seats));
             start = next;
-            month += 1;
         }
         out
     }

@@ -81,9 +81,17 @@ impl Binned {
         for j in 0..k {
             let mut present: Vec<f64> = x.iter().map(|r| r[j]).filter(|v| !v.is_nan()).collect();
             present.sort_by(f64::total_cmp);
-            let mut c: Vec<f64> = (1..max_bins)
-                .filter_map(|q| present.get(q * present.len() / max_bins).copied())
-                .collect();
+            let mut distinct = present.clone();
+            distinct.dedup();
+            // Few distinct values (counts, flags, scores) get a cut at each, so a rare value
+            // such as a downgrade can still be split off; many get quantile cuts.
+            let mut c: Vec<f64> = if distinct.len() <= max_bins {
+                distinct
+            } else {
+                (1..max_bins)
+                    .filter_map(|q| present.get(q * present.len() / max_bins).copied())
+                    .collect()
+            };
             c.dedup();
             // A cut at the smallest value separates nothing.
             if !c.is_empty() && c.first() == present.first() {
