@@ -513,13 +513,7 @@ mod tests {
     /// A churn process over six monthly snapshots: usage lowers risk, tickets raise it, the
     /// plan matters (basic churns most), a noise column does not; some usage is missing.
     fn synthetic_csv() -> String {
-        let mut seed: u64 = 7;
-        let mut rand = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rand = crate::model::uniform(7);
         let mut csv = String::from("account,month,usage,tickets,plan,noise,churned\n");
         for month in 1..=6 {
             for account in 0..250 {

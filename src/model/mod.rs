@@ -19,6 +19,18 @@ use crate::web::access::{Access, Route};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
 
+/// A seeded stream of uniform numbers in [0, 1) for the models' tests (a linear
+/// congruential generator: the same seed gives the same rows everywhere).
+#[cfg(test)]
+pub(crate) fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
+    move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 pub fn routes() -> Vec<Route> {
     vec![
         Route::post("/api/v1/churn-score", Access::ApiToken, api::churn_score),

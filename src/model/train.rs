@@ -277,13 +277,7 @@ mod tests {
     /// cannot, plus noise and missing values.
     fn synthetic(n_dates: usize, per_date: usize) -> Dataset {
         let mut d = Dataset::default();
-        let mut seed: u64 = 42;
-        let mut rand = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rand = crate::model::uniform(42);
         for t in 0..n_dates {
             let day = date!(2025 - 01 - 01) + Duration::days(30 * t as i64);
             for _ in 0..per_date {

@@ -524,13 +524,7 @@ mod tests {
 
     /// Rows over three features with an interaction and missing values.
     fn rows(n: usize) -> (Vec<Vec<f64>>, Vec<bool>) {
-        let mut seed: u64 = 11;
-        let mut rand = move || {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rand = crate::model::uniform(11);
         let mut x = Vec::new();
         let mut y = Vec::new();
         for _ in 0..n {

@@ -321,6 +321,14 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
     assert_eq!(body["model_version"], id.to_string());
     assert_eq!(body["source"], "computed", "nothing is scored today yet");
 
+    let score_b = || async {
+        score(serde_json::json!({"account_id": "B"}))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
     // Once today's run has scored the account, the answer is that stored score…
     let today = OffsetDateTime::now_utc().date();
     let run = pipeline::run(&app.db, today, "test", &Actor::Cli, &Options::default())
@@ -335,12 +343,7 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
     .fetch_one(&app.db)
     .await
     .unwrap();
-    let body: serde_json::Value = score(serde_json::json!({"account_id": "B"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = score_b().await;
     assert_eq!(body["source"], "stored", "{body}");
     assert!((body["churn_probability"].as_f64().unwrap() - f64::from(stored)).abs() < 1e-6);
     assert!(body["drivers"].is_array());
@@ -351,12 +354,7 @@ async fn one_account_is_scored_now_through_the_api(pool: PgPool) {
     .execute(&app.db)
     .await
     .unwrap();
-    let body: serde_json::Value = score(serde_json::json!({"account_id": "B"}))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = score_b().await;
     assert_eq!(body["source"], "computed", "{body}");
     let unknown = score(serde_json::json!({"account_id": "nope"}))
         .await
