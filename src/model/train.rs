@@ -92,8 +92,8 @@ const TREES: Params = Params {
 };
 const TREE_WEIGHT_POWER: f64 = 0.25;
 
-fn fit_raw(algorithm: Algorithm, data: &Dataset) -> anyhow::Result<Fitted> {
-    Ok(match algorithm {
+fn fit_raw(algorithm: Algorithm, data: &Dataset) -> Fitted {
+    match algorithm {
         Algorithm::LogisticRegression => Fitted::Logistic(Logistic::fit(
             &data.x,
             &data.y,
@@ -105,7 +105,7 @@ fn fit_raw(algorithm: Algorithm, data: &Dataset) -> anyhow::Result<Fitted> {
             &class_weights(&data.y, TREE_WEIGHT_POWER),
             &TREES,
         )),
-    })
+    }
 }
 
 impl Fitted {
@@ -136,7 +136,7 @@ impl Model {
         } else {
             (data.clone(), data.clone())
         };
-        let fitted = fit_raw(algorithm, &base)?;
+        let fitted = fit_raw(algorithm, &base);
         let raw = fitted.log_odds(&calib.x);
         let z: Vec<Vec<f64>> = raw.iter().map(|r| vec![*r]).collect();
         let (b, a) = irls(&z, &calib.y, &vec![1.0; z.len()], 0.0);
