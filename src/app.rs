@@ -1,7 +1,6 @@
 //! Builds the application: state, the route table, middleware, and the listener.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -18,32 +17,24 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
+use crate::auth::access::{self, Access, Route};
 use crate::config::Config;
-use crate::web::access::{self, Access, Route};
-use crate::web::layout::{Nav, SharedNav};
-use crate::{accounts, auth, health, home, ingest, model, pipeline, playbooks, web, worklist};
+use crate::state::AppState;
+use crate::{
+    accounts, auth, health, home, ingest, model, pipeline, playbooks, reasons, scores, web,
+    worklist,
+};
 
 const SESSION_COOKIE: &str = "keel_session";
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: PgPool,
-    pub config: Arc<Config>,
-    pub nav: SharedNav,
-    pub models: Arc<model::registry::Cache>,
-    pub snapshots: Arc<health::backtest::SnapshotCache>,
-}
-
-impl axum::extract::FromRef<AppState> for PgPool {
-    fn from_ref(state: &AppState) -> Self {
-        state.db.clone()
-    }
-}
 
 /// Every route of the application, each with its access rule.
 pub fn routes() -> Vec<Route> {
     [
-        web::routes(),
+        vec![
+            Route::get("/healthz", Access::Public, web::ops::healthz),
+            Route::get("/readyz", Access::Public, web::ops::readyz),
+            Route::get("/static/{file}", Access::Public, web::asset),
+        ],
         auth::routes(),
         home::routes(),
         ingest::routes(),
@@ -53,6 +44,8 @@ pub fn routes() -> Vec<Route> {
         playbooks::routes(),
         model::routes(),
         pipeline::routes(),
+        scores::routes(),
+        reasons::routes(),
     ]
     .into_iter()
     .flatten()
@@ -68,13 +61,7 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
 }
 
 pub fn router(db: PgPool, config: Config) -> Router {
-    let state = AppState {
-        db: db.clone(),
-        nav: Arc::new(Nav::from_table(&route_table())),
-        config: Arc::new(config),
-        models: Arc::default(),
-        snapshots: Arc::default(),
-    };
+    let state = AppState::new(db.clone(), config);
     let sessions = SessionManagerLayer::new(PostgresStore::new(db))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)

@@ -7,8 +7,8 @@ mod timeline;
 
 pub use routes::segment_label;
 
+use crate::auth::access::{Access, Route};
 use crate::auth::{CurrentUser, Role};
-use crate::web::access::{Access, Route};
 use db::Scope;
 
 /// Everyone who works with accounts; sales see opportunities, not the book.

@@ -10,14 +10,14 @@ use uuid::Uuid;
 use super::db::{self, Filter};
 use super::scope_for;
 use super::timeline::{self, Timeline};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
+use crate::reasons::db::{ReasonCode, reason_codes};
+use crate::state::AppState;
 use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::{dollars, timestamp};
 use crate::web::layout::Chrome;
-use crate::worklist::db::{ReasonCode, reason_codes};
 
 const PAGE_SIZE: i64 = 50;
 pub const SEGMENTS: [(&str, &str); 4] = [
@@ -173,7 +173,7 @@ pub struct ScoreView {
     rescored: Option<String>,
 }
 
-fn score_view(s: crate::pipeline::db::LatestScore) -> ScoreView {
+fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
     let signals = s
         .signals
         .as_array()
@@ -319,7 +319,7 @@ pub async fn show(
     let line = |cells: Vec<String>| Line { cells };
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
     let timeline = timeline::load(&state.db, id, None, &history).await?;
-    let score = crate::pipeline::db::latest_score(&state.db, id)
+    let score = crate::scores::db::latest_score(&state.db, id)
         .await?
         .map(score_view);
     Ok(ShowPage {

@@ -15,8 +15,8 @@ use super::admin_views::{
 use super::audit::{self, Actor};
 use super::users::{self, FormErrors, ProfileInput, UserError, UserInput};
 use super::{CurrentUser, db};
-use crate::app::AppState;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::errors::urlencode;
 use crate::web::layout::Chrome;
 

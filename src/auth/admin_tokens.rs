@@ -11,8 +11,8 @@ use super::CurrentUser;
 use super::admin_views::timestamp;
 use super::audit::Actor;
 use super::tokens::{self, SCOPES};
-use crate::app::AppState;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::layout::Chrome;
 
 pub struct TokenView {

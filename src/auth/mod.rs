@@ -1,5 +1,6 @@
 //! Users, roles, signing in and out, sessions, and the audit log.
 
+pub mod access;
 mod admin;
 mod admin_tokens;
 mod admin_views;
@@ -17,7 +18,7 @@ mod views;
 pub use rbac::Role;
 pub use session::CurrentUser;
 
-use crate::web::access::{ADMIN, Access, Route};
+use crate::auth::access::{ADMIN, Access, Route};
 
 pub fn routes() -> Vec<Route> {
     vec![

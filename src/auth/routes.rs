@@ -13,8 +13,8 @@ use super::CurrentUser;
 use super::audit::Actor;
 use super::login::{self, Outcome};
 use super::views::LoginPage;
-use crate::app::AppState;
 use crate::error::Result;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct NextQuery {

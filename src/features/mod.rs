@@ -4,6 +4,7 @@
 
 pub mod db;
 
+use crate::segment::Segment;
 use std::collections::HashMap;
 
 use polars::prelude::*;
@@ -39,6 +40,17 @@ pub struct FeatureTable {
     pub as_of: Date,
     pub accounts: Vec<Uuid>,
     pub rows: Vec<[f64; FEATURES.len()]>,
+}
+
+impl FeatureTable {
+    /// Each account's segment from its MRR as of the day, for normalising within segment.
+    pub fn segments(&self) -> Vec<&'static str> {
+        let mrr = FEATURES.iter().position(|f| *f == "mrr").unwrap_or(0);
+        self.rows
+            .iter()
+            .map(|r| Segment::from_mrr(r[mrr]).as_str())
+            .collect()
+    }
 }
 
 /// Window sums per account from the usage frame.

@@ -14,7 +14,6 @@ use super::score::{self, Band, Bands, Signal};
 use crate::features::{self, FeatureTable};
 use crate::model::metrics;
 use crate::model::training::snapshot_dates;
-use crate::pipeline::scoring;
 
 /// How many of the latest matured snapshot dates a back-test scores.
 const DATES: usize = 4;
@@ -78,7 +77,7 @@ pub fn run(snapshots: &[(FeatureTable, Vec<bool>)], signals: &[Signal], bands: B
         churned: 0,
     });
     for (table, churned) in snapshots {
-        let segments = scoring::segments(table);
+        let segments = table.segments();
         for (h, &y) in score::score(&table.rows, &segments, signals, bands)
             .iter()
             .zip(churned)

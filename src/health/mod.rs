@@ -2,11 +2,13 @@
 //! breakdown, and the back-test that checks a configuration against what happened.
 
 pub mod backtest;
+pub mod config;
+pub mod db;
 mod routes;
 pub mod score;
 
 use crate::auth::Role;
-use crate::web::access::{Access, Route};
+use crate::auth::access::{Access, Route};
 
 const ADMINS: Access = Access::Roles(&[Role::Admin]);
 

@@ -12,14 +12,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
 
 use super::backtest::{self, Outcome};
+use super::config::{self, Settings, Thresholds};
+use super::db::{self as config_db, NewHealthConfig};
 use super::score::{Bands, DEFAULT_SIGNALS, Group, Signal};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::auth::users::FormErrors;
 use crate::error::Result;
-use crate::pipeline::db::{self as scores_db, NewHealthConfig};
-use crate::pipeline::scoring::{self, Settings, Thresholds};
+use crate::state::AppState;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
 use crate::web::layout::{Chrome, Notice};
@@ -232,7 +232,7 @@ pub async fn show(
     chrome: Chrome,
     Query(q): Query<Notice>,
 ) -> Result<ScoringPage> {
-    let current = scoring::settings(&state.db).await?;
+    let current = config::settings(&state.db).await?;
     page(
         &state,
         chrome,
@@ -250,7 +250,7 @@ async fn page(
     values: Values,
     errors: FormErrors,
 ) -> Result<ScoringPage> {
-    let versions = scores_db::health_configs(&state.db).await?;
+    let versions = config_db::health_configs(&state.db).await?;
     Ok(ScoringPage {
         chrome,
         notice,
@@ -309,9 +309,13 @@ pub async fn backtest(
                 .into_response());
         }
     };
-    let current = scoring::settings(&state.db).await?;
+    let current = config::settings(&state.db).await?;
     let today = time::OffsetDateTime::now_utc().date();
-    let snapshots = state.snapshots.get(&state.db, today).await?;
+    let snapshots = state
+        .caches
+        .get::<super::backtest::SnapshotCache>()
+        .get(&state.db, today)
+        .await?;
     let (now, proposed) = tokio::task::spawn_blocking(move || {
         (
             backtest::run(&snapshots, &current.signals, current.bands),
@@ -366,7 +370,7 @@ pub async fn save(
         note: &note,
     };
     let mut tx = state.db.begin().await?;
-    let id = scores_db::insert_health_config(&mut *tx, &config, &actor.label()).await?;
+    let id = config_db::insert_health_config(&mut *tx, &config, &actor.label()).await?;
     audit::record(
         &mut *tx,
         &actor,

@@ -4,8 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
+use crate::auth::access::{Access, Route};
 use crate::auth::{CurrentUser, Role};
-use crate::web::access::{Access, Route};
 use crate::web::layout::Chrome;
 
 #[derive(Template, WebTemplate)]

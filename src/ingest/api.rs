@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use serde_json::Value;
 
 use super::{Entity, Outcome, Payload, Status};
-use crate::app::AppState;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 
 #[tracing::instrument(skip_all, fields(token = %token.name, entity = %entity))]
 pub async fn batch(

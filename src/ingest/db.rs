@@ -356,3 +356,30 @@ pub async fn already_accepted(
     .await?;
     Ok(found.is_some())
 }
+
+/// Newest product event known (from accepted event batches).
+pub async fn newest_event(db: impl PgExecutor<'_>) -> sqlx::Result<Option<OffsetDateTime>> {
+    sqlx::query_scalar!("select max(newest_record_at) from ingest_batches where entity = 'events' and status = 'accepted'")
+        .fetch_one(db)
+        .await
+}
+
+/// Takes up to `limit` queued accounts, oldest first; other workers skip them meanwhile.
+pub async fn take_queued(conn: &mut PgConnection, limit: i64) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "delete from rescore_queue where account_id in
+             (select account_id from rescore_queue order by queued_at limit $1 for update skip locked)
+         returning account_id",
+        limit
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Drops queued accounts the day's run has just scored from data at least as new.
+pub async fn clear_queue(db: impl PgExecutor<'_>, before: OffsetDateTime) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from rescore_queue where queued_at < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}

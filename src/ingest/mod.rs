@@ -20,9 +20,9 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use crate::auth::Role;
+use crate::auth::access::{Access, Route};
 use crate::auth::audit::{self, Actor};
 use crate::error::Result;
-use crate::web::access::{Access, Route};
 use cells::Reader;
 pub use schema::Entity;
 use table::{Errors, RowError, Table};

@@ -12,10 +12,10 @@ use uuid::Uuid;
 use super::schema::{Column, Entity, Kind};
 use super::table::{Errors, RowError, Table};
 use super::{Payload, Status, pages};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::layout::Chrome;
 
 const PREVIEW_ROWS: usize = 10;

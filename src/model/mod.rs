@@ -2,7 +2,7 @@
 //! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
 //! holds the validation measures; `evaluate` validates both models on any CSV of features.
 
-mod api;
+pub mod db;
 pub mod drivers;
 pub mod evaluate;
 mod logistic;
@@ -13,9 +13,10 @@ mod routes;
 pub mod train;
 pub mod training;
 pub mod trees;
+pub mod watch;
 
 use crate::auth::Role;
-use crate::web::access::{Access, Route};
+use crate::auth::access::{Access, Route};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
 
@@ -33,7 +34,6 @@ pub(crate) fn uniform(mut seed: u64) -> impl FnMut() -> f64 {
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v1/churn-score", Access::ApiToken, api::churn_score),
         Route::get("/models", ANALYSTS, routes::index),
         Route::get("/models/health", ANALYSTS, routes::health),
         Route::post("/models/train", ANALYSTS, routes::train),

@@ -11,11 +11,10 @@ use uuid::Uuid;
 use super::metrics::Report;
 use super::monitor;
 use super::registry;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
 use crate::error::{AppError, Result};
-use crate::pipeline;
+use crate::state::AppState;
 use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
@@ -39,15 +38,6 @@ pub struct FoldView {
     ece: String,
 }
 
-pub struct RunView {
-    id: i64,
-    day: String,
-    trigger: String,
-    status: String,
-    started: String,
-    summary: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "model/index.html")]
 pub struct ModelsPage {
@@ -56,7 +46,6 @@ pub struct ModelsPage {
     versions: Vec<VersionView>,
     folds: Vec<FoldView>,
     importance: Vec<(String, String)>,
-    runs: Vec<RunView>,
     calibration: Option<String>,
     lift: Option<String>,
 }
@@ -103,26 +92,6 @@ pub async fn index(
         .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
         .collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1));
-    let runs = pipeline::db::recent_runs(&state.db, 10)
-        .await?
-        .into_iter()
-        .map(|r| RunView {
-            id: r.id,
-            day: r.day.to_string(),
-            trigger: r.trigger,
-            status: r.status,
-            started: timestamp(r.started_at),
-            summary: r.error.unwrap_or_else(|| {
-                r.stages
-                    .as_array()
-                    .and_then(|s| s.last())
-                    .and_then(|s| s.get("detail"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_owned()
-            }),
-        })
-        .collect();
     let overall = production.and_then(|v| v.metrics.get("overall").cloned());
     let report: Option<Report> = overall.and_then(|o| serde_json::from_value(o).ok());
     let calibration = report.as_ref().map(|r| {
@@ -188,7 +157,6 @@ pub async fn index(
             .take(8)
             .map(|(k, v)| (k, format!("{v:.3}")))
             .collect(),
-        runs,
     })
 }
 
@@ -272,7 +240,7 @@ pub struct FeedbackView {
 
 /// Model health: what the latest run measured, and the alerts raised.
 pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<HealthPage> {
-    let latest = pipeline::db::latest_monitoring(&state.db).await?;
+    let latest = super::db::latest_monitoring(&state.db).await?;
     let m = latest.as_ref().map(|l| &l.2);
     let field = |key: &str| m.and_then(|m| m.get(key)).cloned().unwrap_or(Value::Null);
     let mut drift: Vec<DriftView> = field("drift")
@@ -313,7 +281,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
         })
     });
     let now = time::OffsetDateTime::now_utc();
-    let freshness = match pipeline::db::newest_event(&state.db).await? {
+    let freshness = match crate::ingest::db::newest_event(&state.db).await? {
         Some(t) => format!(
             "newest product event {} h old",
             (now - t).whole_hours().max(0)
@@ -336,7 +304,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             })
             .collect(),
         histogram,
-        alerts: pipeline::db::recent_alerts(&state.db, 30)
+        alerts: super::db::recent_alerts(&state.db, 30)
             .await?
             .into_iter()
             .map(|a| AlertView {
@@ -347,7 +315,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             })
             .collect(),
         freshness,
-        feedback: pipeline::db::feedback_summary(&state.db, now.date())
+        feedback: super::db::feedback_summary(&state.db, now.date())
             .await?
             .into_iter()
             .map(|f| FeedbackView {

@@ -4,10 +4,9 @@
 //! previous scores in place; re-running a day replaces that day's scores.
 
 pub mod db;
-mod export;
+mod gate;
 pub mod rescore;
 mod routes;
-pub mod scoring;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,24 +15,23 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
-use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::auth::access::{Access, Route};
 use crate::auth::audit::{self, Actor};
-use crate::features::{self, FEATURES, FeatureTable};
-use crate::model::{monitor, registry};
-use crate::web::access::{Access, Route};
+use crate::features::{self, FEATURES};
+use crate::health::config;
+use crate::ingest;
+use crate::model::{db as model_db, registry, watch};
+use crate::scores::{self, scoring};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
-/// Everyone who sees every account (a manager's or CSM's export would leak other books).
-const SCORE_READERS: Access = Access::Roles(&[Role::Analyst, Role::Admin, Role::Executive]);
 
 pub fn routes() -> Vec<Route> {
     vec![
+        Route::get("/pipeline/runs", ANALYSTS, routes::list),
         Route::post("/pipeline/runs", ANALYSTS, routes::start),
         Route::get("/pipeline/runs/{id}", ANALYSTS, routes::show),
-        Route::get("/scores/export.csv", SCORE_READERS, export::csv),
-        Route::get("/api/v1/scores", Access::ApiToken, export::json),
     ]
 }
 
@@ -121,14 +119,14 @@ pub async fn run(
         .failed()
         .filter(|s| ["freshness", "volume"].contains(&s.name))
     {
-        let alert = db::Alert {
+        let alert = model_db::Alert {
             kind: gate.name,
             subject: "pipeline".to_owned(),
             message: gate.detail.clone(),
             value: None,
             threshold: None,
         };
-        db::record_alert(pool, day, &alert).await?;
+        model_db::record_alert(pool, day, &alert).await?;
     }
     let status = if succeeded { "succeeded" } else { "failed" };
     let stages_json = serde_json::to_value(&log.stages)?;
@@ -169,70 +167,14 @@ async fn stages(
         ),
     );
 
-    // 2. Quality gate. A past day is judged as of its own end, so history can be re-run.
-    let day_end = (day + Duration::days(1)).midnight().assume_utc();
-    let now = OffsetDateTime::now_utc().min(day_end);
-    match db::newest_event(pool).await? {
-        Some(t) if now - t <= options.max_event_age => log.stage(
-            "freshness",
-            "ok",
-            format!("newest event {} min old", (now - t).whole_minutes().max(0)),
-        ),
-        Some(t) => log.stage(
-            "freshness",
-            "failed",
-            format!(
-                "newest event is {} h old (limit {} h): ingestion looks stalled",
-                (now - t).whole_hours(),
-                options.max_event_age.whole_hours()
-            ),
-        ),
-        None => log.stage("freshness", "failed", "no product events ingested yet"),
-    }
-    let key_columns = [
-        "avg_dau_30d",
-        "seat_utilization",
-        "features_adopted",
-        "days_since_last_login",
-        "mrr",
-    ];
-    let rows = table.rows.len().max(1) as f64;
-    let worst = key_columns
-        .iter()
-        .filter_map(|c| {
-            FEATURES.iter().position(|f| f == c).map(|i| {
-                (
-                    c,
-                    table.rows.iter().filter(|r| !r[i].is_finite()).count() as f64 / rows,
-                )
-            })
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    match worst {
-        Some((c, share)) if share > 0.05 => log.stage(
-            "completeness",
-            "warning",
-            format!("{c}: {:.1} % missing (limit 5 %)", share * 100.0),
-        ),
-        _ => log.stage("completeness", "ok", "key columns ≤ 5 % missing"),
-    }
-    let volume = table.accounts.len() as i64;
-    match db::previous_volume(pool, day).await? {
-        _ if volume == 0 => log.stage("volume", "failed", "no accounts to score"),
-        Some(prev) if (volume as f64) < prev as f64 * 0.8 => log.stage(
-            "volume",
-            "failed",
-            format!("{volume} accounts against {prev} last run: a drop over 20 % suggests an ingestion failure"),
-        ),
-        Some(prev) => log.stage("volume", "ok", format!("{volume} accounts (last run {prev})")),
-        None => log.stage("volume", "ok", format!("{volume} accounts (first run)")),
-    }
+    // 2. Quality gate.
+    gate::check(pool, day, &table, options, log).await?;
     if log.failed().is_some() {
         return Ok(0);
     }
 
     // 3. Score.
-    let settings = scoring::settings(pool).await?;
+    let settings = config::settings(pool).await?;
     let model = registry::production(pool)
         .await?
         .map(|(id, m)| (id, Arc::new(m)));
@@ -262,13 +204,13 @@ async fn stages(
     // 4. Flag at-risk, and write the day's scores in one transaction.
     let flagged = rows.at_risk.iter().filter(|f| **f).count();
     let mut tx = pool.begin().await?;
-    let by = db::Provenance {
+    let by = scores::db::Provenance {
         run: run_id,
         model: model.as_ref().map(|m| m.0),
         config: settings.id,
     };
-    let written = db::replace_scores(&mut tx, day, by, &rows).await?;
-    db::clear_queue(&mut *tx, started).await?;
+    let written = scores::db::replace_scores(&mut tx, day, by, &rows).await?;
+    ingest::db::clear_queue(&mut *tx, started).await?;
     tx.commit().await?;
     log.stage(
         "flag at-risk",
@@ -282,6 +224,7 @@ async fn stages(
     // 5. Open plays on the accounts the enabled playbooks match.
     let mut tx = pool.begin().await?;
     // A past day's plays open as of that day's end, so re-running history keeps its timing.
+    let day_end = (day + Duration::days(1)).midnight().assume_utc();
     let opened_at = OffsetDateTime::now_utc().min(day_end);
     let opened = crate::playbooks::open_plays(pool, &mut tx, day, opened_at).await?;
     tx.commit().await?;
@@ -304,103 +247,24 @@ async fn stages(
     );
 
     // 6. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
-    let model_id = model.as_ref().map(|m| m.0);
-    monitor(pool, day, run_id, &table, &rows, model_id, log).await?;
-    Ok(written)
-}
-
-async fn monitor(
-    pool: &PgPool,
-    day: Date,
-    run_id: i64,
-    table: &FeatureTable,
-    rows: &db::ScoreRows,
-    model: Option<Uuid>,
-    log: &mut Log,
-) -> anyhow::Result<()> {
-    let mut alerts = Vec::new();
-    let reference = match model {
-        Some(id) => registry::reference(pool, id).await?,
-        None => None,
-    };
-    let drift: Vec<(&str, f64)> = reference
-        .unwrap_or_default()
-        .iter()
-        .zip(FEATURES)
-        .enumerate()
-        .map(|(j, (bins, feature))| {
-            let column: Vec<f64> = table.rows.iter().map(|r| r[j]).collect();
-            (feature, bins.psi(&column))
-        })
-        .collect();
-    for (feature, psi) in &drift {
-        if *psi > monitor::PSI_ALERT {
-            alerts.push(db::Alert {
-                kind: "drift",
-                subject: (*feature).to_owned(),
-                message: format!(
-                    "{feature} has drifted from its training distribution: PSI {psi:.3} (alert above {})",
-                    monitor::PSI_ALERT
-                ),
-                value: Some(*psi),
-                threshold: Some(monitor::PSI_ALERT),
-            });
-        }
-    }
-    let mut weeks: Vec<monitor::Week> = Vec::new();
-    for chunk in db::matured_scores(pool, day)
-        .await?
-        .chunk_by(|a, b| a.0 == b.0)
-    {
-        let p: Vec<f64> = chunk.iter().map(|r| r.1).collect();
-        let y: Vec<bool> = chunk.iter().map(|r| r.2).collect();
-        let in_sample = chunk.iter().any(|r| r.3);
-        weeks.push(monitor::week(chunk[0].0.clone(), &p, &y, in_sample));
-    }
-    if monitor::auc_alert(&weeks) {
-        alerts.push(db::Alert {
-            kind: "auc",
-            subject: "model".to_owned(),
-            message: format!(
-                "AUC on matured labels has been below {} for two weeks running",
-                monitor::AUC_ALERT
-            ),
-            value: weeks.last().and_then(|w| w.auc),
-            threshold: Some(monitor::AUC_ALERT),
-        });
-    }
     let probabilities: Vec<f64> = rows
         .probability
         .iter()
         .flatten()
         .map(|p| f64::from(*p))
         .collect();
-    let monitoring = json!({
-        "model": model,
-        "drift": drift.iter().map(|(f, psi)| json!({"feature": f, "psi": psi})).collect::<Vec<_>>(),
-        "weeks": weeks,
-        "histogram": monitor::histogram(&probabilities),
-        "predictions": probabilities.len(),
-    });
-    db::save_monitoring(pool, run_id, &monitoring).await?;
-    for a in &alerts {
-        db::record_alert(pool, day, a).await?;
-    }
-    let drifting = drift.iter().filter(|d| d.1 > monitor::PSI_ALERT).count();
-    log.stage(
-        "monitor",
-        if alerts.is_empty() { "ok" } else { "warning" },
-        if drift.is_empty() {
-            format!("{} predictions; no training distribution to compare with", probabilities.len())
-        } else {
-            format!(
-                "{drifting} of {} features drifting (PSI > {}); {} weeks of matured labels; {} alerts",
-                drift.len(),
-                monitor::PSI_ALERT,
-                weeks.len(),
-                alerts.len()
-            )
-        },
-    );
-    Ok(())
+    let matured = scores::db::matured_scores(pool, day).await?;
+    let model_id = model.as_ref().map(|m| m.0);
+    let (status, detail) = watch::record(
+        pool,
+        day,
+        run_id,
+        &table,
+        &probabilities,
+        model_id,
+        &matured,
+    )
+    .await?;
+    log.stage("monitor", status, detail);
+    Ok(written)
 }

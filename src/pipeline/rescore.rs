@@ -9,10 +9,13 @@ use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use super::{db, scoring};
+use super::db;
 use crate::auth::audit::{self, Actor};
 use crate::features;
+use crate::health::config;
+use crate::ingest;
 use crate::model::registry::Cache;
+use crate::scores::{self, scoring};
 
 /// Accounts re-scored per transaction.
 const BATCH: i64 = 2000;
@@ -21,20 +24,26 @@ const BATCH: i64 = 2000;
 /// Returns how many were re-scored.
 pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
-    let queued = db::take_queued(&mut tx, BATCH).await?;
+    let queued = ingest::db::take_queued(&mut tx, BATCH).await?;
     if queued.is_empty() {
         return Ok(0);
     }
-    let Some((day, run)) = db::latest_scored_day(&mut *tx).await? else {
+    let last = match scores::db::latest_day(&mut *tx).await? {
+        Some(day) => db::succeeded_run(&mut *tx, day)
+            .await?
+            .map(|run| (day, run)),
+        None => None,
+    };
+    let Some((day, run)) = last else {
         // Nothing has been scored yet: the first daily run will score everyone.
         tx.commit().await?;
         return Ok(0);
     };
-    let settings = scoring::settings(pool).await?;
+    let settings = config::settings(pool).await?;
     let model = models.production(pool).await?;
     let table = features::compute_for(pool, now.date(), Some(&queued)).await?;
     let reference = scoring::stored_reference(pool, day, &settings).await?;
-    let by = db::Provenance {
+    let by = scores::db::Provenance {
         run,
         model: model.as_ref().map(|m| m.0),
         config: settings.id,
@@ -43,7 +52,7 @@ pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow:
         scoring::score_table(&table, &reference, &settings, model.as_ref().map(|m| &m.1))
     })
     .await??;
-    let written = db::upsert_scores(&mut tx, day, by, &rows, now).await?;
+    let written = scores::db::upsert_scores(&mut tx, day, by, &rows, now).await?;
     audit::record(
         &mut *tx,
         &Actor::Worker,

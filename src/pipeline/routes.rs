@@ -4,12 +4,14 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, State};
 use axum::response::Redirect;
+use axum::response::{IntoResponse, Response};
+use axum_htmx::HxRequest;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::format::timestamp;
 use crate::web::layout::Chrome;
 
@@ -93,5 +95,60 @@ pub async fn show(
                 detail: text(s, "detail"),
             })
             .collect(),
+    })
+}
+
+pub struct RunView {
+    id: i64,
+    day: String,
+    trigger: String,
+    status: String,
+    started: String,
+    summary: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pipeline/runs.html")]
+pub struct RunsPage {
+    chrome: Chrome,
+    runs: Vec<RunView>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "pipeline/runs.html", block = "table")]
+pub struct RunsTable {
+    runs: Vec<RunView>,
+}
+
+/// The latest runs, newest first: a page, or its table for the models page (htmx).
+pub async fn list(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    HxRequest(htmx): HxRequest,
+) -> Result<Response> {
+    let runs = super::db::recent_runs(&state.db, if htmx { 10 } else { 100 })
+        .await?
+        .into_iter()
+        .map(|r| RunView {
+            id: r.id,
+            day: r.day.to_string(),
+            trigger: r.trigger,
+            status: r.status,
+            started: timestamp(r.started_at),
+            summary: r.error.unwrap_or_else(|| {
+                r.stages
+                    .as_array()
+                    .and_then(|s| s.last())
+                    .and_then(|s| s.get("detail"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_owned()
+            }),
+        })
+        .collect();
+    Ok(if htmx {
+        RunsTable { runs }.into_response()
+    } else {
+        RunsPage { chrome, runs }.into_response()
     })
 }

@@ -13,8 +13,8 @@ use sqlx::{PgConnection, PgPool};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::Role;
+use crate::auth::access::{Access, Route};
 use crate::auth::audit::{self, Actor};
-use crate::web::access::{Access, Route};
 use rules::{Candidate, Rule, Step};
 
 const EDITORS: Access = Access::Roles(&[Role::Manager, Role::Admin]);

@@ -15,10 +15,10 @@ use time::{Duration, OffsetDateTime};
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
 use crate::accounts::scope_for;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::charts;
 use crate::web::errors::urlencode;
 use crate::web::format::timestamp;
@@ -311,7 +311,7 @@ pub async fn preview(
             });
         }
     };
-    let Some((day, _)) = crate::pipeline::db::latest_scored_day(&state.db).await? else {
+    let Some(day) = crate::scores::db::latest_day(&state.db).await? else {
         return Ok(Preview {
             error: Some("No scores yet: run the pipeline first.".into()),
             day: String::new(),

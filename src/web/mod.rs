@@ -1,7 +1,6 @@
-//! Cross-cutting web plumbing with no domain knowledge: access control, the page shell,
-//! error rendering, static assets and health probes.
+//! Cross-cutting web plumbing with no domain knowledge: the page shell, error rendering,
+//! static assets and health probes. Who may use which route is `auth::access`.
 
-pub mod access;
 pub mod charts;
 pub mod errors;
 pub mod format;
@@ -13,15 +12,6 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use crate::error::AppError;
-use access::{Access, Route};
-
-pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/healthz", Access::Public, ops::healthz),
-        Route::get("/readyz", Access::Public, ops::readyz),
-        Route::get("/static/{file}", Access::Public, asset),
-    ]
-}
 
 /// Vendored front-end files, embedded so the binary is all a deployment needs.
 const ASSETS: [(&str, &str, &[u8]); 3] = [
@@ -42,7 +32,8 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
     ),
 ];
 
-async fn asset(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
+/// A vendored file by name.
+pub async fn asset(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
     let (_, mime, body) = ASSETS
         .iter()
         .find(|(name, _, _)| *name == file)

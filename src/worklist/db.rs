@@ -111,21 +111,6 @@ pub async fn insert_task(db: impl PgExecutor<'_>, t: &NewTask<'_>) -> sqlx::Resu
     .await
 }
 
-pub struct ReasonCode {
-    pub code: String,
-    pub label: String,
-}
-
-pub async fn reason_codes(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<Vec<ReasonCode>> {
-    sqlx::query_as!(
-        ReasonCode,
-        "select code, label from reason_codes where kind = $1 and active order by label",
-        kind
-    )
-    .fetch_all(db)
-    .await
-}
-
 pub struct NewIntervention<'a> {
     pub account: Uuid,
     pub user: Uuid,

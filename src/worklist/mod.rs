@@ -2,7 +2,6 @@
 //! probability × ARR, raised as renewal nears), and the actions taken on them.
 
 pub mod db;
-mod reasons;
 mod routes;
 
 pub use routes::Done;
@@ -10,11 +9,10 @@ pub use routes::Done;
 use time::{Date, OffsetDateTime};
 
 use crate::auth::Role;
-use crate::web::access::{Access, Route};
+use crate::auth::access::{Access, Route};
 
 /// Who may see a worklist: CSMs their own, managers their team's, executives any (read-only).
 const VIEWERS: Access = Access::Roles(&[Role::Csm, Role::Manager, Role::Executive]);
-const ADMINS: Access = Access::Roles(&[Role::Admin]);
 /// Who may act on accounts and tasks.
 const ACTORS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 
@@ -30,9 +28,6 @@ pub fn routes() -> Vec<Route> {
         Route::post("/accounts/{id}/snooze", ACTORS, routes::snooze),
         Route::get("/accounts/{id}/actions/{kind}", ACTORS, routes::action_form),
         Route::post("/accounts/{id}/feedback", ACTORS, routes::feedback),
-        Route::get("/admin/reason-codes", ADMINS, reasons::index),
-        Route::post("/admin/reason-codes", ADMINS, reasons::create),
-        Route::post("/admin/reason-codes/{code}/toggle", ADMINS, reasons::toggle),
     ]
 }
 

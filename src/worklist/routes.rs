@@ -19,10 +19,11 @@ use uuid::Uuid;
 use super::db::{self, BookRow, NewFeedback, NewIntervention, NewTask};
 use super::{Countdown, priority};
 use crate::accounts::{self, scope_for};
-use crate::app::AppState;
 use crate::auth::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
+use crate::reasons;
+use crate::state::AppState;
 use crate::web::format::{dollars, parse_date};
 use crate::web::layout::Chrome;
 
@@ -692,8 +693,8 @@ pub async fn snooze(
 }
 
 /// The active reason code `code` of `kind`, or a refusal naming it.
-async fn known_reason(state: &AppState, kind: &str, code: &str) -> Result<db::ReasonCode> {
-    db::reason_codes(&state.db, kind)
+async fn known_reason(state: &AppState, kind: &str, code: &str) -> Result<reasons::db::ReasonCode> {
+    reasons::db::reason_codes(&state.db, kind)
         .await?
         .into_iter()
         .find(|c| c.code == code)
@@ -763,7 +764,7 @@ pub struct ActionForm {
     id: Uuid,
     kind: String,
     today: String,
-    reasons: Vec<db::ReasonCode>,
+    reasons: Vec<reasons::db::ReasonCode>,
 }
 
 /// A row's log or snooze form, fetched when the CSM opens it (the list stays light).
@@ -775,7 +776,7 @@ pub async fn action_form(
     actionable(&state, &user, id).await?;
     let reasons = match kind.as_str() {
         "log" => Vec::new(),
-        "snooze" => db::reason_codes(&state.db, "snooze").await?,
+        "snooze" => reasons::db::reason_codes(&state.db, "snooze").await?,
         _ => return Err(AppError::NotFound),
     };
     Ok(ActionForm {

@@ -4,7 +4,7 @@
 
 use keel::app::route_table;
 use keel::auth::Role;
-use keel::web::access::Access;
+use keel::auth::access::Access;
 use reqwest::{Method, StatusCode};
 use sqlx::PgPool;
 
@@ -81,7 +81,7 @@ async fn navigation_shows_each_role_only_what_it_may_open(pool: PgPool) {
     for role in Role::ALL {
         let (client, _) = app.login_as(role).await;
         let html = client.get(role.home()).await.text().await.unwrap();
-        for (_, href) in keel::web::layout::NAV_LINKS {
+        for (_, href) in keel::auth::access::NAV_LINKS {
             let allowed = table
                 .iter()
                 .any(|(m, p, a)| m == Method::GET && *p == href && a.allows(Some(role)));
@@ -97,7 +97,7 @@ async fn navigation_shows_each_role_only_what_it_may_open(pool: PgPool) {
 #[test]
 fn every_navigation_link_is_a_registered_page() {
     let table = route_table();
-    for (label, href) in keel::web::layout::NAV_LINKS {
+    for (label, href) in keel::auth::access::NAV_LINKS {
         assert!(
             table.iter().any(|(m, p, _)| m == Method::GET && *p == href),
             "nav link {label} points at unregistered {href}"

@@ -201,7 +201,12 @@ async fn the_analyst_runs_the_pipeline_from_the_page_and_accounts_show_their_sco
     );
     let models = analyst.get("/models").await.text().await.unwrap();
     assert!(
-        models.contains(&format!("href=\"{run_url}\"")),
+        models.contains("hx-get=\"/pipeline/runs\""),
+        "the models page loads the runs"
+    );
+    let runs = analyst.get("/pipeline/runs").await.text().await.unwrap();
+    assert!(
+        runs.contains(&format!("href=\"{run_url}\"")),
         "the run is listed"
     );
 

@@ -11,10 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::layout::Chrome;
 
 pub struct CodeRow {
@@ -25,7 +25,7 @@ pub struct CodeRow {
 }
 
 #[derive(Template, WebTemplate)]
-#[template(path = "worklist/reasons.html")]
+#[template(path = "reasons/index.html")]
 pub struct ReasonsPage {
     chrome: Chrome,
     codes: Vec<CodeRow>,

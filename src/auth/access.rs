@@ -1,6 +1,9 @@
 //! Who may use which route, declared in one enumerable table and enforced by the same
 //! declaration: a route cannot be registered without saying who may use it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Method;
@@ -9,9 +12,10 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use tower_sessions::Session;
 
-use crate::app::AppState;
-use crate::auth::{self, Role};
+use super::{CurrentUser, Role};
 use crate::error::{AppError, Result};
+use crate::state::AppState;
+use crate::web::layout::{NavLink, NavUser};
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,12 +86,19 @@ impl Route {
     }
 }
 
-/// Builds a router from the table, wrapping every route in its access check.
+/// Builds a router from the table, wrapping every route in its access check, which also
+/// gives signed-in users the navigation their role may open.
 pub fn router(routes: Vec<Route>, state: &AppState) -> Router<AppState> {
+    let table: Vec<_> = routes
+        .iter()
+        .map(|r| (r.method.clone(), r.path, r.access))
+        .collect();
+    let nav = Arc::new(Nav::from_table(&table));
     routes.into_iter().fold(Router::new(), |router, r| {
         let guard = Guard {
             access: r.access,
             state: state.clone(),
+            nav: nav.clone(),
         };
         router.route(
             r.path,
@@ -101,6 +112,7 @@ pub fn router(routes: Vec<Route>, state: &AppState) -> Router<AppState> {
 struct Guard {
     access: Access,
     state: AppState,
+    nav: Arc<Nav>,
 }
 
 async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Result<Response> {
@@ -113,7 +125,7 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .ok_or(AppError::Unauthenticated)?;
-            let token = auth::tokens::verify(&guard.state.db, secret.trim())
+            let token = super::tokens::verify(&guard.state.db, secret.trim())
                 .await?
                 .ok_or(AppError::Unauthenticated)?;
             req.extensions_mut().insert(token);
@@ -126,14 +138,79 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
         .get::<Session>()
         .cloned()
         .ok_or_else(|| anyhow::anyhow!("session layer missing"))?;
-    let user = auth::session::current_user(&guard.state.db, &session)
+    let user = super::session::current_user(&guard.state.db, &session)
         .await?
         .ok_or(AppError::Unauthenticated)?;
     if !guard.access.allows(Some(user.role)) {
         return Err(AppError::Forbidden);
     }
+    let nav = guard.nav.for_user(&user, req.uri().path());
+    req.extensions_mut().insert(nav);
     req.extensions_mut().insert(user);
     Ok(next.run(req).await)
+}
+
+/// Every navigation entry, in display order; shown to the roles its route admits.
+pub const NAV_LINKS: [(&str, &str); 16] = [
+    ("Worklist", "/worklist"),
+    ("Emails to review", "/emails/review"),
+    ("Team", "/team"),
+    ("Playbooks", "/playbooks"),
+    ("Pipeline", "/pipeline"),
+    ("Dashboard", "/dashboard"),
+    ("Models", "/models"),
+    ("Model health", "/models/health"),
+    ("Scoring", "/admin/scoring"),
+    ("Accounts", "/accounts"),
+    ("Ingestion", "/ingest"),
+    ("Users", "/admin/users"),
+    ("API tokens", "/admin/tokens"),
+    ("Audit log", "/admin/audit"),
+    ("Outbox", "/admin/outbox"),
+    ("Reason codes", "/admin/reason-codes"),
+];
+
+/// The navigation each role sees, computed once from the route table.
+#[derive(Debug, Default)]
+pub struct Nav(HashMap<Role, Vec<(&'static str, &'static str)>>);
+
+impl Nav {
+    pub fn from_table(table: &[(Method, &'static str, Access)]) -> Self {
+        let links = |role: Role| {
+            NAV_LINKS
+                .into_iter()
+                .filter(|(_, href)| {
+                    table.iter().any(|(m, p, access)| {
+                        m == Method::GET && p == href && access.allows(Some(role))
+                    })
+                })
+                .collect()
+        };
+        Nav(Role::ALL.into_iter().map(|r| (r, links(r))).collect())
+    }
+
+    pub fn links(&self, role: Role) -> &[(&'static str, &'static str)] {
+        self.0.get(&role).map_or(&[], Vec::as_slice)
+    }
+
+    /// The badge and navigation of `user` on the page at `path`.
+    fn for_user(&self, user: &CurrentUser, path: &str) -> NavUser {
+        let links = self
+            .links(user.role)
+            .iter()
+            .map(|&(label, href)| NavLink {
+                label,
+                href,
+                active: path == href || path.starts_with(&format!("{href}/")),
+            })
+            .collect();
+        NavUser {
+            name: user.name.clone(),
+            role: user.role.as_str(),
+            role_label: user.role.label(),
+            links,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -9,9 +9,9 @@ use serde::{Deserialize, Serialize};
 use time::Date;
 
 use super::db::{self, ExportRow};
-use crate::app::AppState;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
+use crate::state::AppState;
 use crate::web::format::parse_date;
 
 const CSV_PAGE: i64 = 5000;

@@ -9,12 +9,13 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
-use super::drivers;
-use crate::app::AppState;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
 use crate::features;
-use crate::pipeline::scoring;
+use crate::health::config;
+use crate::model::drivers;
+use crate::model::registry::Cache;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct Request {
@@ -81,13 +82,14 @@ pub async fn churn_score(
     token.require("score")?;
     let external = req.account_id.trim().to_owned();
     let (model_id, model) = state
-        .models
+        .caches
+        .get::<Cache>()
         .production(&state.db)
         .await?
         .ok_or_else(|| AppError::Conflict("No churn model is in production yet.".into()))?;
     let today = time::OffsetDateTime::now_utc().date();
     // Two independent reads at once.
-    let (settings, found) = tokio::try_join!(scoring::settings(&state.db), async {
+    let (settings, found) = tokio::try_join!(config::settings(&state.db), async {
         Ok::<_, anyhow::Error>(lookup(&state.db, &external, model_id, today).await?)
     })?;
     let thresholds = settings.thresholds;

@@ -1,0 +1,108 @@
+//! The scoring configuration in force: one version of signal weights, health bands and the
+//! churn-probability thresholds (risk tiers, at-risk flag). Versioned in `health_configs`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::PgPool;
+
+use super::db;
+use super::score::{Bands, DEFAULT_SIGNALS, Signal};
+
+/// Risk tiers and the at-risk flag on the churn probability; editable with the weights.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    pub high: f64,
+    pub medium: f64,
+    pub at_risk: f64,
+}
+
+impl Default for Thresholds {
+    /// The spec's defaults: high ≥ 0.80, medium 0.50–0.79, at-risk ≥ 0.65.
+    fn default() -> Self {
+        Thresholds {
+            high: 0.80,
+            medium: 0.50,
+            at_risk: 0.65,
+        }
+    }
+}
+
+impl Thresholds {
+    pub fn tier(&self, p: f64) -> &'static str {
+        if p >= self.high {
+            "high"
+        } else if p >= self.medium {
+            "medium"
+        } else {
+            "low"
+        }
+    }
+}
+
+/// The scoring configuration in force: one version of weights, bands and thresholds.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub id: i64,
+    pub signals: Vec<Signal>,
+    pub bands: Bands,
+    pub thresholds: Thresholds,
+}
+
+impl Settings {
+    pub fn from_row(c: db::HealthConfig) -> Settings {
+        Settings {
+            id: c.id,
+            signals: signals_from(&c.signals),
+            bands: Bands {
+                red_max: f64::from(c.red_max),
+                yellow_max: f64::from(c.yellow_max),
+            },
+            thresholds: Thresholds {
+                high: f64::from(c.high_risk),
+                medium: f64::from(c.medium_risk),
+                at_risk: f64::from(c.at_risk),
+            },
+        }
+    }
+}
+
+/// The configuration in force, creating the defaults on first use.
+pub async fn settings(pool: &PgPool) -> anyhow::Result<Settings> {
+    if let Some(c) = db::current_health_config(pool).await? {
+        return Ok(Settings::from_row(c));
+    }
+    let defaults = db::NewHealthConfig {
+        signals: serde_json::to_value(DEFAULT_SIGNALS.to_vec())?,
+        bands: Bands::default(),
+        thresholds: Thresholds::default(),
+        note: "defaults",
+    };
+    db::insert_health_config(pool, &defaults, "default").await?;
+    let c = db::current_health_config(pool)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("the default scoring configuration was not stored"))?;
+    Ok(Settings::from_row(c))
+}
+
+/// Stored configurations name features; keep only those Keel computes.
+pub fn signals_from(value: &Value) -> Vec<Signal> {
+    let Some(items) = value.as_array() else {
+        return DEFAULT_SIGNALS.to_vec();
+    };
+    let parsed: Vec<Signal> = items
+        .iter()
+        .filter_map(|item| {
+            let name = item.get("feature")?.as_str()?;
+            let template = DEFAULT_SIGNALS.iter().find(|s| s.feature == name)?;
+            Some(Signal {
+                weight: item.get("weight")?.as_f64()?,
+                ..template.clone()
+            })
+        })
+        .collect();
+    if parsed.is_empty() {
+        DEFAULT_SIGNALS.to_vec()
+    } else {
+        parsed
+    }
+}

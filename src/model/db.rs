@@ -1,0 +1,118 @@
+//! SQL for model monitoring, alerts and the CSMs' feedback on predictions.
+
+use serde_json::Value;
+use sqlx::PgExecutor;
+use time::{Date, OffsetDateTime};
+
+/// Stores what run `run` of `day` measured.
+pub async fn save_monitoring(
+    db: impl PgExecutor<'_>,
+    run: i64,
+    day: Date,
+    monitoring: &Value,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into model_monitoring (run_id, day, monitoring) values ($1, $2, $3)
+         on conflict (run_id) do update set monitoring = excluded.monitoring",
+        run,
+        day,
+        monitoring
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The latest run's monitoring, with its run id and day.
+pub async fn latest_monitoring(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Option<(i64, Date, Value)>> {
+    let row = sqlx::query!(
+        "select run_id, day, monitoring from model_monitoring order by run_id desc limit 1"
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.run_id, r.day, r.monitoring)))
+}
+
+pub struct Alert {
+    pub kind: &'static str,
+    pub subject: String,
+    pub message: String,
+    pub value: Option<f64>,
+    pub threshold: Option<f64>,
+}
+
+/// Records an alert once per kind, subject and day, and emails it to the analysts (through
+/// the outbox, in the same statement) when it is new.
+pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"with new as (
+               insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
+               on conflict (kind, subject, day) do nothing
+               returning kind, subject, message
+           )
+           insert into outbox (audience, recipient, subject, body)
+           select 'internal', u.email, format('Keel model alert: %s (%s)', n.kind, n.subject),
+                  n.message || E'\n\nThe model-health page has the details.'
+           from new n cross join users u where u.role = 'analyst' and u.active"#,
+        a.kind,
+        a.subject,
+        a.message,
+        a.value.map(|v| v as f32),
+        a.threshold.map(|v| v as f32),
+        day
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub struct AlertRow {
+    pub kind: String,
+    pub subject: String,
+    pub message: String,
+    pub day: Date,
+    pub created_at: OffsetDateTime,
+}
+
+pub async fn recent_alerts(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AlertRow>> {
+    sqlx::query_as!(
+        AlertRow,
+        "select kind, subject, message, day, created_at from model_alerts order by created_at desc, id desc limit $1",
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// CSM feedback on predictions by verdict and reason, with how the accounts turned out where
+/// the 60-day outcome is known.
+pub struct FeedbackSummary {
+    pub verdict: String,
+    pub reason: String,
+    pub count: i64,
+    pub matured: i64,
+    pub churned: i64,
+}
+
+pub async fn feedback_summary(
+    db: impl PgExecutor<'_>,
+    today: Date,
+) -> sqlx::Result<Vec<FeedbackSummary>> {
+    sqlx::query_as!(
+        FeedbackSummary,
+        r#"select f.verdict, r.label as reason, count(*) as "count!",
+                  count(*) filter (where f.score_day <= $1::date - 60) as "matured!",
+                  count(*) filter (where f.score_day <= $1::date - 60 and a.churned_on > f.score_day
+                                   and a.churned_on <= f.score_day + 60) as "churned!"
+           from prediction_feedback f
+           join reason_codes r on r.code = f.reason_code
+           join accounts a on a.id = f.account_id
+           where f.created_at > now() - interval '365 days'
+           group by f.verdict, r.label order by count(*) desc limit 50"#,
+        today
+    )
+    .fetch_all(db)
+    .await
+}

@@ -1,0 +1,327 @@
+//! SQL for the `scores` table: each account's score per day, written by the daily run and
+//! by re-scoring, read by every page that shows a score.
+
+use serde_json::Value;
+use sqlx::{PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+#[derive(Default)]
+pub struct ScoreRows {
+    pub account: Vec<Uuid>,
+    pub segment: Vec<String>,
+    pub health: Vec<f32>,
+    pub band: Vec<String>,
+    pub signals: Vec<Value>,
+    pub probability: Vec<Option<f32>>,
+    pub tier: Vec<Option<String>>,
+    pub at_risk: Vec<bool>,
+    pub drivers: Vec<Value>,
+}
+
+/// Who computed a set of scores: the run, the model and the scoring configuration.
+#[derive(Clone, Copy)]
+pub struct Provenance {
+    pub run: i64,
+    pub model: Option<Uuid>,
+    pub config: i64,
+}
+
+/// Replaces the day's scores with these, in the caller's transaction.
+pub async fn replace_scores(
+    conn: &mut PgConnection,
+    day: Date,
+    by: Provenance,
+    s: &ScoreRows,
+) -> sqlx::Result<u64> {
+    sqlx::query!("delete from scores where day = $1", day)
+        .execute(&mut *conn)
+        .await?;
+    let written = write_scores(conn, day, by, s, None).await?;
+    annotate(conn, day, None).await?;
+    Ok(written)
+}
+
+/// Writes scores for `day`, replacing any the accounts already have that day; `rescored_at`
+/// marks scores refreshed after the day's run.
+pub async fn upsert_scores(
+    conn: &mut PgConnection,
+    day: Date,
+    by: Provenance,
+    s: &ScoreRows,
+    rescored_at: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let written = write_scores(conn, day, by, s, Some(rescored_at)).await?;
+    annotate(conn, day, Some(&s.account)).await?;
+    Ok(written)
+}
+
+async fn write_scores(
+    conn: &mut PgConnection,
+    day: Date,
+    by: Provenance,
+    s: &ScoreRows,
+    rescored_at: Option<OffsetDateTime>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        r#"insert into scores (account_id, day, segment, health_score, band, signals, churn_probability,
+                               risk_tier, at_risk, drivers, model_id, health_config_id, run_id, rescored_at)
+           select a, $2, g, h, b, s, p, t, r, d, $3, $4, $5, $14
+           from unnest($1::uuid[], $13::text[], $6::real[], $7::text[], $8::jsonb[], $9::real[], $10::text[],
+                       $11::bool[], $12::jsonb[]) as x(a, g, h, b, s, p, t, r, d)
+           on conflict (account_id, day) do update set
+               segment = excluded.segment, health_score = excluded.health_score, band = excluded.band,
+               signals = excluded.signals, churn_probability = excluded.churn_probability,
+               risk_tier = excluded.risk_tier, at_risk = excluded.at_risk, drivers = excluded.drivers,
+               model_id = excluded.model_id, health_config_id = excluded.health_config_id,
+               trajectory = null, decrement = null, anomaly = null, champion_loss = null,
+               rescored_at = excluded.rescored_at"#,
+    )
+    .bind(&s.account)
+    .bind(day)
+    .bind(by.model)
+    .bind(by.config)
+    .bind(by.run)
+    .bind(&s.health)
+    .bind(&s.band)
+    .bind(&s.signals)
+    .bind(&s.probability)
+    .bind(&s.tier)
+    .bind(&s.at_risk)
+    .bind(&s.drivers)
+    .bind(&s.segment)
+    .bind(rescored_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Adds to the day's scores what needs the account's history: the decrement since its
+/// previous score, its trajectory over four weeks (a least-squares slope of ±5 points or
+/// more), a usage anomaly this week against its own eight-week baseline (beyond three
+/// standard deviations and a 40 % / 50 % change), and champion watch (a champion or a power
+/// user — 20+ active days in a month — now active at under 30 % of their former pace).
+async fn annotate(
+    conn: &mut PgConnection,
+    day: Date,
+    accounts: Option<&[Uuid]>,
+) -> sqlx::Result<()> {
+    // The windows below aggregate millions of user-days for a whole book: give this
+    // transaction room to hash them in memory rather than spill to disk, and skip JIT
+    // compilation, which costs more than it saves here.
+    sqlx::query("set local work_mem = '256MB'")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("set local jit = off")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        // No self-join: the day's rows are fresh, so the planner has no statistics for them
+        // and would pair every score with every other.
+        r#"update scores t set
+               decrement = (select nullif(greatest(p.health_score - t.health_score, 0), 0) from scores p
+                            where p.account_id = t.account_id and p.day < $1 order by p.day desc limit 1),
+               trajectory = (select case when count(*) < 3 then 'stable'
+                                         when regr_slope(h.health_score, h.day - $1) * 28 >= 5 then 'improving'
+                                         when regr_slope(h.health_score, h.day - $1) * 28 <= -5 then 'declining'
+                                         else 'stable' end
+                             from scores h where h.account_id = t.account_id and h.day between $1 - 28 and $1)
+           where t.day = $1 and ($2::uuid[] is null or t.account_id = any($2))"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"with weeks as (
+               select account_id, ($1::date - day) / 7 as w, sum(active_users)::float8 as au
+               from usage_daily
+               where day > $1::date - 63 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
+               group by 1, 2
+           ), stats as (
+               select account_id,
+                      coalesce(sum(au) filter (where w = 0), 0) as this_week,
+                      coalesce(sum(au) filter (where w > 0), 0) / 8 as mean,
+                      coalesce(sum(au * au) filter (where w > 0), 0) / 8 as sq
+               from weeks group by account_id
+           ), flagged as (
+               select account_id, this_week, mean,
+                      greatest(sqrt(greatest(sq - mean * mean, 0)), 0.1 * mean) as sd
+               from stats where mean >= 3
+           )
+           update scores s set anomaly = case
+               when f.this_week < f.mean - 3 * f.sd and f.this_week < 0.6 * f.mean then
+                   format('usage drop: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
+                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
+               when f.this_week > f.mean + 3 * f.sd and f.this_week > 1.5 * f.mean then
+                   format('usage spike: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
+                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
+               end
+           from flagged f join accounts a on a.id = f.account_id
+           where s.account_id = f.account_id and s.day = $1 and a.customer_since <= $1::date - 63"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        r#"with users as (
+               select account_id, user_ref,
+                      count(*) filter (where day <= $1::date - 14) as before,
+                      count(*) filter (where day > $1::date - 14) as recent
+               from usage_user_daily
+               where day > $1::date - 44 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
+               group by 1, 2
+           ), watched as (
+               select u.account_id, u.user_ref, u.before, u.recent, c.name,
+                      coalesce(c.is_champion, false) as champion
+               from users u
+               left join contacts c on c.account_id = u.account_id and c.user_ref = u.user_ref and c.erased_at is null
+               where (u.before >= 20 or (c.is_champion and u.before >= 6))
+                 and u.recent::float8 / 14 < 0.3 * u.before::float8 / 30
+           ), summary as (
+               select account_id,
+                      string_agg(format('%s %s active %s of the last 14 days, %s of the 30 before',
+                                        case when champion then 'champion' else 'power user' end,
+                                        coalesce(name, user_ref), recent, before),
+                                 '; ' order by champion desc, before desc) as text
+               from watched group by account_id
+           )
+           update scores s set champion_loss = m.text
+           from summary m where s.account_id = m.account_id and s.day = $1"#,
+        day,
+        accounts as Option<&[Uuid]>
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Segment and stored signals of every score of `day`.
+pub async fn day_signals(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<(String, Value)>> {
+    let rows = sqlx::query!(
+        r#"select coalesce(segment, '') as "segment!", signals from scores where day = $1"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.segment, r.signals)).collect())
+}
+
+pub struct LatestScore {
+    pub day: Date,
+    pub health_score: f32,
+    pub band: String,
+    pub signals: Value,
+    pub churn_probability: Option<f32>,
+    pub risk_tier: Option<String>,
+    pub at_risk: bool,
+    pub drivers: Value,
+    pub trajectory: Option<String>,
+    pub decrement: Option<f32>,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+    pub rescored_at: Option<OffsetDateTime>,
+}
+
+/// The account's most recent score.
+pub async fn latest_score(
+    db: impl PgExecutor<'_>,
+    account: Uuid,
+) -> sqlx::Result<Option<LatestScore>> {
+    sqlx::query_as!(
+        LatestScore,
+        "select day, health_score, band, signals, churn_probability, risk_tier, at_risk, drivers,
+                trajectory, decrement, anomaly, champion_loss, rescored_at
+         from scores where account_id = $1 order by day desc limit 1",
+        account
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// The latest day with scores (written only by a successful run, or by re-scoring that day).
+pub async fn latest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!("select max(day) from scores")
+        .fetch_one(db)
+        .await
+}
+
+/// Scores of the latest scored day in each of the twelve weeks whose 60-day labels have
+/// matured by `day`: (ISO week, probability, churned within 60 days, label seen in training).
+pub async fn matured_scores(
+    db: impl PgExecutor<'_>,
+    day: Date,
+) -> sqlx::Result<Vec<(String, f64, bool, bool)>> {
+    let rows = sqlx::query!(
+        r#"select to_char(s.day, 'IYYY-"W"IW') as "week!", s.churn_probability as "p!",
+                  coalesce(a.churned_on > s.day and a.churned_on <= s.day + 60, false) as "churned!",
+                  coalesce(s.day < m.train_to + 60, false) as "in_sample!"
+           from scores s
+           join accounts a on a.id = s.account_id
+           left join models m on m.id = s.model_id
+           where s.day in (select max(d.day) from scores d
+                           where d.day <= $1::date - 60 and d.day > $1::date - 60 - 84
+                           group by date_trunc('week', d.day))
+             and s.churn_probability is not null
+           order by s.day"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.week, f64::from(r.p), r.churned, r.in_sample))
+        .collect())
+}
+
+/// One exported score, with the account it belongs to.
+#[derive(serde::Serialize)]
+pub struct ExportRow {
+    pub account_id: String,
+    pub name: String,
+    pub segment: Option<String>,
+    pub health_score: f32,
+    pub band: String,
+    pub trajectory: Option<String>,
+    pub decrement: Option<f32>,
+    pub churn_probability: Option<f32>,
+    pub risk_tier: Option<String>,
+    pub at_risk: bool,
+    pub drivers: Value,
+    pub anomaly: Option<String>,
+    pub champion_loss: Option<String>,
+    pub rescored_at: Option<OffsetDateTime>,
+}
+
+/// The latest day with scores on or before `day` (or at all).
+pub async fn export_day(db: impl PgExecutor<'_>, day: Option<Date>) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!(
+        "select max(day) from scores where $1::date is null or day <= $1",
+        day
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// A page of a day's scores in external-id order, after `after`.
+pub async fn export_page(
+    db: impl PgExecutor<'_>,
+    day: Date,
+    after: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<ExportRow>> {
+    sqlx::query_as!(
+        ExportRow,
+        r#"select a.external_id as account_id, a.name, s.segment, s.health_score, s.band, s.trajectory, s.decrement,
+                  s.churn_probability, s.risk_tier, s.at_risk, s.drivers, s.anomaly, s.champion_loss, s.rescored_at
+           from scores s join accounts a on a.id = s.account_id
+           where s.day = $1 and a.external_id > $2
+           order by a.external_id limit $3"#,
+        day,
+        after,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}
