@@ -136,13 +136,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     pool.clone(),
                     config.pipeline_at,
                     mailer(&config)?,
+                    crate::app::shutdown_signal(),
                 ));
             }
             serve(pool, config).await
         }
         Command::Worker(config) => {
             let pool = ready_database(&config).await?;
-            crate::jobs::run_forever(pool, config.pipeline_at, mailer(&config)?).await;
+            crate::jobs::run_forever(
+                pool,
+                config.pipeline_at,
+                mailer(&config)?,
+                crate::app::shutdown_signal(),
+            )
+            .await;
             Ok(())
         }
         Command::Migrate(config) => {

@@ -52,6 +52,15 @@ impl Reader<'_> {
         Some(value)
     }
 
+    /// An address mail can be sent to (checked as lettre, the sender, will parse it).
+    pub fn email(&mut self, name: &'static str, row: usize) -> Option<String> {
+        let value = self.text(name, row)?;
+        match value.parse::<lettre::Address>() {
+            Ok(_) => Some(value),
+            Err(_) => self.fail(row, name, format!("'{value}' is not an email address")),
+        }
+    }
+
     pub fn int(&mut self, name: &'static str, row: usize) -> Option<i64> {
         let raw = self.raw(name, row)?.to_owned();
         let Kind::Int(min, max) = self.spec(name).0 else {

@@ -286,6 +286,7 @@ impl Column {
     fn kind_label(&self) -> String {
         match self.kind {
             Kind::Text => "text".into(),
+            Kind::Email => "email address".into(),
             Kind::Int(min, max) => format!("whole number {min}–{max}"),
             Kind::Money => "dollars (e.g. 1250.00)".into(),
             Kind::Date => "date YYYY-MM-DD".into(),

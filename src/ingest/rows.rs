@@ -162,7 +162,7 @@ pub fn contacts(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<Con
         let external_id = r.text("external_id", row);
         let item = ContactRow {
             name: r.text("name", row),
-            email: r.text("email", row),
+            email: r.email("email", row),
             title: r.text("title", row),
             champion: r.bool("champion", row).unwrap_or(false),
             user_ref: r.text("user_id", row),

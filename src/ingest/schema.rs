@@ -18,6 +18,8 @@ pub enum Entity {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Text,
+    /// An email address (`name@domain`), as a mail server would accept it.
+    Email,
     /// A whole number within the bounds.
     Int(i64, i64),
     /// Dollars with at most two decimals, not negative; stored as cents.
@@ -147,7 +149,7 @@ const CONTACTS: &[Column] = &[
     col("name", Kind::Text, false, "Ravi Patel", "full name"),
     col(
         "email",
-        Kind::Text,
+        Kind::Email,
         false,
         "ravi@acme.example",
         "email (personal data, erasable)",

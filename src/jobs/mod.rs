@@ -44,16 +44,31 @@ pub async fn tick(
     };
     match pipeline::run(pool, day, "schedule", &Actor::Worker, &Options::default()).await {
         Ok(outcome) => Ok(Some(outcome)),
-        // Another worker got there first.
-        Err(e) if e.to_string().contains("already running") => Ok(None),
+        // Another live worker got there first.
+        Err(e) if e.is::<pipeline::AlreadyRunning>() => Ok(None),
         Err(e) => Err(e),
     }
 }
 
 /// Re-scores queued accounts every few seconds; every minute escalates late tasks and checks
-/// the schedule; until the process stops.
-pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
+/// the schedule; until `stop` completes (SIGTERM or Ctrl-C). A daily run still going then is
+/// abandoned: its lease dies with its connection, its scores were never committed, and the
+/// next start of that day (by any worker) records it as abandoned and runs the day again.
+pub async fn run_forever(
+    pool: PgPool,
+    at: Time,
+    mailer: Option<Mailer>,
+    stop: impl std::future::Future<Output = ()>,
+) {
     tracing::info!(%at, "worker started: the daily pipeline runs at this time (UTC)");
+    match pipeline::db::recover_abandoned(&pool).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            runs = n,
+            "pipeline runs left running by a stopped process marked abandoned"
+        ),
+        Err(e) => tracing::error!(error = %e, "checking for abandoned pipeline runs failed"),
+    }
     if mailer.is_none() {
         tracing::warn!("no SMTP server (KEEL_SMTP): emails wait in the outbox, readable by admins");
     }
@@ -61,12 +76,21 @@ pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
     let mut ticks = tokio::time::interval(RESCORE_EVERY);
     let mut last_schedule_check: Option<std::time::Instant> = None;
     let mut daily: Option<tokio::task::JoinHandle<()>> = None;
+    tokio::pin!(stop);
     loop {
-        ticks.tick().await;
+        tokio::select! {
+            _ = ticks.tick() => {}
+            () = &mut stop => break,
+        }
         if let Some(m) = &mailer {
             match crate::mail::send_due(&pool, m, OffsetDateTime::now_utc()).await {
-                Ok(s) if s.sent + s.failed > 0 => {
-                    tracing::info!(sent = s.sent, failed = s.failed, "outbox sent")
+                Ok(s) if s.sent + s.retrying + s.failed > 0 => {
+                    tracing::info!(
+                        sent = s.sent,
+                        retrying = s.retrying,
+                        failed = s.failed,
+                        "outbox sent"
+                    )
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %format!("{e:#}"), "sending the outbox failed"),
@@ -110,6 +134,14 @@ pub async fn run_forever(pool: PgPool, at: Time, mailer: Option<Mailer>) {
             }));
         }
     }
+    if let Some(run) = daily.filter(|d| !d.is_finished()) {
+        run.abort();
+        let _ = run.await;
+        tracing::warn!(
+            "worker stopping: the daily run in progress is abandoned; the next worker runs the day again"
+        );
+    }
+    tracing::info!("worker stopped");
 }
 
 #[cfg(test)]

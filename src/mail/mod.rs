@@ -1,16 +1,19 @@
 //! Sending the outbox over SMTP. Every email is written to the outbox in the transaction of
-//! the change that caused it; the worker sends due ones, each under a row lock so two workers
-//! never send the same email, marks them sent in the same transaction, and on failure retries
-//! with exponential backoff (30 s doubling, at most an hour apart). Nothing is lost while the
-//! mail server is down. (If the process dies between the server accepting a message and the
-//! commit, that one message is sent again: at-least-once, the only honest promise over SMTP.)
+//! the change that caused it. The worker sends due ones one at a time, each in its own
+//! transaction under a row lock, so two workers never send the same email and an email's
+//! send and its state change commit together: one email's failure never undoes another's
+//! success. A transient failure (server down, 4xx) retries that email alone with exponential
+//! backoff (30 s doubling, at most an hour apart); a permanent one (an invalid address, a 5xx
+//! refusal) marks it failed with its reason. Nothing is lost while the mail server is down.
+//! (If the process dies between the server accepting a message and the commit, that one
+//! message is sent again, with the same Message-ID so mail clients show it once.)
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-/// Emails sent per transaction.
+/// Emails sent per call, each in its own transaction.
 const BATCH: i64 = 100;
 
 pub struct Mailer {
@@ -49,56 +52,103 @@ pub fn backoff(attempts: i32) -> Duration {
 #[derive(Debug, Default, PartialEq)]
 pub struct Sent {
     pub sent: u64,
+    /// Failed for now; tried again after a backoff.
+    pub retrying: u64,
+    /// Undeliverable; marked failed with the reason.
     pub failed: u64,
 }
 
-/// Sends the outbox's due emails (one batch). `now` is a parameter so tests move the clock.
-pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> anyhow::Result<Sent> {
-    let mut tx = pool.begin().await?;
-    let due = sqlx::query!(
-        "select id, recipient, subject, body, attempts from outbox
-         where status = 'pending' and next_attempt_at <= $1
-         order by id limit $2 for update skip locked",
-        now,
-        BATCH
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Sent::default();
-    for email in due {
-        let result = match Message::builder()
-            .from(mailer.from.clone())
-            .to(email
-                .recipient
-                .parse()
-                .map_err(|e| anyhow::anyhow!("recipient '{}': {e}", email.recipient))?)
+/// What became of one attempt to send an email.
+enum Delivery {
+    Sent,
+    /// Worth retrying later: the server is down or asked us to come back.
+    Retry(String),
+    /// Never deliverable as it stands: the address is invalid, or the server refused it.
+    Failed(String),
+}
+
+struct Email {
+    id: i64,
+    recipient: String,
+    subject: String,
+    body: String,
+}
+
+impl Mailer {
+    async fn deliver(&self, email: Email) -> Delivery {
+        let to = match email.recipient.parse::<Mailbox>() {
+            Ok(to) => to,
+            Err(e) => return Delivery::Failed(format!("recipient '{}': {e}", email.recipient)),
+        };
+        // The same id on every attempt, so a message re-sent after a crash reads as one.
+        let domain = self.from.email.domain();
+        let message = match Message::builder()
+            .message_id(Some(format!("<outbox-{}@{domain}>", email.id)))
+            .from(self.from.clone())
+            .to(to)
             .subject(email.subject)
             .body(email.body)
         {
-            Ok(message) => mailer
-                .transport
-                .send(message)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e.to_string()),
+            Ok(message) => message,
+            Err(e) => return Delivery::Failed(e.to_string()),
         };
-        match result {
-            Ok(()) => {
+        match self.transport.send(message).await {
+            Ok(_) => Delivery::Sent,
+            Err(e) if e.is_permanent() => Delivery::Failed(e.to_string()),
+            Err(e) => Delivery::Retry(e.to_string()),
+        }
+    }
+}
+
+/// Sends the outbox's due emails, up to one batch, each in its own transaction. `now` is a
+/// parameter so tests move the clock.
+pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> anyhow::Result<Sent> {
+    let mut out = Sent::default();
+    for _ in 0..BATCH {
+        let mut tx = pool.begin().await?;
+        let Some(due) = sqlx::query!(
+            "select id, recipient, subject, body, attempts from outbox
+             where status = 'pending' and next_attempt_at <= $1
+             order by id limit 1 for update skip locked",
+            now
+        )
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            break;
+        };
+        let email = Email {
+            id: due.id,
+            recipient: due.recipient,
+            subject: due.subject,
+            body: due.body,
+        };
+        match mailer.deliver(email).await {
+            Delivery::Sent => {
                 sqlx::query!(
                     "update outbox set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null where id = $1",
-                    email.id,
+                    due.id,
                     now
                 )
                 .execute(&mut *tx)
                 .await?;
                 out.sent += 1;
             }
-            Err(error) => {
+            Delivery::Retry(error) => {
                 sqlx::query!(
                     "update outbox set attempts = attempts + 1, next_attempt_at = $2, last_error = $3 where id = $1",
-                    email.id,
-                    now + backoff(email.attempts),
+                    due.id,
+                    now + backoff(due.attempts),
+                    error
+                )
+                .execute(&mut *tx)
+                .await?;
+                out.retrying += 1;
+            }
+            Delivery::Failed(error) => {
+                sqlx::query!(
+                    "update outbox set status = 'failed', attempts = attempts + 1, last_error = $2 where id = $1",
+                    due.id,
                     error
                 )
                 .execute(&mut *tx)
@@ -106,8 +156,8 @@ pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> an
                 out.failed += 1;
             }
         }
+        tx.commit().await?;
     }
-    tx.commit().await?;
     Ok(out)
 }
 

@@ -1,23 +1,89 @@
 //! SQL for pipeline runs.
 
 use serde_json::Value;
-use sqlx::PgExecutor;
+use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-/// Starts a run; `None` if one for the same day is already running.
+/// The right to run one day's pipeline: a session-level advisory lock on a connection of its
+/// own. It dies with that connection, so a run whose process is killed frees its day at once,
+/// and the next run of that day finds the orphaned row and marks it abandoned.
+pub struct Lease(PgConnection);
+
+impl Lease {
+    /// Gives the day back (closing the connection drops the lock).
+    pub async fn release(self) -> sqlx::Result<()> {
+        self.0.close().await
+    }
+}
+
+/// The advisory-lock key of `day`'s run ("keel" in the high bits, the day below).
+fn lock_key(day: Date) -> i64 {
+    (0x6b65_656c_i64 << 32) | i64::from(day.to_julian_day())
+}
+
+const ABANDONED: &str = "abandoned: the process running it stopped before it finished";
+
+/// Takes `day`'s lock on a connection of its own, then marks failed the runs of that day
+/// still shown as running (their process has died, or it would hold the lock); `None` if a
+/// live process holds the day.
+async fn claim(pool: &PgPool, day: Date) -> sqlx::Result<Option<(Lease, u64)>> {
+    let mut conn = pool.acquire().await?.detach();
+    let held = sqlx::query_scalar!(
+        "select pg_try_advisory_lock($1) as \"held!\"",
+        lock_key(day)
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    if !held {
+        conn.close().await?;
+        return Ok(None);
+    }
+    let abandoned = sqlx::query!(
+        "update pipeline_runs set status = 'failed', error = $2, finished_at = now()
+         where day = $1 and status = 'running'",
+        day,
+        ABANDONED
+    )
+    .execute(&mut conn)
+    .await?
+    .rows_affected();
+    Ok(Some((Lease(conn), abandoned)))
+}
+
+/// Starts a run of `day`, with its lease; `None` if a live process is running that day.
 pub async fn start_run(
-    db: impl PgExecutor<'_>,
+    pool: &PgPool,
     day: Date,
     trigger: &str,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        r#"insert into pipeline_runs (day, trigger, status) values ($1, $2, 'running')
-           on conflict (day) where status = 'running' do nothing returning id"#,
+) -> sqlx::Result<Option<(i64, Lease)>> {
+    let Some((mut lease, _)) = claim(pool, day).await? else {
+        return Ok(None);
+    };
+    let id = sqlx::query_scalar!(
+        "insert into pipeline_runs (day, trigger, status) values ($1, $2, 'running') returning id",
         day,
         trigger
     )
-    .fetch_optional(db)
-    .await
+    .fetch_one(&mut lease.0)
+    .await?;
+    Ok(Some((id, lease)))
+}
+
+/// Marks failed every run still shown as running whose process has died, so pages stop
+/// showing it as running. Returns how many.
+pub async fn recover_abandoned(pool: &PgPool) -> sqlx::Result<u64> {
+    let days =
+        sqlx::query_scalar!("select distinct day from pipeline_runs where status = 'running'")
+            .fetch_all(pool)
+            .await?;
+    let mut recovered = 0;
+    for day in days {
+        if let Some((lease, abandoned)) = claim(pool, day).await? {
+            recovered += abandoned;
+            lease.release().await?;
+        }
+    }
+    Ok(recovered)
 }
 
 pub async fn finish_run(

@@ -87,7 +87,14 @@ impl Log {
     }
 }
 
-/// Runs the pipeline for `day`. Refuses if that day's pipeline is already running.
+/// A live process is running this day's pipeline.
+#[derive(Debug, thiserror::Error)]
+#[error("the pipeline for {0} is already running")]
+pub struct AlreadyRunning(pub Date);
+
+/// Runs the pipeline for `day`, holding the day's lease throughout. Refuses with
+/// [`AlreadyRunning`] if a live process is running that day; a run whose process died is
+/// marked abandoned and this one goes ahead.
 pub async fn run(
     pool: &PgPool,
     day: Date,
@@ -95,9 +102,9 @@ pub async fn run(
     actor: &Actor,
     options: &Options,
 ) -> anyhow::Result<Outcome> {
-    let run_id = db::start_run(pool, day, trigger)
+    let (run_id, lease) = db::start_run(pool, day, trigger)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("the pipeline for {day} is already running"))?;
+        .ok_or(AlreadyRunning(day))?;
     let mut log = Log {
         stages: Vec::new(),
         clock: Instant::now(),
@@ -131,6 +138,7 @@ pub async fn run(
     let status = if succeeded { "succeeded" } else { "failed" };
     let stages_json = serde_json::to_value(&log.stages)?;
     db::finish_run(pool, run_id, status, &stages_json, error.as_deref()).await?;
+    lease.release().await?;
     audit::record(
         pool,
         actor,

@@ -76,10 +76,44 @@ async fn accounts_load_with_segments_and_a_resend_changes_nothing(pool: PgPool) 
 
 /// Each bad file is refused whole, names the row, column and reason, and writes nothing.
 #[sqlx::test]
+async fn the_segment_thresholds_agree_with_the_stored_segment_at_every_boundary(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mrrs = [0.0, 199.99, 200.0, 999.99, 1000.0, 4999.99, 5000.0, 80000.0];
+    let mut body = String::from("external_id,name,plan,seats,mrr,customer_since\n");
+    for (i, mrr) in mrrs.iter().enumerate() {
+        body.push_str(&format!("S-{i},Seg {i},team,1,{mrr:.2},2025-01-01\n"));
+    }
+    assert_eq!(
+        csv(&app, Entity::Accounts, &body).await.status,
+        Status::Accepted
+    );
+    for (i, mrr) in mrrs.iter().enumerate() {
+        let stored: String =
+            sqlx::query_scalar("select segment from accounts where external_id = $1")
+                .bind(format!("S-{i}"))
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        assert_eq!(
+            stored,
+            keel::segment::Segment::from_mrr(*mrr).as_str(),
+            "MRR {mrr}"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
-    let cases: [(Entity, &str, usize, &str, &str); 8] = [
+    let cases: [(Entity, &str, usize, &str, &str); 9] = [
+        (
+            Entity::Contacts,
+            "account_id,external_id,name,email\nA-1,C-1,Ann,ann@acme.example\nA-1,C-2,Bob,bob at acme\n",
+            2,
+            "email",
+            "'bob at acme' is not an email address",
+        ),
         (
             Entity::Accounts,
             "external_id,name,plan,seats,customer_since\nB-1,Beta,team,3,2025-01-01\n",
@@ -142,6 +176,7 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
             count(&app, "accounts").await,
             count(&app, "subscription_periods").await,
             count(&app, "usage_user_daily").await,
+            count(&app, "contacts").await,
         );
         let out = csv(&app, entity, body).await;
         assert_eq!(out.status, Status::Rejected, "{entity}: {body}");
@@ -156,6 +191,7 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
             count(&app, "accounts").await,
             count(&app, "subscription_periods").await,
             count(&app, "usage_user_daily").await,
+            count(&app, "contacts").await,
         );
         assert_eq!(before, after, "a rejected batch wrote rows");
     }
@@ -164,7 +200,11 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
             .fetch_one(&app.db)
             .await
             .unwrap();
-    assert_eq!(rejected, 8, "refusals are recorded with their reasons");
+    assert_eq!(
+        rejected,
+        cases.len() as i64,
+        "refusals are recorded with their reasons"
+    );
 }
 
 #[sqlx::test]

@@ -18,6 +18,15 @@ struct Collect {
 }
 
 impl Handler for Collect {
+    /// Refuses mailboxes named `nobody@…` for good (550), as a real server refuses an
+    /// unknown user.
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.starts_with("nobody@") {
+            response::NO_MAILBOX
+        } else {
+            response::OK
+        }
+    }
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.to = to.to_vec();
         self.data.clear();
@@ -65,6 +74,67 @@ async fn queue(pool: &sqlx::PgPool, n: usize) {
 }
 
 #[sqlx::test]
+async fn an_undeliverable_email_fails_alone_and_every_other_arrives_exactly_once(
+    pool: sqlx::PgPool,
+) {
+    keel::db::migrate(&pool).await.unwrap();
+    queue(&pool, 2).await;
+    for bad in ["bob at acme", "nobody@example.com"] {
+        sqlx::query("insert into outbox (audience, recipient, subject, body) values ('internal', $1, 'Hello', 'Hi')")
+            .bind(bad)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    queue(&pool, 3).await;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = smtp_server(listener);
+    let mailer =
+        keel::mail::Mailer::new(&format!("127.0.0.1:{port}"), "Keel <keel@example.com>").unwrap();
+    let now = OffsetDateTime::now_utc();
+    let first = keel::mail::send_due(&pool, &mailer, now).await.unwrap();
+    assert_eq!((first.sent, first.retrying, first.failed), (5, 0, 2));
+    // Later sweeps find nothing to send: the good emails are sent, the bad ones failed.
+    for later in [Duration::seconds(5), Duration::hours(2)] {
+        let again = keel::mail::send_due(&pool, &mailer, now + later)
+            .await
+            .unwrap();
+        assert_eq!(again, keel::mail::Sent::default());
+    }
+    let received = inbox.lock().unwrap().clone();
+    assert_eq!(
+        received.len(),
+        5,
+        "each good email arrives once: {received:?}"
+    );
+    let failed: Vec<(String, String)> = sqlx::query_as(
+        "select recipient, last_error from outbox where status = 'failed' order by id",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(failed.len(), 2);
+    assert!(failed[0].1.contains("bob at acme"), "{failed:?}");
+    assert!(failed[1].1.contains("550"), "{failed:?}");
+    let ids: Vec<i64> =
+        sqlx::query_scalar("select id from outbox where status = 'sent' order by id")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    for id in ids {
+        assert_eq!(
+            received
+                .iter()
+                .filter(|(_, m)| m.contains(&format!("Message-ID: <outbox-{id}@example.com>")))
+                .count(),
+            1,
+            "a stable Message-ID per outbox email"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn emails_wait_while_the_server_is_down_and_all_arrive_once_when_it_is_back(
     pool: sqlx::PgPool,
 ) {
@@ -80,7 +150,7 @@ async fn emails_wait_while_the_server_is_down_and_all_arrive_once_when_it_is_bac
         keel::mail::Mailer::new(&format!("127.0.0.1:{port}"), "Keel <keel@example.com>").unwrap();
     let now = OffsetDateTime::now_utc();
     let down = keel::mail::send_due(&pool, &mailer, now).await.unwrap();
-    assert_eq!((down.sent, down.failed), (0, 3));
+    assert_eq!((down.sent, down.retrying, down.failed), (0, 3, 0));
     let (pending, errors): (i64, i64) = sqlx::query_as(
         "select count(*) filter (where status = 'pending'), count(last_error) from outbox",
     )
@@ -106,7 +176,7 @@ async fn emails_wait_while_the_server_is_down_and_all_arrive_once_when_it_is_bac
     let back = keel::mail::send_due(&pool, &mailer, now + Duration::seconds(31))
         .await
         .unwrap();
-    assert_eq!((back.sent, back.failed), (3, 0));
+    assert_eq!((back.sent, back.retrying, back.failed), (3, 0, 0));
     assert_eq!(
         keel::mail::send_due(&pool, &mailer, now + Duration::hours(2))
             .await

@@ -169,21 +169,71 @@ async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn the_same_day_never_runs_twice_at_once(pool: PgPool) {
+async fn the_same_day_never_runs_twice_at_once_and_a_dead_run_never_blocks_it(pool: PgPool) {
     company(&pool).await;
     let today = OffsetDateTime::now_utc().date();
+    // Another live process holds today's run.
+    let (other, lease) = pipeline::db::start_run(&pool, today, "other worker")
+        .await
+        .unwrap()
+        .unwrap();
+    let err = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap_err();
+    assert!(err.is::<pipeline::AlreadyRunning>(), "{err}");
+    assert_eq!(scores_on(&pool, today).await.0, 0);
+
+    // That process dies mid-run (its connection goes, as with kill -9): the day is free.
+    drop(lease);
+    let mut outcome = None;
+    for _ in 0..50 {
+        match pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default()).await {
+            Ok(o) => {
+                outcome = Some(o);
+                break;
+            }
+            // The server notices the dropped connection within moments.
+            Err(e) if e.is::<pipeline::AlreadyRunning>() => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            Err(e) => panic!("{e:#}"),
+        }
+    }
+    let outcome = outcome.expect("the day was freed when its runner died");
+    assert!(outcome.scored > 0);
+    let (status, error): (String, Option<String>) =
+        sqlx::query_as("select status, error from pipeline_runs where id = $1")
+            .bind(other)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(status, "failed");
+    assert!(error.unwrap_or_default().starts_with("abandoned"));
+    assert_eq!(
+        pipeline::db::recover_abandoned(&pool).await.unwrap(),
+        0,
+        "nothing left running"
+    );
+}
+
+#[sqlx::test]
+async fn a_run_left_running_by_a_stopped_process_is_marked_abandoned(pool: PgPool) {
+    keel::db::migrate(&pool).await.unwrap();
+    let today = OffsetDateTime::now_utc().date();
     sqlx::query(
-        "insert into pipeline_runs (day, trigger, status) values ($1, 'other worker', 'running')",
+        "insert into pipeline_runs (day, trigger, status) values ($1, 'killed worker', 'running')",
     )
     .bind(today)
     .execute(&pool)
     .await
     .unwrap();
-    let err = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("already running"), "{err}");
-    assert_eq!(scores_on(&pool, today).await.0, 0);
+    assert_eq!(pipeline::db::recover_abandoned(&pool).await.unwrap(), 1);
+    let running: i64 =
+        sqlx::query_scalar("select count(*) from pipeline_runs where status = 'running'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(running, 0);
 }
 
 #[sqlx::test]
