@@ -81,6 +81,10 @@ pub fn router(db: PgPool, config: Config) -> Router {
         .layer(middleware::from_fn(web::errors::render))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CompressionLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.config.secure_cookies,
+            web::security::headers,
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::extract::Request| {

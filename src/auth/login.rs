@@ -74,10 +74,19 @@ pub async fn sign_out(pool: &PgPool, session: &Session, actor: &Actor) -> Result
     session::sign_out(session).await
 }
 
-/// Where to go after signing in: the requested local path, or the role's home.
+/// Where to go after signing in: the requested path on this site, or the role's home.
+/// Only a plain local path is followed: browsers drop tabs and newlines from a URL and read
+/// a backslash as a slash, so `/<tab>/evil.example` would leave the site. Anything but
+/// visible ASCII, a backslash, or a second leading slash sends the user home instead.
 pub fn destination(next: Option<&str>, role: Role) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.strip_prefix('/')
+                .is_some_and(|rest| !rest.starts_with('/'))
+                && n.chars().all(|c| c.is_ascii_graphic() && c != '\\') =>
+        {
+            n.to_owned()
+        }
         _ => role.home().to_owned(),
     }
 }
@@ -98,6 +107,18 @@ mod tests {
             "/worklist"
         );
         assert_eq!(destination(Some("/\\evil.example"), Role::Csm), "/worklist");
+        for sneaky in [
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/\u{3000}/x",
+        ] {
+            assert_eq!(
+                destination(Some(sneaky), Role::Csm),
+                "/worklist",
+                "{sneaky:?}"
+            );
+        }
         assert_eq!(destination(None, Role::Sales), "/pipeline");
     }
 }

@@ -75,11 +75,11 @@ pub async fn export_snapshots(
     out: impl std::io::Write,
 ) -> anyhow::Result<usize> {
     let (snapshots, _) = labelled_snapshots(pool, today).await?;
-    let mut csv = csv::Writer::from_writer(out);
+    let mut csv = crate::web::csv::Writer::new(out);
     let mut header = vec!["as_of", "account_id"];
     header.extend(FEATURES);
     header.push("churned_within_60d");
-    csv.write_record(&header)?;
+    csv.record(&header)?;
     let mut rows = 0;
     for (table, labels) in &snapshots {
         for ((account, row), label) in table.accounts.iter().zip(&table.rows).zip(labels) {
@@ -92,11 +92,11 @@ pub async fn export_snapshots(
                 }
             }));
             record.push(u8::from(*label).to_string());
-            csv.write_record(&record)?;
+            csv.record(&record)?;
             rows += 1;
         }
     }
-    csv.flush()?;
+    csv.into_inner()?;
     Ok(rows)
 }
 

@@ -42,30 +42,23 @@ pub async fn csv(
     Query(q): Query<ExportQuery>,
 ) -> Result<impl IntoResponse> {
     let day = day_of(&state, &q).await?;
-    let mut out = csv::Writer::from_writer(Vec::new());
-    let write = |out: &mut csv::Writer<Vec<u8>>, record: &[String]| {
-        out.write_record(record).map_err(anyhow::Error::from)
-    };
-    write(
-        &mut out,
-        &[
-            "account_id",
-            "name",
-            "segment",
-            "day",
-            "health_score",
-            "band",
-            "trajectory",
-            "decrement",
-            "churn_probability",
-            "risk_tier",
-            "at_risk",
-            "drivers",
-            "anomaly",
-            "champion_loss",
-        ]
-        .map(str::to_owned),
-    )?;
+    let mut out = crate::web::csv::Writer::new(Vec::new());
+    out.record([
+        "account_id",
+        "name",
+        "segment",
+        "day",
+        "health_score",
+        "band",
+        "trajectory",
+        "decrement",
+        "churn_probability",
+        "risk_tier",
+        "at_risk",
+        "drivers",
+        "anomaly",
+        "champion_loss",
+    ])?;
     let mut after = String::new();
     loop {
         let page = db::export_page(&state.db, day, &after, CSV_PAGE).await?;
@@ -73,28 +66,25 @@ pub async fn csv(
         after = last.account_id.clone();
         for r in &page {
             let opt = |v: Option<String>| v.unwrap_or_default();
-            write(
-                &mut out,
-                &[
-                    r.account_id.clone(),
-                    r.name.clone(),
-                    opt(r.segment.clone()),
-                    day.to_string(),
-                    format!("{:.2}", r.health_score),
-                    r.band.clone(),
-                    opt(r.trajectory.clone()),
-                    opt(r.decrement.map(|d| format!("{d:.2}"))),
-                    opt(r.churn_probability.map(|p| format!("{p:.4}"))),
-                    opt(r.risk_tier.clone()),
-                    r.at_risk.to_string(),
-                    driver_words(r),
-                    opt(r.anomaly.clone()),
-                    opt(r.champion_loss.clone()),
-                ],
-            )?;
+            out.record([
+                r.account_id.clone(),
+                r.name.clone(),
+                opt(r.segment.clone()),
+                day.to_string(),
+                format!("{:.2}", r.health_score),
+                r.band.clone(),
+                opt(r.trajectory.clone()),
+                opt(r.decrement.map(|d| format!("{d:.2}"))),
+                opt(r.churn_probability.map(|p| format!("{p:.4}"))),
+                opt(r.risk_tier.clone()),
+                r.at_risk.to_string(),
+                driver_words(r),
+                opt(r.anomaly.clone()),
+                opt(r.champion_loss.clone()),
+            ])?;
         }
     }
-    let body = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let body = out.into_inner()?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

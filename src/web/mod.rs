@@ -2,10 +2,12 @@
 //! static assets and health probes. Who may use which route is `auth::access`.
 
 pub mod charts;
+pub mod csv;
 pub mod errors;
 pub mod format;
 pub mod layout;
 pub mod ops;
+pub mod security;
 
 use axum::extract::Path;
 use axum::http::header;
@@ -21,9 +23,9 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         include_bytes!("../../static/htmx-2.0.11.min.js"),
     ),
     (
-        "countdown.js",
+        "app.js",
         "text/javascript; charset=utf-8",
-        include_bytes!("../../static/countdown.js"),
+        include_bytes!("../../static/app.js"),
     ),
     (
         "app.css",

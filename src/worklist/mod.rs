@@ -46,7 +46,7 @@ pub fn priority(r: &db::BookRow, today: Date) -> f64 {
     p * arr * boost
 }
 
-/// An SLA countdown as the server renders it; `static/countdown.js` keeps it ticking.
+/// An SLA countdown as the server renders it; `static/app.js` keeps it ticking.
 pub struct Countdown {
     /// RFC 3339, for the script.
     pub due: String,

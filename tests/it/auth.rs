@@ -243,3 +243,43 @@ async fn cross_site_writes_are_refused_and_change_nothing(pool: PgPool) {
     let same_origin = admin.post_form("/admin/users", &form).await;
     assert_eq!(same_origin.status(), StatusCode::SEE_OTHER);
 }
+
+#[sqlx::test]
+async fn every_response_carries_the_security_headers(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (client, _) = app.login_as(Role::Admin).await;
+    for resp in [
+        app.client().get("/login").await,
+        client.get("/admin/tokens").await,
+        client.get("/no/such/page").await,
+    ] {
+        let h = resp.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"));
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert_eq!(h["referrer-policy"], "same-origin");
+        assert_eq!(h["cache-control"], "no-store", "pages are not cached");
+        assert!(h.get("strict-transport-security").is_none(), "plain http");
+    }
+    let asset = client.get("/static/app.js").await;
+    assert_eq!(asset.headers()["cache-control"], "public, max-age=86400");
+}
+
+#[sqlx::test]
+async fn sign_in_never_leaves_the_site(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Csm).await;
+    let resp = app
+        .client()
+        .post_form(
+            "/login",
+            &[
+                ("email", user.email.as_str()),
+                ("password", PASSWORD),
+                ("next", "/\t/evil.example/phish"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&resp), "/worklist");
+}

@@ -509,6 +509,11 @@ async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
         reqwest::StatusCode::CONFLICT,
         "no scores yet"
     );
+    // A name a spreadsheet would run as a formula.
+    sqlx::query("update accounts set name = '=HYPERLINK(\"http://evil.example\",\"x\")' where external_id = 'C'")
+        .execute(&pool)
+        .await
+        .unwrap();
     let today = OffsetDateTime::now_utc().date();
     pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
         .await
@@ -533,6 +538,11 @@ async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
     assert!(lines[0].starts_with("account_id,name,segment,day,health_score,band"));
     assert_eq!(lines.len(), 4, "a header and the three accounts: {body}");
     assert!(lines[1].starts_with("A,Acme,"), "{}", lines[1]);
+    assert!(
+        lines[3].starts_with("C,\"'=HYPERLINK("),
+        "formula defused: {}",
+        lines[3]
+    );
     let bad = analyst.get("/scores/export.csv?day=yesterday").await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("is not a date"));
