@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod mail;
 pub mod model;
+pub mod money;
 pub mod pipeline;
 pub mod playbooks;
 pub mod reasons;

@@ -62,6 +62,13 @@ impl Segment {
     }
 }
 
+impl Segment {
+    /// `(stored value, label)` of every segment, for a filter's options.
+    pub fn options() -> [(&'static str, &'static str); 4] {
+        Segment::ALL.map(|s| (s.as_str(), s.label()))
+    }
+}
+
 /// The label of a stored segment value, or a dash for none.
 pub fn label_of(stored: &str) -> &'static str {
     Segment::parse(stored).map_or("—", Segment::label)

@@ -5,8 +5,6 @@ pub mod db;
 mod routes;
 mod timeline;
 
-pub use routes::segment_label;
-
 use crate::auth::access::{Access, Route};
 use crate::auth::{CurrentUser, Role};
 use db::Scope;

@@ -12,28 +12,16 @@ use super::scope_for;
 use super::timeline::{self, Timeline};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
+use crate::money;
 use crate::reasons::db::{ReasonCode, reason_codes};
+use crate::segment::{self, Segment};
 use crate::state::AppState;
 use crate::web::charts;
 use crate::web::errors::urlencode;
-use crate::web::format::{dollars, timestamp};
+use crate::web::format::{Choice, choices, dollars, timestamp};
 use crate::web::layout::Chrome;
 
 const PAGE_SIZE: i64 = 50;
-pub const SEGMENTS: [(&str, &str); 4] = [
-    ("enterprise", "Enterprise"),
-    ("mid_market", "Mid-Market"),
-    ("smb", "SMB"),
-    ("self_serve", "Self-serve"),
-];
-
-pub fn segment_label(s: &str) -> &'static str {
-    SEGMENTS
-        .iter()
-        .find(|(k, _)| *k == s)
-        .map_or("—", |(_, l)| l)
-}
-
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     #[serde(default)]
@@ -59,12 +47,6 @@ pub struct Row {
     owner: String,
 }
 
-pub struct Choice {
-    value: &'static str,
-    label: &'static str,
-    selected: bool,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "accounts/index.html")]
 pub struct ListPage {
@@ -75,17 +57,6 @@ pub struct ListPage {
     rows: Vec<Row>,
     prev: Option<String>,
     next: Option<String>,
-}
-
-fn choices(options: &[(&'static str, &'static str)], selected: &str) -> Vec<Choice> {
-    options
-        .iter()
-        .map(|&(value, label)| Choice {
-            value,
-            label,
-            selected: value == selected,
-        })
-        .collect()
 }
 
 pub async fn list(
@@ -125,9 +96,9 @@ pub async fn list(
             id: a.id.to_string(),
             external_id: a.external_id,
             name: a.name,
-            segment: segment_label(&a.segment),
+            segment: segment::label_of(&a.segment),
             plan: a.plan,
-            arr: dollars(a.mrr_cents * 12),
+            arr: dollars(money::arr_cents(a.mrr_cents)),
             seats: a.seats,
             status: a.status,
             renewal: a.renewal_date.map(|d| d.to_string()).unwrap_or_default(),
@@ -136,7 +107,7 @@ pub async fn list(
         .collect();
     Ok(ListPage {
         chrome,
-        segments: choices(&SEGMENTS, &q.segment),
+        segments: choices(&Segment::options(), &q.segment),
         statuses: choices(
             &[
                 ("trial", "Trial"),
@@ -291,10 +262,10 @@ pub async fn show(
     });
     let facts = vec![
         ("External id", a.external_id),
-        ("Segment", segment_label(&a.segment).to_owned()),
+        ("Segment", segment::label_of(&a.segment).to_owned()),
         ("Plan", a.plan),
         ("Seats", a.seats.to_string()),
-        ("ARR", dollars(a.mrr_cents * 12)),
+        ("ARR", dollars(money::arr_cents(a.mrr_cents))),
         ("Renewal", renewal),
         ("Customer since", a.customer_since.to_string()),
         (

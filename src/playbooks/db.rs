@@ -117,7 +117,7 @@ pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<
             manager: r.manager_id,
             segment: r.segment,
             status: r.status,
-            arr: r.mrr_cents as f64 * 12.0 / 100.0,
+            arr: crate::money::arr_cents(r.mrr_cents) as f64 / 100.0,
             renewal: r.renewal_date,
             band: r.band,
             previous_band: r.previous_band,

@@ -32,6 +32,25 @@ pub fn dollars(cents: i64) -> String {
     format!("{}${out}", if cents < 0 { "-" } else { "" })
 }
 
+/// One option of a filter's select, as a template shows it.
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+/// The options `(value, label)` of a select, with `selected` marked.
+pub fn choices(options: &[(&str, &str)], selected: &str) -> Vec<Choice> {
+    options
+        .iter()
+        .map(|&(value, label)| Choice {
+            value: value.to_owned(),
+            label: label.to_owned(),
+            selected: value == selected,
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

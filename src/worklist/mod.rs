@@ -1,10 +1,12 @@
 //! The CSM's worklist: open tasks with SLA countdowns, accounts ranked by priority (churn
 //! probability × ARR, raised as renewal nears), and the actions taken on them.
 
+mod actions;
+mod book;
 pub mod db;
 mod routes;
 
-pub use routes::Done;
+pub use actions::Done;
 
 use time::{Date, OffsetDateTime};
 
@@ -19,22 +21,26 @@ const ACTORS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/worklist", VIEWERS, routes::index),
-        Route::post("/tasks/{id}/complete", ACTORS, routes::complete_task),
+        Route::post("/tasks/{id}/complete", ACTORS, actions::complete_task),
         Route::post(
             "/accounts/{id}/interventions",
             ACTORS,
-            routes::log_intervention,
+            actions::log_intervention,
         ),
-        Route::post("/accounts/{id}/snooze", ACTORS, routes::snooze),
-        Route::get("/accounts/{id}/actions/{kind}", ACTORS, routes::action_form),
-        Route::post("/accounts/{id}/feedback", ACTORS, routes::feedback),
+        Route::post("/accounts/{id}/snooze", ACTORS, actions::snooze),
+        Route::get(
+            "/accounts/{id}/actions/{kind}",
+            ACTORS,
+            actions::action_form,
+        ),
+        Route::post("/accounts/{id}/feedback", ACTORS, actions::feedback),
     ]
 }
 
 /// Expected ARR at risk, raised up to double as the renewal date nears (within 90 days).
 pub fn priority(r: &db::BookRow, today: Date) -> f64 {
     let p = r.churn_probability.map_or(0.0, f64::from);
-    let arr = r.mrr_cents as f64 * 12.0 / 100.0;
+    let arr = crate::money::arr_cents(r.mrr_cents) as f64 / 100.0;
     let boost = r.renewal_date.map_or(1.0, |d| {
         let days = (d - today).whole_days();
         if (0..=90).contains(&days) {
