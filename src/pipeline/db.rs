@@ -136,17 +136,6 @@ pub async fn find_run(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<R
     .await
 }
 
-/// Accounts scored by the last successful run before `day`.
-pub async fn previous_volume(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        r#"select count(*) as "n!" from scores where day = (select max(day) from scores where day < $1)
-           having count(*) > 0"#,
-        day
-    )
-    .fetch_optional(db)
-    .await
-}
-
 /// The latest day with a successful run, and the start of the latest attempt for `day`.
 pub async fn last_runs(
     db: impl PgExecutor<'_>,

@@ -4,9 +4,10 @@
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::{Log, Options, db};
+use super::{Log, Options};
 use crate::features::{FEATURES, FeatureTable};
 use crate::ingest;
+use crate::scores;
 
 /// Judges the day's feature table; a failed check is a failed stage in `log`.
 pub(super) async fn check(
@@ -64,7 +65,7 @@ pub(super) async fn check(
         _ => log.stage("completeness", "ok", "key columns ≤ 5 % missing"),
     }
     let volume = table.accounts.len() as i64;
-    match db::previous_volume(pool, day).await? {
+    match scores::db::previous_volume(pool, day).await? {
         _ if volume == 0 => log.stage("volume", "failed", "no accounts to score"),
         Some(prev) if (volume as f64) < prev as f64 * 0.8 => log.stage(
             "volume",

@@ -325,3 +325,15 @@ pub async fn export_page(
     .fetch_all(db)
     .await
 }
+
+/// Accounts scored on the last scored day before `day` (scores are written only by
+/// successful runs and by re-scoring that day).
+pub async fn previous_volume(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        r#"select count(*) as "n!" from scores where day = (select max(day) from scores where day < $1)
+           having count(*) > 0"#,
+        day
+    )
+    .fetch_optional(db)
+    .await
+}
