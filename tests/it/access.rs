@@ -34,6 +34,10 @@ async fn check(client: &Client, role: Option<Role>, method: &Method, path: &str,
             status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED && !to_login,
             "{who} should be allowed {method} {path}, got {status}"
         );
+        assert!(
+            !status.is_server_error(),
+            "{who} {method} {path} failed: {status}"
+        );
     } else if role.is_none() {
         assert!(
             to_login,
