@@ -60,9 +60,8 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         .collect()
 }
 
-pub fn router(db: PgPool, config: Config) -> Router {
-    let state = AppState::new(db.clone(), config);
-    let sessions = SessionManagerLayer::new(PostgresStore::new(db))
+pub fn router(state: AppState) -> Router {
+    let sessions = SessionManagerLayer::new(PostgresStore::new(state.db.clone()))
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
@@ -109,10 +108,15 @@ pub struct App {
 impl App {
     /// Binds first (port 0 picks a free port), so callers know the address before serving.
     pub async fn build(db: PgPool, config: Config) -> anyhow::Result<App> {
-        let listener = TcpListener::bind(config.bind).await?;
+        App::build_with(AppState::new(db, config)).await
+    }
+
+    /// An app over this state (tests give it a clock of their own).
+    pub async fn build_with(state: AppState) -> anyhow::Result<App> {
+        let listener = TcpListener::bind(state.config.bind).await?;
         Ok(App {
             listener,
-            router: router(db, config),
+            router: router(state),
         })
     }
 

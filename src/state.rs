@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use sqlx::PgPool;
 
+use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
 #[derive(Clone)]
@@ -14,14 +15,21 @@ pub struct AppState {
     pub db: PgPool,
     pub config: Arc<Config>,
     pub caches: Arc<Caches>,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {
+    /// The state of a running application, on the system clock.
     pub fn new(db: PgPool, config: Config) -> Self {
+        AppState::with_clock(db, config, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(db: PgPool, config: Config, clock: Arc<dyn Clock>) -> Self {
         AppState {
             db,
             config: Arc::new(config),
             caches: Arc::default(),
+            clock,
         }
     }
 }

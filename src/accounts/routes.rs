@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use uuid::Uuid;
 
 use super::db::{self, Filter};
@@ -255,7 +255,7 @@ pub async fn show(
     let a = db::find(&state.db, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let usage = db::usage(&state.db, id, today - Duration::days(90)).await?;
     let renewal = a.renewal_date.map_or_else(String::new, |d| {
         format!("{d} ({} days)", (d - today).whole_days())
@@ -402,7 +402,7 @@ pub async fn timeline(
             "kind: '{k}' is not a kind of timeline entry"
         )));
     }
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
     timeline::load(&state.db, id, kind, &history).await
 }

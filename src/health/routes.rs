@@ -310,7 +310,7 @@ pub async fn backtest(
         }
     };
     let current = config::settings(&state.db).await?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let snapshots = state
         .caches
         .get::<super::backtest::SnapshotCache>()

@@ -6,7 +6,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::json;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::schema::{Column, Entity, Kind};
@@ -88,7 +87,7 @@ async fn index_page(state: &AppState, chrome: Chrome, error: Option<String>) -> 
         })
         .collect();
     let newest = pages::newest_records(&state.db).await?;
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let freshness = Entity::ALL
         .into_iter()
         .map(|e| {

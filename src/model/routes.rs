@@ -164,7 +164,7 @@ pub async fn index(
 /// gives up waiting does not cancel it.
 pub async fn train(State(state): State<AppState>, user: CurrentUser) -> Result<Redirect> {
     let actor = Actor::from(&user);
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let result =
         tokio::spawn(async move { super::training::train(&state.db, today, &actor).await })
             .await
@@ -280,7 +280,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             format!("{:.1} % of accounts", v * 100.0)
         })
     });
-    let now = time::OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let freshness = match crate::ingest::db::newest_event(&state.db).await? {
         Some(t) => format!(
             "newest product event {} h old",

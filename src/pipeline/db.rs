@@ -7,12 +7,18 @@ use time::{Date, OffsetDateTime};
 /// The right to run one day's pipeline: a session-level advisory lock on a connection of its
 /// own. It dies with that connection, so a run whose process is killed frees its day at once,
 /// and the next run of that day finds the orphaned row and marks it abandoned.
-pub struct Lease(PgConnection);
+pub struct Lease {
+    conn: PgConnection,
+    key: i64,
+}
 
 impl Lease {
-    /// Gives the day back (closing the connection drops the lock).
-    pub async fn release(self) -> sqlx::Result<()> {
-        self.0.close().await
+    /// Gives the day back: unlocked when this returns, then the connection is closed.
+    pub async fn release(mut self) -> sqlx::Result<()> {
+        sqlx::query_scalar!("select pg_advisory_unlock($1)", self.key)
+            .fetch_one(&mut self.conn)
+            .await?;
+        self.conn.close().await
     }
 }
 
@@ -27,13 +33,11 @@ const ABANDONED: &str = "abandoned: the process running it stopped before it fin
 /// still shown as running (their process has died, or it would hold the lock); `None` if a
 /// live process holds the day.
 async fn claim(pool: &PgPool, day: Date) -> sqlx::Result<Option<(Lease, u64)>> {
+    let key = lock_key(day);
     let mut conn = pool.acquire().await?.detach();
-    let held = sqlx::query_scalar!(
-        "select pg_try_advisory_lock($1) as \"held!\"",
-        lock_key(day)
-    )
-    .fetch_one(&mut conn)
-    .await?;
+    let held = sqlx::query_scalar!("select pg_try_advisory_lock($1) as \"held!\"", key)
+        .fetch_one(&mut conn)
+        .await?;
     if !held {
         conn.close().await?;
         return Ok(None);
@@ -47,7 +51,7 @@ async fn claim(pool: &PgPool, day: Date) -> sqlx::Result<Option<(Lease, u64)>> {
     .execute(&mut conn)
     .await?
     .rows_affected();
-    Ok(Some((Lease(conn), abandoned)))
+    Ok(Some((Lease { conn, key }, abandoned)))
 }
 
 /// Starts a run of `day`, with its lease; `None` if a live process is running that day.
@@ -64,7 +68,7 @@ pub async fn start_run(
         day,
         trigger
     )
-    .fetch_one(&mut lease.0)
+    .fetch_one(&mut lease.conn)
     .await?;
     Ok(Some((id, lease)))
 }

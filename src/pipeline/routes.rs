@@ -19,7 +19,7 @@ use crate::web::layout::Chrome;
 /// even if the client stops waiting.
 pub async fn start(State(state): State<AppState>, user: CurrentUser) -> Result<Redirect> {
     let actor = Actor::from(&user);
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let outcome = tokio::spawn(async move {
         super::run(
             &state.db,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
@@ -397,7 +397,7 @@ pub async fn team(
     if !(1..=365).contains(&days) {
         return Err(AppError::BadRequest(format!("days: {days} is not 1–365")));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let from = now - Duration::days(days);
     let csms = db::adherence(&state.db, Some(user.id), from, now).await?;
     let sum = |f: fn(&db::Adherence) -> i64| csms.iter().map(f).sum::<i64>();

@@ -87,7 +87,7 @@ pub async fn churn_score(
         .production(&state.db)
         .await?
         .ok_or_else(|| AppError::Conflict("No churn model is in production yet.".into()))?;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     // Two independent reads at once.
     let (settings, found) = tokio::try_join!(config::settings(&state.db), async {
         Ok::<_, anyhow::Error>(lookup(&state.db, &external, model_id, today).await?)

@@ -11,7 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 use uuid::Uuid;
 
 use super::db::{self, NewFeedback, NewIntervention, NewTask};
@@ -125,7 +125,7 @@ pub async fn log_intervention(
             OUTCOMES.join(", ")
         )));
     }
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let happened_on = match field(&form, "happened_on") {
         "" => today,
         raw => parse_date(raw, "happened_on")?,
@@ -190,7 +190,7 @@ pub async fn log_intervention(
                 assignee: owner,
                 title: &format!("Follow up with {}", account.name),
                 kind: "follow_up",
-                due_at: OffsetDateTime::now_utc() + Duration::days(days),
+                due_at: state.clock.now() + Duration::days(days),
                 reason: &reason,
             },
         )
@@ -236,7 +236,7 @@ pub async fn snooze(
     };
     let reason = field(&form, "reason");
     let code = known_reason(&state, "snooze", reason).await?;
-    let until = OffsetDateTime::now_utc().date() + Duration::days(days);
+    let until = state.clock.now().date() + Duration::days(days);
     let mut tx = state.db.begin().await?;
     db::insert_snooze(&mut *tx, id, user.id, until, reason, field(&form, "note")).await?;
     audit::record(
@@ -344,7 +344,7 @@ pub async fn action_form(
     Ok(ActionForm {
         id,
         kind,
-        today: OffsetDateTime::now_utc().date().to_string(),
+        today: state.clock.now().date().to_string(),
         reasons,
     })
 }

@@ -7,7 +7,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Countdown;
@@ -86,7 +85,7 @@ pub async fn index(
     HxRequest(htmx): HxRequest,
     Query(q): Query<WorklistQuery>,
 ) -> Result<Response> {
-    let today = OffsetDateTime::now_utc().date();
+    let today = state.clock.now().date();
     let (csm, team) = viewed_csm(&state, &user, WorklistQuery::value(&q.csm)).await?;
     let book = book_view(&state, csm, &q, today, can_act(&user)).await?;
     let vary = [(
@@ -121,7 +120,7 @@ pub async fn index(
     if let Some(t) = &team_rate {
         save_rate.push_str(&format!("; your team: {}", describe(t)));
     }
-    let now = OffsetDateTime::now_utc();
+    let now = state.clock.now();
     let tasks = db::open_tasks(&state.db, csm)
         .await?
         .into_iter()

@@ -148,10 +148,24 @@ async fn signing_out_ends_the_session(pool: PgPool) {
 
 #[sqlx::test]
 async fn sessions_expire_after_inactivity(pool: PgPool) {
-    let app = TestApp::spawn_with(pool, |c| c.session_idle_secs = 1).await;
+    let app = TestApp::spawn_with(pool, |c| c.session_idle_secs = 60).await;
     let (client, _) = app.login_as(Role::Sales).await;
     assert_eq!(client.get("/pipeline").await.status(), StatusCode::OK);
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expires: time::OffsetDateTime =
+        sqlx::query_scalar("select max(expiry_date) from tower_sessions.session")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let left = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        left <= time::Duration::seconds(60) && left > time::Duration::seconds(50),
+        "the session expires one idle timeout after its last save: {left}"
+    );
+    // The idle timeout passes (the store's clock is the database's).
+    sqlx::query("update tower_sessions.session set expiry_date = now() - interval '1 second'")
+        .execute(&app.db)
+        .await
+        .unwrap();
     let resp = client.get("/pipeline").await;
     assert!(
         location(&resp).starts_with("/login"),

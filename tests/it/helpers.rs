@@ -6,11 +6,14 @@ use keel::app::App;
 use keel::auth::Role;
 use keel::auth::audit::Actor;
 use keel::auth::users::{self, UserInput};
+use keel::clock::FixedClock;
 use keel::config::Config;
+use keel::state::AppState;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 use sqlx::PgPool;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "test-password-123";
@@ -18,6 +21,8 @@ pub const PASSWORD: &str = "test-password-123";
 pub struct TestApp {
     pub base: String,
     pub db: PgPool,
+    /// The app's clock: it stands still until a test moves it.
+    pub clock: Arc<FixedClock>,
 }
 
 pub struct TestUser {
@@ -34,10 +39,16 @@ impl TestApp {
         keel::db::migrate(&pool).await.unwrap();
         let mut config = Config::for_database("postgres://unused");
         configure(&mut config);
-        let app = App::build(pool.clone(), config).await.unwrap();
+        let clock = Arc::new(FixedClock::new(OffsetDateTime::now_utc()));
+        let state = AppState::with_clock(pool.clone(), config, clock.clone());
+        let app = App::build_with(state).await.unwrap();
         let base = format!("http://{}", app.addr().unwrap());
         tokio::spawn(app.serve());
-        TestApp { base, db: pool }
+        TestApp {
+            base,
+            db: pool,
+            clock,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -210,6 +210,12 @@ async fn the_book_is_ranked_by_priority_with_bookmarkable_filters(pool: sqlx::Pg
     );
     assert!(html.contains("overdue by"));
     assert!(!html.contains("Someone else's task"));
+    // A month later by the app's clock, every open task is late.
+    b.app.clock.advance(time::Duration::days(30));
+    let later = b.csm.get("/worklist").await.text().await.unwrap();
+    assert!(later.contains("countdown red"));
+    assert!(!later.contains("countdown amber") && !later.contains("countdown ok"));
+    b.app.clock.advance(time::Duration::days(-30));
 
     let only = |html: &str| {
         ["Alpha Co", "Bravo Ltd", "Charlie Inc", "Delta LLC"]
