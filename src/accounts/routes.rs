@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::db::{self, Filter};
 use super::scope_for;
-use super::timeline::{self, Timeline};
+use super::timeline::{self, Timeline, TimelineFragment};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::money;
@@ -206,12 +206,12 @@ pub struct ShowPage {
     name: String,
     score: Option<ScoreView>,
     facts: Vec<(&'static str, String)>,
-    chart: String,
+    chart: charts::LinesChart,
     usage_summary: String,
     subscriptions: Vec<Line>,
     contacts: Vec<Line>,
     id: Uuid,
-    history_chart: Option<String>,
+    history_chart: Option<charts::LineChart>,
     timeline: Timeline,
     can_act: bool,
     open_tasks: Vec<(i64, String)>,
@@ -222,7 +222,7 @@ pub struct ShowPage {
 
 /// Daily active users, core actions and feature areas used over the last 90 days, each
 /// scaled to its own maximum (the tooltips carry the numbers).
-fn usage_chart(days: &[db::UsageDay]) -> String {
+fn usage_chart(days: &[db::UsageDay]) -> charts::LinesChart {
     let first = days.first().map(|d| d.day);
     let series = |label: &str, value: fn(&db::UsageDay) -> i32| {
         let max = days.iter().map(value).max().unwrap_or(0).max(1) as f64;
@@ -350,7 +350,7 @@ pub async fn show(
 }
 
 /// Health over the last 180 days, with a mark where the scoring configuration changed.
-fn history_chart(history: &[db::ScorePoint]) -> Option<String> {
+fn history_chart(history: &[db::ScorePoint]) -> Option<charts::LineChart> {
     let first = history.first()?.day;
     let points: Vec<(f64, f64)> = history
         .iter()
@@ -390,7 +390,7 @@ pub async fn timeline(
     user: CurrentUser,
     Path(id): Path<Uuid>,
     Query(q): Query<TimelineQuery>,
-) -> Result<Timeline> {
+) -> Result<TimelineFragment> {
     db::find(&state.db, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -404,5 +404,7 @@ pub async fn timeline(
     }
     let today = state.clock.now().date();
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
-    timeline::load(&state.db, id, kind, &history).await
+    Ok(TimelineFragment {
+        timeline: timeline::load(&state.db, id, kind, &history).await?,
+    })
 }

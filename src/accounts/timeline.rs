@@ -49,12 +49,18 @@ fn midday(d: Date) -> OffsetDateTime {
     d.with_time(Time::MIDNIGHT).assume_utc()
 }
 
-#[derive(Template, WebTemplate)]
-#[template(path = "accounts/timeline.html")]
+/// An account's timeline, shown by the account page and swapped in alone by htmx (as
+/// [`TimelineFragment`]); both draw `templates/accounts/timeline.html`.
 pub struct Timeline {
     pub account: Uuid,
     pub entries: Vec<Entry>,
     pub kinds: Vec<(&'static str, &'static str, bool)>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(source = r#"{% include "accounts/timeline.html" %}"#, ext = "html")]
+pub struct TimelineFragment {
+    pub timeline: Timeline,
 }
 
 /// The account's timeline, only `kind` entries when one is given.

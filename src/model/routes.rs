@@ -46,8 +46,8 @@ pub struct ModelsPage {
     versions: Vec<VersionView>,
     folds: Vec<FoldView>,
     importance: Vec<(String, String)>,
-    calibration: Option<String>,
-    lift: Option<String>,
+    calibration: Option<charts::CalibrationChart>,
+    lift: Option<charts::BarChart>,
 }
 
 fn num(v: &Value, key: &str, digits: usize) -> String {
@@ -225,7 +225,7 @@ pub struct HealthPage {
     predictions: u64,
     drift: Vec<DriftView>,
     weeks: Vec<WeekView>,
-    histogram: Option<String>,
+    histogram: Option<charts::BarChart>,
     alerts: Vec<AlertView>,
     freshness: String,
     feedback: Vec<FeedbackView>,

@@ -369,7 +369,7 @@ pub struct TeamPage {
     rows: Vec<AdherenceRow>,
     team: AdherenceRow,
     engagement: String,
-    funnel: String,
+    funnel: charts::BarChart,
 }
 
 #[derive(Deserialize)]

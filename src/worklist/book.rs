@@ -84,9 +84,8 @@ pub struct Flag {
     pub(super) detail: String,
 }
 
-/// The ranked accounts: the part a filter change replaces.
-#[derive(Template, WebTemplate)]
-#[template(path = "worklist/book.html")]
+/// The ranked accounts: the part a filter change replaces. The worklist page and
+/// [`BookFragment`] both draw it with `templates/worklist/book.html`.
 pub struct BookView {
     pub(super) rows: Vec<AccountRow>,
     pub(super) total: usize,
@@ -95,6 +94,12 @@ pub struct BookView {
     pub(super) prev: Option<String>,
     pub(super) next: Option<String>,
     pub(super) can_act: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(source = r#"{% include "worklist/book.html" %}"#, ext = "html")]
+pub struct BookFragment {
+    pub(super) book: BookView,
 }
 
 fn trend(t: Option<&str>) -> (&'static str, String) {

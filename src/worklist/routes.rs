@@ -10,7 +10,7 @@ use axum_htmx::HxRequest;
 use uuid::Uuid;
 
 use super::Countdown;
-use super::book::{BookView, WorklistQuery, book_view};
+use super::book::{BookFragment, BookView, WorklistQuery, book_view};
 use super::db::{self};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -93,7 +93,7 @@ pub async fn index(
         HeaderValue::from_static("HX-Request"),
     )];
     if htmx {
-        return Ok((vary, book).into_response());
+        return Ok((vary, BookFragment { book }).into_response());
     }
     let rate = db::save_rate(&state.db, Some(csm), None, today).await?;
     let team_rate = match user.role {
