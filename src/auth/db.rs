@@ -98,6 +98,16 @@ pub async fn list_users(
 }
 
 /// Active managers, for the "reports to" choice.
+/// Email addresses of the active users holding `role`.
+pub async fn active_emails(db: impl PgExecutor<'_>, role: Role) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        "select email from users where role = $1 and active order by email",
+        role as Role
+    )
+    .fetch_all(db)
+    .await
+}
+
 pub async fn list_managers(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, String)>> {
     let rows = sqlx::query!(
         r#"select id, name from users where role = 'manager' and active order by name"#

@@ -8,7 +8,9 @@
 //! (If the process dies between the server accepting a message and the commit, that one
 //! message is sent again, with the same Message-ID so mail clients show it once.)
 
-use lettre::message::Mailbox;
+pub mod compose;
+
+use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
@@ -72,6 +74,7 @@ struct Email {
     recipient: String,
     subject: String,
     body: String,
+    html: Option<String>,
 }
 
 impl Mailer {
@@ -82,13 +85,16 @@ impl Mailer {
         };
         // The same id on every attempt, so a message re-sent after a crash reads as one.
         let domain = self.from.email.domain();
-        let message = match Message::builder()
+        let message = Message::builder()
             .message_id(Some(format!("<outbox-{}@{domain}>", email.id)))
             .from(self.from.clone())
             .to(to)
-            .subject(email.subject)
-            .body(email.body)
-        {
+            .subject(email.subject);
+        let built = match email.html {
+            Some(html) => message.multipart(MultiPart::alternative_plain_html(email.body, html)),
+            None => message.body(email.body),
+        };
+        let message = match built {
             Ok(message) => message,
             Err(e) => return Delivery::Failed(e.to_string()),
         };
@@ -107,7 +113,7 @@ pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> an
     for _ in 0..BATCH {
         let mut tx = pool.begin().await?;
         let Some(due) = sqlx::query!(
-            "select id, recipient, subject, body, attempts from outbox
+            "select id, recipient, subject, body, html, attempts from outbox
              where status = 'pending' and next_attempt_at <= $1
              order by id limit 1 for update skip locked",
             now
@@ -122,6 +128,7 @@ pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> an
             recipient: due.recipient,
             subject: due.subject,
             body: due.body,
+            html: due.html,
         };
         match mailer.deliver(email).await {
             Delivery::Sent => {

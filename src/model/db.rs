@@ -35,27 +35,15 @@ pub async fn latest_monitoring(
     Ok(row.map(|r| (r.run_id, r.day, r.monitoring)))
 }
 
-pub struct Alert {
-    pub kind: &'static str,
-    pub subject: String,
-    pub message: String,
-    pub value: Option<f64>,
-    pub threshold: Option<f64>,
-}
-
-/// Records an alert once per kind, subject and day, and emails it to the analysts (through
-/// the outbox, in the same statement) when it is new.
-pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx::Result<()> {
-    sqlx::query!(
-        r#"with new as (
-               insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
-               on conflict (kind, subject, day) do nothing
-               returning kind, subject, message
-           )
-           insert into outbox (audience, recipient, subject, body)
-           select 'internal', u.email, format('Keel model alert: %s (%s)', n.kind, n.subject),
-                  n.message || E'\n\nThe model-health page has the details.'
-           from new n cross join users u where u.role = 'analyst' and u.active"#,
+/// Records an alert once per kind, subject and day; whether it is new.
+pub async fn insert_alert(
+    db: impl PgExecutor<'_>,
+    day: Date,
+    a: &super::alerts::Alert,
+) -> sqlx::Result<bool> {
+    let new = sqlx::query_scalar!(
+        "insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
+         on conflict (kind, subject, day) do nothing returning id",
         a.kind,
         a.subject,
         a.message,
@@ -63,9 +51,9 @@ pub async fn record_alert(db: impl PgExecutor<'_>, day: Date, a: &Alert) -> sqlx
         a.threshold.map(|v| v as f32),
         day
     )
-    .execute(db)
+    .fetch_optional(db)
     .await?;
-    Ok(())
+    Ok(new.is_some())
 }
 
 pub struct AlertRow {

@@ -2,6 +2,7 @@
 //! snapshots, calibrated, explained per prediction and validated walk-forward; `metrics`
 //! holds the validation measures; `evaluate` validates both models on any CSV of features.
 
+pub mod alerts;
 pub mod db;
 pub mod drivers;
 pub mod evaluate;

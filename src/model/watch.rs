@@ -7,7 +7,7 @@ use time::Date;
 use uuid::Uuid;
 
 use super::db;
-use super::{monitor, registry};
+use super::{alerts, monitor, registry};
 use crate::features::{FEATURES, FeatureTable};
 
 /// Measures drift, matured-label AUC by week and the spread of today's `probabilities`,
@@ -39,7 +39,7 @@ pub async fn record(
         .collect();
     for (feature, psi) in &drift {
         if *psi > monitor::PSI_ALERT {
-            alerts.push(db::Alert {
+            alerts.push(alerts::Alert {
                 kind: "drift",
                 subject: (*feature).to_owned(),
                 message: format!(
@@ -59,7 +59,7 @@ pub async fn record(
         weeks.push(monitor::week(chunk[0].0.clone(), &p, &y, in_sample));
     }
     if monitor::auc_alert(&weeks) {
-        alerts.push(db::Alert {
+        alerts.push(alerts::Alert {
             kind: "auc",
             subject: "model".to_owned(),
             message: format!(
@@ -79,7 +79,7 @@ pub async fn record(
     });
     db::save_monitoring(pool, run_id, day, &monitoring).await?;
     for a in &alerts {
-        db::record_alert(pool, day, a).await?;
+        alerts::record(pool, day, a).await?;
     }
     let drifting = drift.iter().filter(|d| d.1 > monitor::PSI_ALERT).count();
     Ok((

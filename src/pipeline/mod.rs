@@ -22,7 +22,7 @@ use crate::auth::audit::{self, Actor};
 use crate::features::{self, FEATURES};
 use crate::health::config;
 use crate::ingest;
-use crate::model::{db as model_db, registry, watch};
+use crate::model::{alerts, registry, watch};
 use crate::scores::{self, scoring};
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
@@ -126,14 +126,14 @@ pub async fn run(
         .failed()
         .filter(|s| ["freshness", "volume"].contains(&s.name))
     {
-        let alert = model_db::Alert {
+        let alert = alerts::Alert {
             kind: gate.name,
             subject: "pipeline".to_owned(),
             message: gate.detail.clone(),
             value: None,
             threshold: None,
         };
-        model_db::record_alert(pool, day, &alert).await?;
+        alerts::record(pool, day, &alert).await?;
     }
     let status = if succeeded { "succeeded" } else { "failed" };
     let stages_json = serde_json::to_value(&log.stages)?;

@@ -188,11 +188,28 @@ pub async fn insert_tasks(conn: &mut PgConnection, t: &NewTasks) -> sqlx::Result
     Ok(done.rows_affected())
 }
 
-/// Escalates, once each, open tasks past due (`breach`) and open tasks older than three days
-/// (`unresolved`) to the assignee's manager, with an email in the outbox in the same
-/// transaction. Returns how many escalations were recorded.
-pub async fn escalate(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
+/// An escalation just recorded, with what its email needs.
+pub struct Escalated {
+    pub task: i64,
+    pub account_id: Uuid,
+    pub account: String,
+    pub title: String,
+    pub due_at: OffsetDateTime,
+    pub csm: String,
+    /// The manager, or for `no_reply` the customer's executive sponsor.
+    pub recipient: String,
+    /// `breach`, `unresolved` or `no_reply`.
+    pub kind: String,
+}
+
+/// Records, once each, escalations of open tasks past due (`breach`) and open tasks older
+/// than three days (`unresolved`) to the assignee's manager, in the caller's transaction.
+pub async fn escalate(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+) -> sqlx::Result<Vec<Escalated>> {
+    sqlx::query_as!(
+        Escalated,
         r#"with due as (
                select t.id, a.id as account_id, a.name as account, t.title, t.due_at, u.name as csm,
                       m.email as manager_email, k.kind
@@ -209,28 +226,25 @@ pub async fn escalate(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Res
                on conflict (task_id, kind) do nothing
                returning task_id, kind
            )
-           insert into outbox (audience, recipient, subject, body, account_id, task_id)
-           select 'internal', d.manager_email,
-                  case when e.kind = 'breach' then format('SLA breached: %s (%s)', d.title, d.account)
-                       else format('Unresolved for 3 days: %s (%s)', d.title, d.account) end,
-                  format(E'%s has not completed "%s" on %s, due %s.\n\nThe task is on their worklist; the account page has the timeline.',
-                         d.csm, d.title, d.account, to_char(d.due_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')),
-                  d.account_id, d.id
+           select d.id as "task!", d.account_id as "account_id!", d.account as "account!", d.title as "title!",
+                  d.due_at as "due_at!", d.csm as "csm!", d.manager_email as "recipient!", d.kind as "kind!"
            from escalated e join due d on d.id = e.task_id and d.kind = e.kind"#,
         now
     )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_all(conn)
+    .await
 }
 
-/// An email task done three days ago with no customer reply since (an intervention with an
-/// answer) escalates to the account's executive sponsor, once: a customer email, so it waits
-/// for the CSM's review. Returns how many were escalated.
-pub async fn escalate_no_reply(conn: &mut PgConnection, now: OffsetDateTime) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
+/// Records, once each, the escalation of an email task done three days ago with no customer
+/// reply since (an intervention with an answer) to the account's executive sponsor.
+pub async fn escalate_no_reply(
+    conn: &mut PgConnection,
+    now: OffsetDateTime,
+) -> sqlx::Result<Vec<Escalated>> {
+    sqlx::query_as!(
+        Escalated,
         r#"with quiet as (
-               select t.id, t.title, a.id as account_id, a.name as account, a.executive_sponsor as sponsor,
+               select t.id, t.title, t.due_at, a.id as account_id, a.name as account, a.executive_sponsor as sponsor,
                       u.name as csm
                from tasks t join accounts a on a.id = t.account_id join users u on u.id = t.assignee_id
                where t.kind = 'email' and t.status = 'done'
@@ -244,17 +258,13 @@ pub async fn escalate_no_reply(conn: &mut PgConnection, now: OffsetDateTime) -> 
                on conflict (task_id, kind) do nothing
                returning task_id
            )
-           insert into outbox (audience, recipient, subject, body, status, account_id, task_id)
-           select 'customer', q.sponsor, format('%s and us: can we help?', q.account),
-                  format(E'Hello,\n\nWe reached out to your team at %s three days ago and have not heard back. We would like to make sure %s gets full value from the product; could we find a time to talk?\n\n%s',
-                         q.account, q.account, q.csm),
-                  'review', q.account_id, q.id
+           select q.id as "task!", q.account_id as "account_id!", q.account as "account!", q.title as "title!",
+                  q.due_at as "due_at!", q.csm as "csm!", q.sponsor as "recipient!", 'no_reply' as "kind!"
            from escalated e join quiet q on q.id = e.task_id"#,
         now
     )
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
+    .fetch_all(conn)
+    .await
 }
 
 pub struct OutboxRow {

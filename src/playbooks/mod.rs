@@ -3,18 +3,19 @@
 //! manager's team page shows SLA adherence and the alert → task → contact → resolved funnel.
 
 pub mod db;
+mod escalate;
 mod routes;
 pub mod rules;
 
 use std::collections::HashMap;
 
-use serde_json::json;
 use sqlx::{PgConnection, PgPool};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::auth::Role;
 use crate::auth::access::{Access, Route};
-use crate::auth::audit::{self, Actor};
+
+pub use escalate::sweep;
 use rules::{Candidate, Rule, Step};
 
 const EDITORS: Access = Access::Roles(&[Role::Manager, Role::Admin]);
@@ -165,24 +166,4 @@ pub async fn open_plays(
         opened.by_playbook.push((p.name.clone(), plays.len()));
     }
     Ok(opened)
-}
-
-/// The escalation sweep: breached and long-unresolved tasks notify the CSM's manager, and an
-/// email with no customer reply in 72 hours the account's executive sponsor (after the CSM's
-/// review), each once, through the outbox. `now` is a parameter so tests move the clock.
-pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
-    let mut tx = pool.begin().await?;
-    let escalated = db::escalate(&mut tx, now).await? + db::escalate_no_reply(&mut tx, now).await?;
-    if escalated > 0 {
-        audit::record(
-            &mut *tx,
-            &Actor::Worker,
-            "task.escalate",
-            None,
-            json!({"escalations": escalated, "at": now.to_string()}),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(escalated)
 }

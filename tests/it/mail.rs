@@ -233,4 +233,17 @@ async fn a_breach_reaches_the_managers_mailbox(pool: sqlx::PgPool) {
                 && m.contains("SLA breached: Send the renewal offer (Charlie Inc)")),
         "{received:?}"
     );
+    // Both a plain-text and an HTML body, from templates/emails/escalation/.
+    let (_, message) = received
+        .iter()
+        .find(|(_, m)| m.contains("Subject: SLA breached: Send the renewal offer"))
+        .unwrap();
+    assert!(message.contains("multipart/alternative"), "{message}");
+    assert!(
+        message.contains("Content-Type: text/plain") && message.contains("Content-Type: text/html")
+    );
+    assert!(
+        message.contains("<strong>Charlie Inc</strong>"),
+        "{message}"
+    );
 }
