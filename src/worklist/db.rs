@@ -262,3 +262,20 @@ pub async fn csms(
     .await?;
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
+
+/// The assignee of `task`, if `user` may complete it: their own task, or (as manager) one
+/// of their team's.
+pub async fn task_assignee(
+    db: impl PgExecutor<'_>,
+    task: i64,
+    user: Uuid,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        r#"select t.assignee_id from tasks t join users u on u.id = t.assignee_id
+           where t.id = $1 and (t.assignee_id = $2 or u.manager_id = $2)"#,
+        task,
+        user
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -1,6 +1,7 @@
 //! The CSM's worklist: open tasks with SLA countdowns, accounts ranked by priority (churn
 //! probability × ARR, raised as renewal nears), and the actions taken on them.
 
+pub mod act;
 mod actions;
 mod book;
 pub mod db;

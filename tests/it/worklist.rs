@@ -719,3 +719,97 @@ async fn admins_keep_the_reason_codes_csms_pick_from(pool: sqlx::PgPool) {
     assert_eq!(b.app.audit_count("reason_code.create").await, 1);
     assert_eq!(b.app.audit_count("reason_code.retire").await, 1);
 }
+
+/// The intervention rules, called as a domain function without HTTP.
+#[sqlx::test]
+async fn an_intervention_is_validated_field_by_field_and_books_its_follow_up(pool: sqlx::PgPool) {
+    use keel::accounts::{db as accounts_db, scope_for};
+    use keel::auth::CurrentUser;
+    use keel::worklist::act::{self, InterventionForm};
+
+    let b = book(pool.clone()).await;
+    let user = CurrentUser {
+        id: b.csm_user.id,
+        email: b.csm_user.email.clone(),
+        name: "CSM".into(),
+        role: Role::Csm,
+    };
+    let id = id_of(&b.app, "A1").await;
+    let account = accounts_db::find(&pool, scope_for(&user), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let now = OffsetDateTime::now_utc();
+    let form = |pairs: &[(&str, &str)]| -> InterventionForm {
+        serde_json::from_value(serde_json::Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+                .collect(),
+        ))
+        .unwrap()
+    };
+    for (pairs, field) in [
+        (vec![("kind", "fax"), ("outcome", "positive")], "kind:"),
+        (vec![("kind", "call"), ("outcome", "great")], "outcome:"),
+        (
+            vec![
+                ("kind", "call"),
+                ("outcome", "positive"),
+                ("happened_on", "2999-01-01"),
+            ],
+            "happened_on:",
+        ),
+        (
+            vec![
+                ("kind", "call"),
+                ("outcome", "positive"),
+                ("follow_up_days", "91"),
+            ],
+            "follow_up_days:",
+        ),
+        (
+            vec![
+                ("kind", "call"),
+                ("outcome", "positive"),
+                ("task_id", "999999"),
+            ],
+            "task_id:",
+        ),
+    ] {
+        let err = act::log_intervention(&pool, &user, &account, &form(&pairs), now)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(field), "{pairs:?}: {err}");
+    }
+    let before = b.app.audit_count("intervention.log").await;
+    let done = act::log_intervention(
+        &pool,
+        &user,
+        &account,
+        &form(&[
+            ("kind", "qbr"),
+            ("outcome", "no_response"),
+            ("follow_up_days", "7"),
+        ]),
+        now,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        done,
+        format!(
+            "Logged qbr (no response) on {}. Follow-up due in 7 days.",
+            now.date()
+        )
+    );
+    assert_eq!(b.app.audit_count("intervention.log").await, before + 1);
+    let due: OffsetDateTime =
+        sqlx::query_scalar("select due_at from tasks where account_id = $1 and kind = 'follow_up'")
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    // Stored to the microsecond.
+    assert!((due - now - Duration::days(7)).abs() < Duration::milliseconds(1));
+}
