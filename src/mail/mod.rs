@@ -9,6 +9,7 @@
 //! message is sent again, with the same Message-ID so mail clients show it once.)
 
 pub mod compose;
+pub mod db;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};

@@ -3,9 +3,11 @@
 //! manager's team page shows SLA adherence and the alert → task → contact → resolved funnel.
 
 pub mod db;
+mod emails;
 mod escalate;
 mod routes;
 pub mod rules;
+mod team;
 
 use std::collections::HashMap;
 
@@ -31,15 +33,15 @@ pub fn routes() -> Vec<Route> {
         Route::post("/playbooks/{id}", EDITORS, routes::update),
         Route::post("/playbooks/{id}/toggle", EDITORS, routes::toggle),
         Route::post("/playbooks/preview", EDITORS, routes::preview),
-        Route::get("/team", Access::Roles(&[Role::Manager]), routes::team),
+        Route::get("/team", Access::Roles(&[Role::Manager]), team::team),
         Route::get(
             "/admin/outbox",
             Access::Roles(&[Role::Admin]),
-            routes::outbox,
+            emails::outbox,
         ),
-        Route::get("/emails/review", REVIEWERS, routes::review_queue),
-        Route::post("/emails/{id}/approve", REVIEWERS, routes::approve),
-        Route::post("/emails/{id}/discard", REVIEWERS, routes::discard),
+        Route::get("/emails/review", REVIEWERS, emails::review_queue),
+        Route::post("/emails/{id}/approve", REVIEWERS, emails::approve),
+        Route::post("/emails/{id}/discard", REVIEWERS, emails::discard),
     ]
 }
 
@@ -161,7 +163,8 @@ pub async fn open_plays(
             }
         }
         opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
-        opened.emails += db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
+        opened.emails +=
+            crate::mail::db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
         opened.plays += plays.len();
         opened.by_playbook.push((p.name.clone(), plays.len()));
     }

@@ -1,4 +1,4 @@
-//! Playbook pages (managers and admins), the manager's team page, and the admin's outbox.
+//! Playbook pages (managers and admins): the list, the editor with its preview.
 
 use std::collections::HashMap;
 
@@ -8,22 +8,16 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
-use time::Duration;
 
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
-use crate::accounts::scope_for;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use crate::web::charts;
 use crate::web::errors::urlencode;
-use crate::web::format::timestamp;
 use crate::web::layout::{Chrome, Notice};
-use crate::worklist::Done;
 
 pub struct PlaybookRow {
     id: i64,
@@ -349,224 +343,4 @@ pub async fn preview(
             .map(|(c, why)| (c.account, c.name.clone(), why.clone()))
             .collect(),
     })
-}
-
-pub struct AdherenceRow {
-    name: String,
-    due: i64,
-    on_time: i64,
-    rate: String,
-    breached: i64,
-    open: i64,
-    escalations: i64,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "playbooks/team.html")]
-pub struct TeamPage {
-    chrome: Chrome,
-    days: i64,
-    rows: Vec<AdherenceRow>,
-    team: AdherenceRow,
-    engagement: String,
-    funnel: charts::BarChart,
-}
-
-#[derive(Deserialize)]
-pub struct Period {
-    days: Option<i64>,
-}
-
-fn rate(on_time: i64, due: i64) -> String {
-    if due == 0 {
-        "—".into()
-    } else {
-        format!("{:.0} %", 100.0 * on_time as f64 / due as f64)
-    }
-}
-
-/// The manager's team: SLA adherence per CSM and for the team over a period, open and
-/// breached tasks, escalations, playbook engagement, and the funnel.
-pub async fn team(
-    State(state): State<AppState>,
-    chrome: Chrome,
-    user: CurrentUser,
-    Query(q): Query<Period>,
-) -> Result<TeamPage> {
-    let days = q.days.unwrap_or(30);
-    if !(1..=365).contains(&days) {
-        return Err(AppError::BadRequest(format!("days: {days} is not 1–365")));
-    }
-    let now = state.clock.now();
-    let from = now - Duration::days(days);
-    let csms = db::adherence(&state.db, Some(user.id), from, now).await?;
-    let sum = |f: fn(&db::Adherence) -> i64| csms.iter().map(f).sum::<i64>();
-    let (due, on_time) = (sum(|a| a.due), sum(|a| a.on_time));
-    let team = AdherenceRow {
-        name: "Team".into(),
-        due,
-        on_time,
-        rate: rate(on_time, due),
-        breached: sum(|a| a.breached),
-        open: sum(|a| a.open),
-        escalations: sum(|a| a.escalations),
-    };
-    let f = db::funnel(&state.db, Some(user.id), from).await?;
-    let engagement = if f.alerts == 0 {
-        "no plays opened in the period".to_owned()
-    } else {
-        format!(
-            "{:.0} % ({} of {} plays led to contact; target above 70 %)",
-            100.0 * f.contacted as f64 / f.alerts as f64,
-            f.contacted,
-            f.alerts
-        )
-    };
-    let funnel = charts::bars(
-        "Funnel: alerts, tasks, contact, resolved",
-        &[
-            ("alerts".into(), f.alerts as f64),
-            ("tasks".into(), f.tasks as f64),
-            ("contact".into(), f.contacted as f64),
-            ("resolved".into(), f.resolved as f64),
-        ],
-        |v| format!("{v:.0} plays"),
-    );
-    Ok(TeamPage {
-        chrome,
-        days,
-        rows: csms
-            .into_iter()
-            .map(|a| AdherenceRow {
-                rate: rate(a.on_time, a.due),
-                name: a.name,
-                due: a.due,
-                on_time: a.on_time,
-                breached: a.breached,
-                open: a.open,
-                escalations: a.escalations,
-            })
-            .collect(),
-        team,
-        engagement,
-        funnel,
-    })
-}
-
-pub struct OutboxView {
-    id: i64,
-    audience: String,
-    recipient: String,
-    subject: String,
-    body: String,
-    status: String,
-    detail: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "playbooks/outbox.html")]
-pub struct OutboxPage {
-    chrome: Chrome,
-    emails: Vec<OutboxView>,
-}
-
-/// Every email Keel has queued or sent, newest first (readable here when no SMTP is set).
-pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<OutboxPage> {
-    Ok(OutboxPage {
-        chrome,
-        emails: db::outbox(&state.db, 200)
-            .await?
-            .into_iter()
-            .map(|o| OutboxView {
-                id: o.id,
-                audience: o.audience,
-                recipient: o.recipient,
-                subject: o.subject,
-                body: o.body,
-                detail: match (o.sent_at, o.last_error) {
-                    (Some(t), _) => format!("sent {}", timestamp(t)),
-                    (None, Some(e)) => format!("{} attempts; last error: {e}", o.attempts),
-                    (None, None) => format!("queued {}", timestamp(o.created_at)),
-                },
-                status: o.status,
-            })
-            .collect(),
-    })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "playbooks/review.html")]
-pub struct ReviewPage {
-    chrome: Chrome,
-    emails: Vec<db::ReviewRow>,
-}
-
-/// Customer emails opened by plays, waiting for the CSM: edit, approve or discard.
-pub async fn review_queue(
-    State(state): State<AppState>,
-    chrome: Chrome,
-    user: CurrentUser,
-) -> Result<ReviewPage> {
-    let (owner, manager) = scope_for(&user).params();
-    Ok(ReviewPage {
-        chrome,
-        emails: db::review_queue(&state.db, owner, manager).await?,
-    })
-}
-
-async fn decide(
-    state: &AppState,
-    user: &CurrentUser,
-    id: i64,
-    decision: Option<(&str, &str)>,
-) -> Result<Done> {
-    let (owner, manager) = scope_for(user).params();
-    let mut tx = state.db.begin().await?;
-    if !db::review(&mut *tx, id, owner, manager, decision).await? {
-        return Err(AppError::NotFound);
-    }
-    audit::record(
-        &mut *tx,
-        &Actor::from(user),
-        if decision.is_some() {
-            "email.approve"
-        } else {
-            "email.discard"
-        },
-        Some(format!("email:{id}")),
-        json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Done {
-        message: if decision.is_some() {
-            "Approved: it goes out with the next send.".into()
-        } else {
-            "Discarded.".into()
-        },
-        colspan: 1,
-    })
-}
-
-pub async fn approve(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Done> {
-    let (subject, body) = (field(&form, "subject"), field(&form, "body"));
-    if subject.is_empty() || body.is_empty() {
-        return Err(AppError::BadRequest(
-            "subject and body: an email needs both".into(),
-        ));
-    }
-    decide(&state, &user, id, Some((&subject, &body))).await
-}
-
-pub async fn discard(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(id): Path<i64>,
-) -> Result<Done> {
-    decide(&state, &user, id, None).await
 }
