@@ -3,6 +3,7 @@
 
 pub mod db;
 mod routes;
+mod show;
 mod timeline;
 
 use crate::auth::access::{Access, Route};
@@ -21,8 +22,8 @@ const READERS: Access = Access::Roles(&[
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/accounts", READERS, routes::list),
-        Route::get("/accounts/{id}", READERS, routes::show),
-        Route::get("/accounts/{id}/timeline", READERS, routes::timeline),
+        Route::get("/accounts/{id}", READERS, show::show),
+        Route::get("/accounts/{id}/timeline", READERS, show::timeline),
     ]
 }
 

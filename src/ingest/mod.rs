@@ -3,6 +3,7 @@
 
 mod api;
 pub(crate) mod cells;
+mod columns;
 pub mod db;
 mod pages;
 mod routes;

@@ -7,14 +7,15 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use sqlx::PgPool;
 
+mod report;
+
 use crate::app::App;
 use crate::auth::audit::Actor;
 use crate::auth::users::{self, UserError, UserInput};
 use crate::auth::{Role, db as users_db};
 use crate::config::Config;
-use crate::model::evaluate::{self, Evaluation};
-use crate::model::metrics::Report;
-use crate::model::train::Algorithm;
+use crate::model::evaluate;
+use report::{print_evaluation, print_run, print_training};
 
 #[derive(Parser)]
 #[command(name = "keel", version, about = "Keel customer-success platform")]
@@ -314,72 +315,6 @@ fn parse_date(raw: &str, flag: &str) -> anyhow::Result<time::Date> {
         time::macros::format_description!("[year]-[month]-[day]"),
     )
     .with_context(|| format!("{flag} {raw}: expected YYYY-MM-DD"))
-}
-
-fn print_training(t: &crate::model::training::Trained) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Trained on {} snapshot rows from {} dates in {:.1} s (walk-forward, pooled test folds):",
-        t.rows, t.dates, t.seconds
-    )?;
-    for (id, algorithm, r) in &t.versions {
-        writeln!(out, "{}  [{id}]", algorithm_line(*algorithm, r))?;
-    }
-    if let Some(id) = t.promoted {
-        writeln!(out, "  promoted {id} to production")?;
-    }
-    Ok(())
-}
-
-fn print_evaluation(e: &Evaluation) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{} rows, {} feature columns ({} numeric, {} categorical), churn rate {:.3}; {}",
-        e.rows,
-        e.numeric + e.categorical,
-        e.numeric,
-        e.categorical,
-        e.churn_rate,
-        e.mode
-    )?;
-    writeln!(
-        out,
-        "  {} model inputs: {}",
-        e.features.len(),
-        e.features.join(", ")
-    )?;
-    for (algorithm, v) in &e.results {
-        writeln!(out, "{}", algorithm_line(*algorithm, &v.overall))?;
-        for fold in &v.folds {
-            writeln!(out, "      {}", fold.summary())?;
-        }
-    }
-    Ok(())
-}
-
-/// One model's validation, as `keel train` and `keel model evaluate` print it.
-fn algorithm_line(algorithm: Algorithm, report: &Report) -> String {
-    format!("  {:<24} {}", algorithm.as_str(), report.summary())
-}
-
-fn print_run(o: &crate::pipeline::Outcome) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "Pipeline run {}: {}",
-        o.run_id,
-        if o.succeeded { "succeeded" } else { "FAILED" }
-    )?;
-    for s in &o.stages {
-        writeln!(
-            out,
-            "  [{:<7}] {:<16} {:>6} ms  {}",
-            s.status, s.name, s.millis, s.detail
-        )?;
-    }
-    Ok(())
 }
 
 async fn ready_database(config: &Config) -> anyhow::Result<PgPool> {

@@ -1,0 +1,308 @@
+//! The account page: header facts, health and churn with their drivers, score history,
+//! usage, the timeline, contacts, and the forms to act; and the timeline alone for htmx.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use serde::Deserialize;
+use time::Duration;
+use uuid::Uuid;
+
+use super::db::{self};
+use super::scope_for;
+use super::timeline::{self, Timeline, TimelineFragment};
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, Result};
+use crate::money;
+use crate::reasons::db::{ReasonCode, reason_codes};
+use crate::segment::{self};
+use crate::state::AppState;
+use crate::web::charts;
+use crate::web::format::{dollars, timestamp};
+use crate::web::layout::Chrome;
+
+pub struct Line {
+    cells: Vec<String>,
+}
+
+/// The latest health and churn scores, ready to show.
+pub struct ScoreView {
+    day: String,
+    health: String,
+    band: String,
+    churn: String,
+    tier: String,
+    at_risk: bool,
+    drivers: Vec<String>,
+    signals: Vec<(String, String, String)>,
+    trajectory: String,
+    decrement: Option<String>,
+    anomaly: Option<String>,
+    champion_loss: Option<String>,
+    rescored: Option<String>,
+}
+
+fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
+    let signals = s
+        .signals
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|sig| {
+            let name = sig
+                .get("name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .replace('_', " ");
+            let value = sig
+                .get("value")
+                .and_then(|v| v.as_f64())
+                .map_or_else(|| "no data".to_owned(), |v| format!("{v:.2}"));
+            let weight = sig.get("weight").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let norm = sig.get("normalised").and_then(|v| v.as_f64());
+            let share = match norm {
+                Some(n) => format!("{:.0} of {weight:.0} points", n * weight),
+                None => "weight spread over the others".to_owned(),
+            };
+            (name, value, share)
+        })
+        .collect();
+    ScoreView {
+        day: s.day.to_string(),
+        health: format!("{:.0}", s.health_score),
+        band: s.band,
+        churn: s.churn_probability.map_or_else(
+            || "not scored".to_owned(),
+            |p| format!("{:.1} %", p * 100.0),
+        ),
+        tier: s.risk_tier.unwrap_or_default(),
+        at_risk: s.at_risk,
+        drivers: s
+            .drivers
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|d| d.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+            .collect(),
+        signals,
+        trajectory: s.trajectory.unwrap_or_else(|| "no history yet".into()),
+        decrement: s
+            .decrement
+            .map(|d| format!("{d:.0} points lost since the previous score")),
+        anomaly: s.anomaly,
+        champion_loss: s.champion_loss,
+        rescored: s.rescored_at.map(timestamp),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/show.html")]
+pub struct ShowPage {
+    chrome: Chrome,
+    name: String,
+    score: Option<ScoreView>,
+    facts: Vec<(&'static str, String)>,
+    chart: charts::LinesChart,
+    usage_summary: String,
+    subscriptions: Vec<Line>,
+    contacts: Vec<Line>,
+    id: Uuid,
+    history_chart: Option<charts::LineChart>,
+    timeline: Timeline,
+    can_act: bool,
+    open_tasks: Vec<(i64, String)>,
+    feedback_reasons: Vec<ReasonCode>,
+    snooze_reasons: Vec<ReasonCode>,
+    today: String,
+}
+
+/// Daily active users, core actions and feature areas used over the last 90 days, each
+/// scaled to its own maximum (the tooltips carry the numbers).
+fn usage_chart(days: &[db::UsageDay]) -> charts::LinesChart {
+    let first = days.first().map(|d| d.day);
+    let series = |label: &str, value: fn(&db::UsageDay) -> i32| {
+        let max = days.iter().map(value).max().unwrap_or(0).max(1) as f64;
+        let points: Vec<(f64, f64)> = days
+            .iter()
+            .map(|d| {
+                let x = first.map_or(0.0, |f| (d.day - f).whole_days() as f64);
+                (x, 100.0 * f64::from(value(d)) / max)
+            })
+            .collect();
+        (format!("{label} (max {max})"), points)
+    };
+    charts::lines(
+        "Usage, last 90 days: daily active users, core actions, feature areas used",
+        &[
+            series("active users", |d| d.active_users),
+            series("core actions", |d| d.core_actions),
+            series("feature areas", |d| d.features),
+        ],
+    )
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    Path(id): Path<Uuid>,
+) -> Result<ShowPage> {
+    // Not visible and not existing look the same, so accounts cannot be enumerated.
+    let a = db::find(&state.db, scope_for(&user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let today = state.clock.now().date();
+    let usage = db::usage(&state.db, id, today - Duration::days(90)).await?;
+    let renewal = a.renewal_date.map_or_else(String::new, |d| {
+        format!("{d} ({} days)", (d - today).whole_days())
+    });
+    let facts = vec![
+        ("External id", a.external_id),
+        ("Segment", segment::label_of(&a.segment).to_owned()),
+        ("Plan", a.plan),
+        ("Seats", a.seats.to_string()),
+        ("ARR", dollars(money::arr_cents(a.mrr_cents))),
+        ("Renewal", renewal),
+        ("Customer since", a.customer_since.to_string()),
+        (
+            "Status",
+            a.churned_on
+                .map_or(a.status.clone(), |d| format!("{} on {d}", a.status)),
+        ),
+        ("CSM", a.owner_name.unwrap_or_else(|| "unassigned".into())),
+        ("Executive sponsor", a.executive_sponsor.unwrap_or_default()),
+    ];
+    let recent: Vec<&db::UsageDay> = usage.iter().rev().take(30).collect();
+    let usage_summary = if recent.is_empty() {
+        "No product usage in the last 90 days.".to_owned()
+    } else {
+        let avg = recent.iter().map(|d| d.active_users as f64).sum::<f64>() / 30.0;
+        let core: i32 = recent.iter().map(|d| d.core_actions).sum();
+        let features = recent.iter().map(|d| d.features).max().unwrap_or(0);
+        format!(
+            "Last 30 days: {avg:.1} active users a day, {core} core actions, up to {features} feature areas in a day."
+        )
+    };
+    let line = |cells: Vec<String>| Line { cells };
+    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
+    let timeline = timeline::load(&state.db, id, None, &history).await?;
+    let score = crate::scores::db::latest_score(&state.db, id)
+        .await?
+        .map(score_view);
+    Ok(ShowPage {
+        chrome,
+        name: a.name,
+        score,
+        facts,
+        chart: usage_chart(&usage),
+        usage_summary,
+        subscriptions: db::subscriptions(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|p| {
+                line(vec![
+                    p.period_start.to_string(),
+                    p.period_end.to_string(),
+                    p.plan,
+                    p.seats.to_string(),
+                    dollars(p.mrr_cents),
+                ])
+            })
+            .collect(),
+        contacts: db::contacts(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|c| {
+                line(vec![
+                    c.name.unwrap_or_default(),
+                    c.title.unwrap_or_default(),
+                    c.email.unwrap_or_else(|| "erased".into()),
+                    if c.is_champion {
+                        "champion".into()
+                    } else {
+                        String::new()
+                    },
+                    c.last_active.map_or_else(
+                        || "never".into(),
+                        |d| format!("{d} ({} days ago)", (today - d).whole_days()),
+                    ),
+                ])
+            })
+            .collect(),
+        id,
+        history_chart: history_chart(&history),
+        timeline,
+        can_act: matches!(user.role, Role::Csm | Role::Manager),
+        open_tasks: db::tasks(&state.db, id)
+            .await?
+            .into_iter()
+            .filter(|t| t.status == "open")
+            .map(|t| (t.id, t.title))
+            .collect(),
+        feedback_reasons: reason_codes(&state.db, "feedback").await?,
+        snooze_reasons: reason_codes(&state.db, "snooze").await?,
+        today: today.to_string(),
+    })
+}
+
+/// Health over the last 180 days, with a mark where the scoring configuration changed.
+fn history_chart(history: &[db::ScorePoint]) -> Option<charts::LineChart> {
+    let first = history.first()?.day;
+    let points: Vec<(f64, f64)> = history
+        .iter()
+        .map(|p| {
+            (
+                (p.day - first).whole_days() as f64,
+                f64::from(p.health_score),
+            )
+        })
+        .collect();
+    let marks: Vec<(f64, String)> = history
+        .windows(2)
+        .filter(|w| w[0].health_config_id != w[1].health_config_id)
+        .map(|w| {
+            (
+                (w[1].day - first).whole_days() as f64,
+                format!("weights v{}", w[1].health_config_id.unwrap_or(0)),
+            )
+        })
+        .collect();
+    Some(charts::line(
+        "Health score, last 180 days; dashed lines mark changes of the scoring weights",
+        &points,
+        (0.0, 100.0),
+        &marks,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct TimelineQuery {
+    kind: Option<String>,
+}
+
+/// The timeline alone, filtered by kind (htmx swaps it in place).
+pub async fn timeline(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Query(q): Query<TimelineQuery>,
+) -> Result<TimelineFragment> {
+    db::find(&state.db, scope_for(&user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
+    if let Some(k) = kind
+        && !timeline::KINDS.iter().any(|(v, _)| *v == k)
+    {
+        return Err(AppError::BadRequest(format!(
+            "kind: '{k}' is not a kind of timeline entry"
+        )));
+    }
+    let today = state.clock.now().date();
+    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
+    Ok(TimelineFragment {
+        timeline: timeline::load(&state.db, id, kind, &history).await?,
+    })
+}
