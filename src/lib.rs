@@ -21,6 +21,7 @@ pub mod money;
 pub mod pipeline;
 pub mod playbooks;
 pub mod reasons;
+pub mod revenue;
 pub mod scores;
 pub mod segment;
 pub mod state;

@@ -129,6 +129,30 @@ pub struct UsageDay {
     pub features: i32,
 }
 
+/// Each account's team: its owner's manager (none when unowned or the owner has none).
+pub async fn teams(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<std::collections::HashMap<Uuid, Option<Uuid>>> {
+    let rows = sqlx::query!(
+        "select a.id, u.manager_id as \"manager?\" from accounts a left join users u on u.id = a.owner_id"
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.manager)).collect())
+}
+
+/// The day each churned account churned.
+pub async fn churn_dates(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<std::collections::HashMap<Uuid, Date>> {
+    let rows = sqlx::query!(
+        r#"select id, churned_on as "churned_on!" from accounts where churned_on is not null"#
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.churned_on)).collect())
+}
+
 pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Result<Vec<UsageDay>> {
     sqlx::query_as!(
         UsageDay,

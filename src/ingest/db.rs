@@ -383,3 +383,19 @@ pub async fn clear_queue(db: impl PgExecutor<'_>, before: OffsetDateTime) -> sql
         .await?;
     Ok(done.rows_affected())
 }
+
+/// Every subscription line: (account, start, end, MRR in cents), by account.
+pub async fn subscription_lines(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<(Uuid, time::Date, time::Date, i64)>> {
+    let rows = sqlx::query!(
+        "select account_id, period_start, period_end, mrr_cents from subscription_periods
+         order by account_id, period_start"
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.period_start, r.period_end, r.mrr_cents))
+        .collect())
+}

@@ -254,7 +254,21 @@ async fn stages(
         ),
     );
 
-    // 6. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
+    // 6. Revenue facts for the executive's dashboard: MRR movements, retention, cohorts. A
+    // failure here is a warning: the scores stand, and yesterday's facts stay.
+    match crate::revenue::facts::refresh(pool, day).await {
+        Ok(r) => log.stage(
+            "revenue facts",
+            "ok",
+            format!(
+                "{} accounts, {} account-months of MRR movements as of {day}",
+                r.accounts, r.account_months
+            ),
+        ),
+        Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),
+    }
+
+    // 7. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
     let probabilities: Vec<f64> = rows
         .probability
         .iter()

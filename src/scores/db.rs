@@ -337,3 +337,28 @@ pub async fn previous_volume(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result
     .fetch_optional(db)
     .await
 }
+
+/// Every score of `day`: (account, segment, band, risk tier) — what the account was told
+/// that day, for measuring what became of it.
+pub async fn day_bands(
+    db: impl PgExecutor<'_>,
+    day: Date,
+) -> sqlx::Result<Vec<(Uuid, String, String, Option<String>)>> {
+    let rows = sqlx::query!(
+        r#"select account_id, coalesce(segment, '') as "segment!", band, risk_tier from scores where day = $1"#,
+        day
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.segment, r.band, r.risk_tier))
+        .collect())
+}
+
+/// The latest day with scores on or before `day`.
+pub async fn scored_on_or_before(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!("select max(day) from scores where day <= $1", day)
+        .fetch_one(db)
+        .await
+}

@@ -1,0 +1,172 @@
+//! SQL for the revenue facts: written whole by `facts::refresh`, read by the dashboard.
+
+use sqlx::{PgConnection, PgExecutor};
+use time::Date;
+use uuid::Uuid;
+
+use super::facts::BandOutcome;
+use super::movements::MonthFacts;
+use super::windows::{CohortCell, CohortKey, MonthKey, MonthSums, Retention, WindowKey};
+
+/// Replaces every account's monthly facts.
+pub async fn replace_months(
+    conn: &mut PgConnection,
+    rows: &[(Uuid, MonthFacts)],
+) -> sqlx::Result<()> {
+    sqlx::query!("delete from revenue_months")
+        .execute(&mut *conn)
+        .await?;
+    for chunk in rows.chunks(50_000) {
+        let col = |f: fn(&MonthFacts) -> i64| chunk.iter().map(|(_, m)| f(m)).collect::<Vec<_>>();
+        sqlx::query!(
+            "insert into revenue_months (account_id, month, start_cents, new_cents, expansion_cents,
+                                         contraction_cents, churn_cents, reactivation_cents, end_cents)
+             select * from unnest($1::uuid[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[],
+                                  $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])",
+            &chunk.iter().map(|r| r.0).collect::<Vec<_>>(),
+            &chunk.iter().filter_map(|r| r.1.month).collect::<Vec<_>>(),
+            &col(|m| m.start),
+            &col(|m| m.new),
+            &col(|m| m.expansion),
+            &col(|m| m.contraction),
+            &col(|m| m.churn),
+            &col(|m| m.reactivation),
+            &col(|m| m.end),
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Replaces the retention of every window.
+pub async fn replace_windows(
+    conn: &mut PgConnection,
+    rows: &[(WindowKey, Retention)],
+) -> sqlx::Result<()> {
+    sqlx::query!("delete from revenue_windows")
+        .execute(&mut *conn)
+        .await?;
+    let col = |f: fn(&Retention) -> i64| rows.iter().map(|(_, r)| f(r)).collect::<Vec<_>>();
+    sqlx::query!(
+        "insert into revenue_windows (months, end_month, segment, manager_id, accounts, churned_accounts,
+                                      starting_cents, expansion_cents, contraction_cents, churn_cents)
+         select * from unnest($1::int[], $2::date[], $3::text[], $4::uuid[], $5::bigint[], $6::bigint[],
+                              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[])",
+        &rows.iter().map(|r| r.0.months).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.0.end).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.0.segment.as_str()).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.0.manager).collect::<Vec<_>>() as &[Option<Uuid>],
+        &col(|r| r.accounts),
+        &col(|r| r.churned_accounts),
+        &col(|r| r.starting),
+        &col(|r| r.expansion),
+        &col(|r| r.contraction),
+        &col(|r| r.churn),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces every cohort's cells.
+pub async fn replace_cohorts(
+    conn: &mut PgConnection,
+    rows: &[(CohortKey, CohortCell)],
+) -> sqlx::Result<()> {
+    sqlx::query!("delete from revenue_cohorts")
+        .execute(&mut *conn)
+        .await?;
+    let col = |f: fn(&CohortCell) -> i64| rows.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
+    sqlx::query!(
+        "insert into revenue_cohorts (cohort, age, segment, manager_id, accounts, retained, base_cents, mrr_cents)
+         select * from unnest($1::date[], $2::int[], $3::text[], $4::uuid[], $5::bigint[], $6::bigint[],
+                              $7::bigint[], $8::bigint[])",
+        &rows.iter().map(|r| r.0.cohort).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.0.age).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.0.segment.as_str()).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.0.manager).collect::<Vec<_>>() as &[Option<Uuid>],
+        &col(|c| c.accounts),
+        &col(|c| c.retained),
+        &col(|c| c.base_mrr),
+        &col(|c| c.mrr),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn record_refresh(
+    db: impl PgExecutor<'_>,
+    as_of: Date,
+    accounts: i64,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "insert into revenue_refreshes (as_of, accounts) values ($1, $2)",
+        as_of,
+        accounts
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the book's monthly movements.
+pub async fn replace_monthly(
+    conn: &mut PgConnection,
+    rows: &[(MonthKey, MonthSums)],
+) -> sqlx::Result<()> {
+    sqlx::query!("delete from revenue_monthly")
+        .execute(&mut *conn)
+        .await?;
+    let col = |f: fn(&MonthSums) -> i64| rows.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
+    sqlx::query!(
+        "insert into revenue_monthly (month, segment, manager_id, accounts_start, accounts_end, start_cents,
+                                      new_cents, expansion_cents, contraction_cents, churn_cents,
+                                      reactivation_cents, end_cents)
+         select * from unnest($1::date[], $2::text[], $3::uuid[], $4::bigint[], $5::bigint[], $6::bigint[],
+                              $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[])",
+        &rows.iter().map(|r| r.0.month).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.0.segment.as_str()).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.0.manager).collect::<Vec<_>>() as &[Option<Uuid>],
+        &col(|s| s.accounts_start),
+        &col(|s| s.accounts_end),
+        &col(|s| s.facts.start),
+        &col(|s| s.facts.new),
+        &col(|s| s.facts.expansion),
+        &col(|s| s.facts.contraction),
+        &col(|s| s.facts.churn),
+        &col(|s| s.facts.reactivation),
+        &col(|s| s.facts.end),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces what became of the accounts in each band and tier.
+pub async fn replace_band_outcomes(
+    conn: &mut PgConnection,
+    rows: &[BandOutcome],
+) -> sqlx::Result<()> {
+    sqlx::query!("delete from revenue_band_outcomes")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "insert into revenue_band_outcomes (horizon_days, score_day, grouping, value, segment, manager_id,
+                                            accounts, churned)
+         select * from unnest($1::int[], $2::date[], $3::text[], $4::text[], $5::text[], $6::uuid[],
+                              $7::bigint[], $8::bigint[])",
+        &rows.iter().map(|r| r.0 as i32).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.2).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.3.as_str()).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.4.as_str()).collect::<Vec<_>>() as &[&str],
+        &rows.iter().map(|r| r.5).collect::<Vec<_>>() as &[Option<Uuid>],
+        &rows.iter().map(|r| r.6).collect::<Vec<_>>(),
+        &rows.iter().map(|r| r.7).collect::<Vec<_>>(),
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
