@@ -25,6 +25,7 @@ pub mod revenue;
 pub mod scores;
 pub mod segment;
 pub mod state;
+pub mod stats;
 pub mod telemetry;
 pub mod web;
 pub mod worklist;

@@ -1,0 +1,6 @@
+//! Statistics Keel computes itself, each tested against published reference values:
+//! survival curves and the log-rank test (`survival`), and the chi-squared distribution
+//! behind their p-values (`chi2`).
+
+pub mod chi2;
+pub mod survival;
