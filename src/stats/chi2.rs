@@ -94,12 +94,7 @@ mod tests {
         // (see stats::survival's tests for the sources).
         // (statistic, df, p, tolerance: half the last printed digit)
         for (x, df, p, tol) in [
-            (
-                3.396_388_698_977_601_1,
-                1.0,
-                0.065_339_322_040_505_132,
-                1e-12,
-            ),
+            (3.396_388_698_977_601, 1.0, 0.065_339_322_040_505_13, 1e-12),
             (
                 3.390_222_923_460_842_5,
                 2.0,
