@@ -21,8 +21,8 @@ use crate::auth::access::{self, Access, Route};
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, health, home, ingest, model, pipeline, playbooks, reasons, scores, web,
-    worklist,
+    accounts, auth, health, home, ingest, model, pipeline, playbooks, reasons, revenue, scores,
+    web, worklist,
 };
 
 const SESSION_COOKIE: &str = "keel_session";
@@ -45,6 +45,7 @@ pub fn routes() -> Vec<Route> {
         model::routes(),
         pipeline::routes(),
         scores::routes(),
+        revenue::routes(),
         reasons::routes(),
     ]
     .into_iter()

@@ -35,15 +35,11 @@ home!(
     "Expansion pipeline",
     "Expansion opportunities handed over by Customer Success, to accept or reject within the hand-off SLA."
 );
-home!(
-    dashboard,
-    "Revenue retention",
-    "NRR, GRR, expansion and churn by segment, risk band and cohort, and the ROI of the CS programme."
-);
 
 pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/dashboard", Access::Roles(&[Role::Executive]), dashboard),
-        Route::get("/pipeline", Access::Roles(&[Role::Sales]), pipeline),
-    ]
+    vec![Route::get(
+        "/pipeline",
+        Access::Roles(&[Role::Sales]),
+        pipeline,
+    )]
 }

@@ -362,3 +362,31 @@ pub async fn scored_on_or_before(db: impl PgExecutor<'_>, day: Date) -> sqlx::Re
         .fetch_one(db)
         .await
 }
+
+/// The model's expected ARR loss on `day`: Σ ARR × churn probability, in cents, over the
+/// accounts of a segment and team (either optional).
+pub async fn arr_at_risk(
+    db: impl PgExecutor<'_>,
+    day: Date,
+    segment: Option<&str>,
+    manager: Option<Uuid>,
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"select coalesce(sum(a.mrr_cents * 12 * s.churn_probability), 0)::bigint as "cents!"
+           from scores s join accounts a on a.id = s.account_id left join users u on u.id = a.owner_id
+           where s.day = $1 and a.status <> 'churned' and ($2::text is null or s.segment = $2)
+             and ($3::uuid is null or u.manager_id = $3)"#,
+        day,
+        segment,
+        manager
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// The earliest day with scores on or after `day`.
+pub async fn earliest_day_since(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Option<Date>> {
+    sqlx::query_scalar!("select min(day) from scores where day >= $1", day)
+        .fetch_one(db)
+        .await
+}

@@ -32,6 +32,35 @@ pub fn dollars(cents: i64) -> String {
     format!("{}${out}", if cents < 0 { "-" } else { "" })
 }
 
+/// Money as people read it on a dashboard: $1.2M, $45.3K, $950.
+pub fn money_short(cents: i64) -> String {
+    let dollars = cents as f64 / 100.0;
+    let (sign, v) = if dollars < 0.0 {
+        ("-", -dollars)
+    } else {
+        ("", dollars)
+    };
+    if v >= 1_000_000.0 {
+        format!("{sign}${:.1}M", v / 1_000_000.0)
+    } else if v >= 1_000.0 {
+        format!("{sign}${:.1}K", v / 1_000.0)
+    } else {
+        format!("{sign}${v:.0}")
+    }
+}
+
+/// A share as a percentage with one decimal: 104.3 %; a dash for none.
+pub fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "—".to_owned(), |s| format!("{:.1} %", s * 100.0))
+}
+
+/// A month as people say it: Mar 2026.
+pub fn month_label(month: Date) -> String {
+    month
+        .format(format_description!("[month repr:short] [year]"))
+        .unwrap_or_default()
+}
+
 /// One option of a filter's select, as a template shows it.
 pub struct Choice {
     pub value: String,
@@ -53,10 +82,23 @@ pub fn choices(options: &[(&str, &str)], selected: &str) -> Vec<Choice> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn dashboard_numbers_read_like_a_report() {
+        assert_eq!(money_short(123_456_789), "$1.2M");
+        assert_eq!(money_short(4_530_000), "$45.3K");
+        assert_eq!(money_short(95_000), "$950");
+        assert_eq!(money_short(-250_000_000), "-$2.5M");
+        assert_eq!(percent(Some(1.0432)), "104.3 %");
+        assert_eq!(percent(None), "—");
+        assert_eq!(month_label(time::macros::date!(2026 - 03 - 01)), "Mar 2026");
+    }
+
     #[test]
     fn dollars_group_thousands() {
-        assert_eq!(super::dollars(123_456_789), "$1,234,567");
-        assert_eq!(super::dollars(99), "$0");
-        assert_eq!(super::dollars(-250_000), "-$2,500");
+        assert_eq!(dollars(123_456_789), "$1,234,567");
+        assert_eq!(dollars(99), "$0");
+        assert_eq!(dollars(-250_000), "-$2,500");
     }
 }

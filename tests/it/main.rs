@@ -15,5 +15,6 @@ mod mail;
 mod ops;
 mod pipeline;
 mod playbooks;
+mod revenue;
 mod scoring;
 mod worklist;

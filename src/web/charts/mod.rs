@@ -4,6 +4,8 @@
 //! `{% if let Some(chart) = … %}{% include "charts/<kind>.html" %}`. Every chart carries an
 //! accessible label and its numbers in `<title>` tooltips.
 
+pub mod revenue;
+
 const W: f64 = 600.0;
 const H: f64 = 200.0;
 const PAD: f64 = 28.0;

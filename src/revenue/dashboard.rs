@@ -1,0 +1,236 @@
+//! The executive's dashboard, built from the prepared revenue facts: headline retention,
+//! movements, trend, churn by segment, what the risk bands predicted, cohorts, survival by
+//! band, the model's lift and the programme's ROI.
+
+use sqlx::PgPool;
+use time::Date;
+
+use super::db::{self, Filter};
+use super::movements::month_of;
+use super::sections::{band_rows, heatmap, survival_chart};
+use super::windows::{Retention, months_before};
+use crate::segment;
+use crate::web::charts::revenue::{self as charts, MovementsChart, SurvivalChart, TrendChart};
+use crate::web::format::{dollars, money_short, month_label, percent};
+
+/// The windows a reader can pick: (query value, months, label).
+pub const WINDOWS: [(&str, i32, &str); 3] = [
+    ("year", 12, "Trailing 12 months"),
+    ("quarter", 3, "Trailing 3 months"),
+    ("month", 1, "This month"),
+];
+
+pub struct Kpi {
+    pub label: &'static str,
+    pub value: String,
+    pub definition: String,
+}
+
+pub struct SegmentRow {
+    pub segment: &'static str,
+    pub accounts: i64,
+    pub churned: i64,
+    pub logo_churn: String,
+    pub starting: String,
+    pub churned_mrr: String,
+    pub revenue_churn: String,
+    pub nrr: String,
+}
+
+pub struct BandRow {
+    pub horizon: i32,
+    pub day: String,
+    pub grouping: String,
+    pub value: String,
+    pub accounts: i64,
+    pub churned: i64,
+    pub rate: String,
+}
+
+pub struct HeatRow {
+    pub cohort: String,
+    pub size: i64,
+    pub cells: Vec<(String, String)>,
+}
+
+/// Everything the page shows besides the ROI card.
+pub struct Figures {
+    pub as_of: Option<String>,
+    pub window_label: String,
+    pub window_range: String,
+    pub kpis: Vec<Kpi>,
+    pub movements: Option<MovementsChart>,
+    pub movement_rows: Vec<[String; 8]>,
+    pub trend: Option<TrendChart>,
+    pub segments: Vec<SegmentRow>,
+    pub bands: Vec<BandRow>,
+    pub naive: Vec<String>,
+    pub heat: Vec<HeatRow>,
+    pub heat_ages: Vec<i32>,
+    pub survival: Option<SurvivalChart>,
+    pub survival_note: String,
+}
+
+fn total(rows: &[(Date, String, Retention)], end: Date) -> Retention {
+    let mut t = Retention::default();
+    for (_, _, r) in rows.iter().filter(|r| r.0 == end) {
+        t.add(r);
+    }
+    t
+}
+
+/// The page's figures for window `months` ending in `as_of`'s month, over `f`'s accounts.
+pub async fn figures(
+    pool: &PgPool,
+    months: i32,
+    window_label: &str,
+    f: &Filter,
+    heat_revenue: bool,
+) -> anyhow::Result<Figures> {
+    let Some((as_of, _)) = db::latest_refresh(pool).await? else {
+        return Ok(Figures {
+            as_of: None,
+            window_label: window_label.to_owned(),
+            window_range: String::new(),
+            kpis: Vec::new(),
+            movements: None,
+            movement_rows: Vec::new(),
+            trend: None,
+            segments: Vec::new(),
+            bands: Vec::new(),
+            naive: Vec::new(),
+            heat: Vec::new(),
+            heat_ages: Vec::new(),
+            survival: None,
+            survival_note: String::new(),
+        });
+    };
+    let end = month_of(as_of);
+    let first = months_before(end, months - 1);
+    let since = months_before(end, 11);
+    let (windows, monthly, cohorts, outcomes) = tokio::try_join!(
+        db::retention(pool, months, since, f),
+        db::monthly(pool, since, f),
+        db::cohorts(pool, f),
+        db::band_outcomes(pool, f),
+    )?;
+    let headline = total(&windows, end);
+    let kpis = vec![
+        Kpi {
+            label: "Net revenue retention",
+            value: percent(headline.nrr()),
+            definition: "(starting MRR + expansion − contraction − churn) ÷ starting MRR, for the accounts paying at the start; new business and reactivations excluded".into(),
+        },
+        Kpi {
+            label: "Gross revenue retention",
+            value: percent(headline.grr()),
+            definition: "(starting MRR − contraction − churn) ÷ starting MRR, at most 100 %".into(),
+        },
+        Kpi {
+            label: "Expansion ARR",
+            value: money_short(headline.expansion * 12),
+            definition: "12 × the MRR added by upgrades, seats and add-ons of those accounts".into(),
+        },
+        Kpi {
+            label: "Churned ARR",
+            value: money_short(headline.churn * 12),
+            definition: "12 × the MRR of those accounts that stopped paying".into(),
+        },
+        Kpi {
+            label: "Logo churn",
+            value: percent(headline.logo_churn()),
+            definition: format!(
+                "{} of {} accounts paying at the start pay nothing at the end",
+                headline.churned_accounts, headline.accounts
+            ),
+        },
+    ];
+    let movements = (!monthly.is_empty()).then(|| {
+        let data: Vec<(String, [i64; 5])> = monthly
+            .iter()
+            .map(|(m, s)| {
+                let f = &s.facts;
+                (
+                    month_label(*m).chars().take(3).collect(),
+                    [f.new, f.expansion, f.reactivation, f.contraction, f.churn],
+                )
+            })
+            .collect();
+        charts::movements("MRR movements by month", &data, money_short)
+    });
+    let movement_rows = monthly
+        .iter()
+        .map(|(m, s)| {
+            let f = &s.facts;
+            [
+                month_label(*m),
+                dollars(f.start),
+                dollars(f.new),
+                dollars(f.expansion),
+                dollars(f.reactivation),
+                dollars(f.contraction),
+                dollars(f.churn),
+                dollars(f.end),
+            ]
+        })
+        .collect();
+    let ends: Vec<Date> = (0..12).rev().map(|n| months_before(end, n)).collect();
+    let trend_points = |metric: fn(&Retention) -> Option<f64>| -> Vec<Option<f64>> {
+        ends.iter().map(|e| metric(&total(&windows, *e))).collect()
+    };
+    let labels: Vec<String> = ends
+        .iter()
+        .map(|e| month_label(*e).chars().take(3).collect())
+        .collect();
+    let trend = (!windows.is_empty()).then(|| {
+        charts::trend(
+            &format!(
+                "NRR and GRR, {} windows ending each month",
+                window_label.to_lowercase()
+            ),
+            &labels,
+            &[
+                ("NRR", "nrr", trend_points(Retention::nrr)),
+                ("GRR", "grr", trend_points(Retention::grr)),
+            ],
+        )
+    });
+    let segments = segment::Segment::ALL
+        .into_iter()
+        .map(|s| {
+            let mut r = Retention::default();
+            for (_, _, x) in windows.iter().filter(|w| w.0 == end && w.1 == s.as_str()) {
+                r.add(x);
+            }
+            SegmentRow {
+                segment: s.label(),
+                accounts: r.accounts,
+                churned: r.churned_accounts,
+                logo_churn: percent(r.logo_churn()),
+                starting: money_short(r.starting),
+                churned_mrr: money_short(r.churn),
+                revenue_churn: percent(r.revenue_churn()),
+                nrr: percent(r.nrr()),
+            }
+        })
+        .collect();
+    let (bands, naive) = band_rows(&outcomes);
+    let (heat, heat_ages) = heatmap(&cohorts, heat_revenue);
+    let (survival, survival_note) = survival_chart(pool, as_of, f).await?;
+    Ok(Figures {
+        as_of: Some(as_of.to_string()),
+        window_label: window_label.to_owned(),
+        window_range: format!("{} to {as_of}", first),
+        kpis,
+        movements,
+        movement_rows,
+        trend,
+        segments,
+        bands,
+        naive,
+        heat,
+        heat_ages,
+        survival,
+        survival_note,
+    })
+}

@@ -1,0 +1,302 @@
+//! The executive's dashboard (`/dashboard`): executives, admins and analysts read the whole
+//! book; a manager reads their team's. The ROI card recomputes from the reader's inputs
+//! without saving anything, and every table downloads as CSV.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::dashboard::{self, Figures, WINDOWS};
+use super::db::Filter;
+use super::roi::{self, Inputs};
+use crate::auth::{CurrentUser, Role, db as users};
+use crate::error::{AppError, Result};
+use crate::scores;
+use crate::segment::Segment;
+use crate::state::AppState;
+use crate::web::format::{Choice, choices, money_short, percent};
+use crate::web::layout::Chrome;
+
+#[derive(Deserialize, Default)]
+pub struct DashboardQuery {
+    #[serde(default)]
+    window: String,
+    #[serde(default)]
+    segment: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    cohorts: String,
+}
+
+impl DashboardQuery {
+    fn window(&self) -> (&'static str, i32, &'static str) {
+        WINDOWS
+            .into_iter()
+            .find(|w| w.0 == self.window)
+            .unwrap_or(WINDOWS[0])
+    }
+
+    /// The accounts this reader may see, narrowed by the filters: a manager only their team.
+    fn filter(&self, user: &CurrentUser) -> Result<Filter> {
+        let segment = match self.segment.as_str() {
+            "" => None,
+            s => Some(
+                Segment::parse(s)
+                    .ok_or_else(|| {
+                        AppError::BadRequest(format!("segment: '{s}' is not a segment"))
+                    })?
+                    .as_str()
+                    .to_owned(),
+            ),
+        };
+        let manager = match (user.role, self.team.as_str()) {
+            (Role::Manager, _) => Some(user.id),
+            (_, "") => None,
+            (_, t) => Some(
+                t.parse::<Uuid>()
+                    .map_err(|_| AppError::BadRequest(format!("team: '{t}' is not a team")))?,
+            ),
+        };
+        Ok(Filter { segment, manager })
+    }
+}
+
+/// The ROI card: inputs as the reader left them, and the three cases.
+pub struct RoiView {
+    pub arr_at_risk: String,
+    pub reduction: [String; 3],
+    pub cost: [String; 3],
+    pub margin: String,
+    pub rows: Vec<[String; 4]>,
+    /// The page's filters, carried through the ROI form.
+    pub filters: [(&'static str, String); 3],
+}
+
+fn roi_view(i: &Inputs, query: &DashboardQuery) -> RoiView {
+    let cases = roi::cases(i);
+    let names = ["Best", "Likely", "Worst"];
+    RoiView {
+        arr_at_risk: format!("{:.0}", i.arr_at_risk),
+        reduction: i.reduction.map(|r| format!("{r}")),
+        cost: i.cost.map(|c| format!("{c:.0}")),
+        margin: format!("{}", i.margin),
+        rows: cases
+            .iter()
+            .zip(names)
+            .map(|(c, n)| {
+                [
+                    n.to_owned(),
+                    money_short((c.arr_retained * 100.0) as i64),
+                    c.payback_months
+                        .map_or_else(|| "never".to_owned(), |m| format!("{m:.0} months")),
+                    percent(c.net_roi),
+                ]
+            })
+            .collect(),
+        filters: [
+            ("window", query.window.clone()),
+            ("segment", query.segment.clone()),
+            ("team", query.team.clone()),
+        ],
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "revenue/dashboard.html")]
+pub struct DashboardPage {
+    chrome: Chrome,
+    f: Figures,
+    windows: Vec<Choice>,
+    segments: Vec<Choice>,
+    teams: Vec<Choice>,
+    can_pick_team: bool,
+    revenue_heat: bool,
+    query: String,
+    roi: RoiView,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "revenue/dashboard.html", block = "roi")]
+pub struct RoiCard {
+    roi: RoiView,
+}
+
+/// What the model expects to be lost: Σ ARR × churn probability on the latest scores.
+async fn arr_at_risk(state: &AppState, f: &Filter) -> Result<f64> {
+    let Some(day) = scores::db::latest_day(&state.db).await? else {
+        return Ok(0.0);
+    };
+    let cents = scores::db::arr_at_risk(&state.db, day, f.segment.as_deref(), f.manager).await?;
+    Ok(cents as f64 / 100.0)
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+    Query(q): Query<DashboardQuery>,
+) -> Result<DashboardPage> {
+    let filter = q.filter(&user)?;
+    let (value, months, label) = q.window();
+    let revenue_heat = q.cohorts == "revenue";
+    let figures = dashboard::figures(&state.db, months, label, &filter, revenue_heat).await?;
+    let team_choices: Vec<(String, String)> = users::list_managers(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), format!("{name}'s team")))
+        .collect();
+    let mut teams = vec![("", "Every team")];
+    teams.extend(team_choices.iter().map(|(v, l)| (v.as_str(), l.as_str())));
+    let mut segments = vec![("", "Every segment")];
+    segments.extend(Segment::options());
+    let inputs = Inputs::defaults(arr_at_risk(&state, &filter).await?);
+    Ok(DashboardPage {
+        chrome,
+        windows: choices(&WINDOWS.map(|w| (w.0, w.2)), value),
+        segments: choices(&segments, &q.segment),
+        teams: choices(&teams, &q.team),
+        can_pick_team: user.role != Role::Manager,
+        revenue_heat,
+        query: format!("window={value}&segment={}&team={}", q.segment, q.team),
+        roi: roi_view(&inputs, &q),
+        f: figures,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct RoiQuery {
+    #[serde(flatten)]
+    filters: DashboardQuery,
+    arr_at_risk: f64,
+    r0: f64,
+    r1: f64,
+    r2: f64,
+    c0: f64,
+    c1: f64,
+    c2: f64,
+    margin: f64,
+}
+
+/// The ROI card recomputed from the reader's inputs (htmx swaps it in; nothing is saved).
+pub async fn roi(Query(q): Query<RoiQuery>) -> Result<RoiCard> {
+    let bad = [q.arr_at_risk, q.r0, q.r1, q.r2, q.c0, q.c1, q.c2, q.margin]
+        .iter()
+        .any(|v| !v.is_finite() || *v < 0.0);
+    if bad || q.margin > 100.0 {
+        return Err(AppError::BadRequest(
+            "ROI: amounts and percentages must be zero or more (margin at most 100)".into(),
+        ));
+    }
+    let inputs = Inputs {
+        arr_at_risk: q.arr_at_risk,
+        reduction: [q.r0, q.r1, q.r2],
+        cost: [q.c0, q.c1, q.c2],
+        margin: q.margin,
+    };
+    Ok(RoiCard {
+        roi: roi_view(&inputs, &q.filters),
+    })
+}
+
+/// A table behind the page, as CSV: movements, segments, bands or cohorts.
+pub async fn csv(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(table): Path<String>,
+    Query(q): Query<DashboardQuery>,
+) -> Result<Response> {
+    let filter = q.filter(&user)?;
+    let (_, months, label) = q.window();
+    let f = dashboard::figures(&state.db, months, label, &filter, q.cohorts == "revenue").await?;
+    let mut out = crate::web::csv::Writer::new(Vec::new());
+    match table.trim_end_matches(".csv") {
+        "movements" => {
+            out.record([
+                "month",
+                "start",
+                "new",
+                "expansion",
+                "reactivation",
+                "contraction",
+                "churn",
+                "end",
+            ])?;
+            for r in &f.movement_rows {
+                out.record(r)?;
+            }
+        }
+        "segments" => {
+            out.record([
+                "segment",
+                "accounts",
+                "churned",
+                "logo_churn",
+                "starting_mrr",
+                "churned_mrr",
+                "revenue_churn",
+                "nrr",
+            ])?;
+            for r in &f.segments {
+                out.record([
+                    r.segment.to_owned(),
+                    r.accounts.to_string(),
+                    r.churned.to_string(),
+                    r.logo_churn.clone(),
+                    r.starting.clone(),
+                    r.churned_mrr.clone(),
+                    r.revenue_churn.clone(),
+                    r.nrr.clone(),
+                ])?;
+            }
+        }
+        "bands" => {
+            out.record([
+                "horizon_days",
+                "score_day",
+                "grouping",
+                "value",
+                "accounts",
+                "churned",
+                "churn_rate",
+            ])?;
+            for r in &f.bands {
+                out.record([
+                    r.horizon.to_string(),
+                    r.day.clone(),
+                    r.grouping.clone(),
+                    r.value.clone(),
+                    r.accounts.to_string(),
+                    r.churned.to_string(),
+                    r.rate.clone(),
+                ])?;
+            }
+        }
+        "cohorts" => {
+            let mut head = vec!["cohort".to_owned(), "accounts".to_owned()];
+            head.extend(f.heat_ages.iter().map(|a| format!("month_{a}")));
+            out.record(&head)?;
+            for r in &f.heat {
+                let mut row = vec![r.cohort.clone(), r.size.to_string()];
+                row.extend(r.cells.iter().map(|c| c.0.clone()));
+                out.record(&row)?;
+            }
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"keel-{table}\""),
+            ),
+        ],
+        out.into_inner()?,
+    )
+        .into_response())
+}

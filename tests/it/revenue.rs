@@ -1,0 +1,183 @@
+//! The executive's dashboard on a hand-built book whose every figure is worked out in the
+//! test: NRR, GRR, logo churn, the movements that reconcile, and who may read what.
+
+use keel::auth::Role;
+use keel::auth::audit::Actor;
+use keel::ingest::{Entity, Payload, Status};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use time::macros::date;
+
+use crate::helpers::{Client, TestApp};
+
+async fn load(pool: &PgPool, entity: Entity, body: String) {
+    let out = keel::ingest::ingest(
+        pool,
+        entity,
+        Payload::Csv(body.into_bytes()),
+        "test",
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out.status, Status::Accepted, "{entity}: {:?}", out.errors);
+}
+
+/// Four accounts over a year to 15 June 2026, two per team:
+/// A $100 → $150 in June (expansion), B $200 → $150 in March (contraction), C $100 churns
+/// in April, D new at $500 in February (outside NRR). T12M from July 2025: starting $400,
+/// expansion $50, contraction $50, churn $100 → NRR 75.0 %, GRR 62.5 %, logo churn 1 of 3.
+struct Book {
+    app: TestApp,
+    manager_one: Client,
+}
+
+async fn book(pool: PgPool) -> Book {
+    let app = TestApp::spawn(pool.clone()).await;
+    let (manager_one, m1) = app.login_as(Role::Manager).await;
+    let m2 = app.create_user(Role::Manager).await;
+    let csm1 = app.create_user(Role::Csm).await;
+    let csm2 = app.create_user(Role::Csm).await;
+    for (csm, manager) in [(&csm1, &m1), (&csm2, &m2)] {
+        sqlx::query("update users set manager_id = $1 where id = $2")
+            .bind(manager.id)
+            .bind(csm.id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    load(
+        &pool,
+        Entity::Accounts,
+        format!(
+            "external_id,name,plan,seats,mrr,customer_since,owner_email\n\
+             A,Acme,team,5,150,2025-06-01,{c1}\nB,Beta,team,5,150,2025-06-01,{c1}\n\
+             C,Core,team,5,100,2025-06-01,{c2}\nD,Dyn,team,5,500,2026-02-10,{c2}\n",
+            c1 = csm1.email,
+            c2 = csm2.email
+        ),
+    )
+    .await;
+    load(
+        &pool,
+        Entity::Subscriptions,
+        "account_id,period_start,period_end,plan,seats,mrr\n\
+         A,2025-06-01,2026-06-01,team,5,100\nA,2026-06-01,2026-07-01,team,8,150\n\
+         B,2025-06-01,2026-03-01,team,5,200\nB,2026-03-01,2026-07-01,team,4,150\n\
+         C,2025-06-01,2026-04-01,team,5,100\n\
+         D,2026-02-10,2026-07-01,team,20,500\n"
+            .into(),
+    )
+    .await;
+    keel::revenue::facts::refresh(&pool, date!(2026 - 06 - 15))
+        .await
+        .unwrap();
+    Book { app, manager_one }
+}
+
+#[sqlx::test]
+async fn the_executive_reads_retention_worked_out_by_hand(pool: PgPool) {
+    let b = book(pool).await;
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    let page = exec.get("/dashboard").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    let kpis = html.split("id=\"kpis\"").nth(1).unwrap();
+    for figure in ["75.0 %", "62.5 %", "33.3 %", "$600", "$1.2K"] {
+        assert!(
+            kpis.contains(figure),
+            "{figure} missing from the headline: {kpis}"
+        );
+    }
+    assert!(
+        html.contains("2025-07-01 to 2026-06-15"),
+        "the window is stated"
+    );
+    // Movements reconcile: June starts at $750 (A 100, B 150, D 500), A expands by $50.
+    let csv = exec
+        .get("/dashboard/movements.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(csv.starts_with("month,start,new,expansion,reactivation,contraction,churn,end\n"));
+    assert!(csv.contains("Jun 2026,$750,$0,$50,$0,$0,$0,$800"), "{csv}");
+    assert!(csv.contains("Feb 2026,$400,$500,$0,$0,$0,$0,$900"), "{csv}");
+    assert!(csv.contains("Mar 2026,$900,$0,$0,$0,$50,$0,$850"), "{csv}");
+    assert!(csv.contains("Apr 2026,$850,$0,$0,$0,$0,$100,$750"), "{csv}");
+    // By segment at the window's start: C and A self-serve ($100), B SMB ($200).
+    let segments = exec
+        .get("/dashboard/segments.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        segments.contains("Self-serve,2,1,50.0 %,$200,$100,50.0 %,75.0 %"),
+        "{segments}"
+    );
+    assert!(
+        segments.contains("SMB,1,0,0.0 %,$200,$0,0.0 %,75.0 %"),
+        "{segments}"
+    );
+    // The quarter: April to June, starting $750 with D: churn $100 in April.
+    let quarter = exec
+        .get("/dashboard?window=quarter")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(quarter.contains("2026-04-01 to 2026-06-15"));
+    // The ROI card recomputes without saving: $1M at risk, 10 % saved, $50K cost, 80 % margin.
+    let roi = exec
+        .hx_get("/dashboard/roi?arr_at_risk=1000000&r0=15&r1=10&r2=5&c0=50000&c1=50000&c2=50000&margin=80")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        roi.contains("<td>Likely</td><td>$100.0K</td><td>8 months</td><td>100.0 %</td>"),
+        "{roi}"
+    );
+    let bad = exec
+        .hx_get("/dashboard/roi?arr_at_risk=-1&r0=1&r1=1&r2=1&c0=1&c1=1&c2=1&margin=80")
+        .await;
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test]
+async fn a_manager_reads_their_team_and_csms_are_refused(pool: PgPool) {
+    let b = book(pool).await;
+    // Team one holds A and B: starting $300, expansion $50, contraction $50 → 100.0 %.
+    let html = b.manager_one.get("/dashboard").await.text().await.unwrap();
+    let kpis = html.split("id=\"kpis\"").nth(1).unwrap();
+    assert!(kpis.contains("100.0 %"), "{kpis}");
+    assert!(html.contains("Your team's accounts"));
+    // Asking for another team changes nothing for a manager.
+    let other = b
+        .manager_one
+        .get(&format!("/dashboard?team={}", uuid::Uuid::new_v4()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        other
+            .split("id=\"kpis\"")
+            .nth(1)
+            .unwrap()
+            .contains("100.0 %")
+    );
+    for role in [Role::Csm, Role::Sales] {
+        let (client, _) = b.app.login_as(role).await;
+        assert_eq!(
+            client.get("/dashboard").await.status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    assert_eq!(
+        exec.get("/dashboard?segment=giant").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+}
