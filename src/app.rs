@@ -3,7 +3,6 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Method, StatusCode};
 use axum::{Router, middleware};
 use sqlx::PgPool;
@@ -75,7 +74,6 @@ pub fn router(state: AppState) -> Router {
 
     access::router(routes(), &state)
         .fallback(web::errors::not_found)
-        .layer(DefaultBodyLimit::max(state.config.max_batch_mb * 1024 * 1024))
         .layer(sessions)
         .layer(CsrfLayer::new())
         .layer(middleware::from_fn(web::errors::render))

@@ -17,6 +17,10 @@ pub struct Config {
     #[arg(long, env = "KEEL_DB_MAX_CONNECTIONS", default_value_t = 16)]
     pub db_max_connections: u32,
 
+    /// How long a request waits for a database connection before answering 503.
+    #[arg(long, env = "KEEL_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000)]
+    pub db_acquire_timeout_ms: u64,
+
     /// Where a private PostgreSQL is kept when no server answers at the default address.
     #[arg(long, env = "KEEL_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -33,7 +37,8 @@ pub struct Config {
     #[arg(long, env = "KEEL_SESSION_IDLE_SECS", default_value_t = 28_800)]
     pub session_idle_secs: i64,
 
-    /// Failed sign-ins for one email within the window before further tries are refused.
+    /// Failed sign-ins for one email before each further try must wait (2 s, doubling with
+    /// every failure, at most the window).
     #[arg(long, env = "KEEL_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: i64,
 
@@ -44,6 +49,11 @@ pub struct Config {
     /// Length of the sign-in throttling window, in minutes.
     #[arg(long, env = "KEEL_LOGIN_WINDOW_MINUTES", default_value_t = 15)]
     pub login_window_minutes: i64,
+
+    /// Proxies in front of Keel that append the client's address to `X-Forwarded-For`
+    /// (0: take the connection's address; 1: one load balancer; …). Never more than you run.
+    #[arg(long, env = "KEEL_TRUSTED_PROXIES", default_value_t = 0)]
+    pub trusted_proxies: usize,
 
     /// Largest request body (API batch or CSV upload), in MB; larger ones are answered 413.
     #[arg(long, env = "KEEL_MAX_BATCH_MB", default_value_t = 64)]
@@ -73,6 +83,7 @@ impl Config {
         Config {
             database_url: database_url.into(),
             db_max_connections: 16,
+            db_acquire_timeout_ms: 2000,
             data_dir: PathBuf::from("./data"),
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             secure_cookies: false,
@@ -80,6 +91,7 @@ impl Config {
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_window_minutes: 15,
+            trusted_proxies: 0,
             request_timeout_secs: 30,
             max_batch_mb: 64,
             pipeline_at: time::macros::time!(06:00),

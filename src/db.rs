@@ -36,7 +36,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
     PgPoolOptions::new()
         .max_connections(config.db_max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))
         .connect_with(options)
         .await
         .with_context(|| format!("connecting to {}", redact(&url)))

@@ -27,15 +27,39 @@ pub enum AppError {
     Conflict(String),
     #[error("too large: {0}")]
     TooLarge(String),
+    #[error("the database is unavailable")]
+    Unavailable,
     #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
+}
+
+/// Errors that mean the database cannot be reached (rather than that a query is wrong).
+fn unreachable(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+    )
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
         match e {
             sqlx::Error::RowNotFound => AppError::NotFound,
+            e if unreachable(&e) => AppError::Unavailable,
             other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        if e.chain()
+            .filter_map(|c| c.downcast_ref::<sqlx::Error>())
+            .any(unreachable)
+        {
+            AppError::Unavailable
+        } else {
+            AppError::Internal(e)
         }
     }
 }
@@ -58,6 +82,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -72,6 +97,9 @@ impl AppError {
             | AppError::BadRequest(m)
             | AppError::Conflict(m)
             | AppError::TooLarge(m) => m.clone(),
+            AppError::Unavailable => {
+                "Keel cannot reach its database just now. Please try again in a moment.".into()
+            }
             AppError::Internal(_) => "Something went wrong on our side.".into(),
         }
     }

@@ -66,7 +66,8 @@ pub async fn list(
         segment: non_empty(&q.segment),
         status: non_empty(&q.status),
     };
-    let page = q.page.max(0);
+    // Far past the last page is just an empty page, never an overflow.
+    let page = q.page.clamp(0, 1_000_000);
     let found = db::list(
         &state.db,
         scope_for(&user),

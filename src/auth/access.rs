@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Request, State};
 use axum::http::Method;
 use axum::middleware::{self, Next};
@@ -51,8 +52,13 @@ pub struct Route {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
+    /// Takes bodies up to the batch limit (uploads, API batches); others up to 1 MB.
+    large_body: bool,
     handler: MethodRouter<AppState>,
 }
+
+/// The largest body any other route accepts: forms and fragments are small.
+const SMALL_BODY: usize = 1024 * 1024;
 
 impl Route {
     pub fn get<H, T>(path: &'static str, access: Access, handler: H) -> Self
@@ -81,8 +87,15 @@ impl Route {
             method,
             path,
             access,
+            large_body: false,
             handler,
         }
+    }
+
+    /// Lets this route take a batch-sized body (`KEEL_MAX_BATCH_MB`).
+    pub fn large_body(mut self) -> Self {
+        self.large_body = true;
+        self
     }
 }
 
@@ -94,15 +107,18 @@ pub fn router(routes: Vec<Route>, state: &AppState) -> Router<AppState> {
         .map(|r| (r.method.clone(), r.path, r.access))
         .collect();
     let nav = Arc::new(Nav::from_table(&table));
+    let batch = state.config.max_batch_mb * 1024 * 1024;
     routes.into_iter().fold(Router::new(), |router, r| {
         let guard = Guard {
             access: r.access,
             state: state.clone(),
             nav: nav.clone(),
         };
+        let limit = if r.large_body { batch } else { SMALL_BODY };
         router.route(
             r.path,
             r.handler
+                .layer(DefaultBodyLimit::max(limit))
                 .route_layer(middleware::from_fn_with_state(guard, enforce)),
         )
     })
@@ -123,7 +139,9 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
                 .headers()
                 .get(axum::http::header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
+                .and_then(|v| v.split_once(' '))
+                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+                .map(|(_, secret)| secret)
                 .ok_or(AppError::Unauthenticated)?;
             let token = super::tokens::verify(&guard.state.db, secret.trim())
                 .await?

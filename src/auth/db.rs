@@ -193,28 +193,53 @@ pub async fn record_attempt(
     email: &str,
     ip: Option<&str>,
     succeeded: bool,
+    at: OffsetDateTime,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "insert into login_attempts (email, ip, succeeded) values ($1, $2, $3)",
+        "insert into login_attempts (email, ip, succeeded, at) values ($1, $2, $3, $4)",
         email,
         ip,
-        succeeded
+        succeeded,
+        at
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Failed attempts since `since` for the email and for the address.
+/// Holds sign-in attempts for `email` to one at a time until the transaction ends, so a
+/// burst of guesses is counted one by one.
+pub async fn lock_email(conn: &mut PgConnection, email: &str) -> sqlx::Result<()> {
+    sqlx::query!(
+        "select pg_advisory_xact_lock(hashtextextended($1, 7))",
+        email
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Recent failures: for the email since its last success, and for the address.
+pub struct Failures {
+    pub by_email: i64,
+    pub by_ip: i64,
+    pub last_for_email: Option<OffsetDateTime>,
+}
+
+/// Failed attempts since `since` for the email (after its last success) and the address.
 pub async fn recent_failures(
     db: impl PgExecutor<'_>,
     email: &str,
     ip: Option<&str>,
     since: OffsetDateTime,
-) -> sqlx::Result<(i64, i64)> {
-    let row = sqlx::query!(
-        r#"select count(*) filter (where email = $1) as "by_email!",
-                  count(*) filter (where ip = $2) as "by_ip!"
+) -> sqlx::Result<Failures> {
+    sqlx::query_as!(
+        Failures,
+        r#"with last_ok as (select max(at) as at from login_attempts where email = $1 and succeeded)
+           select count(*) filter (where email = $1 and at > coalesce((select at from last_ok), '-infinity'))
+                      as "by_email!",
+                  count(*) filter (where ip = $2) as "by_ip!",
+                  max(at) filter (where email = $1) as last_for_email
            from login_attempts
            where not succeeded and at >= $3 and (email = $1 or ip = $2)"#,
         email,
@@ -222,6 +247,5 @@ pub async fn recent_failures(
         since
     )
     .fetch_one(db)
-    .await?;
-    Ok((row.by_email, row.by_ip))
+    .await
 }

@@ -37,10 +37,12 @@ pub struct LoginForm {
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response> {
-    let ip = addr.ip().to_string();
+    let forwarded = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    let ip = login::client_address(addr.ip(), forwarded, state.config.trusted_proxies);
     let outcome = login::sign_in(
         &state.db,
         &state.config,
@@ -48,6 +50,7 @@ pub async fn login(
         &form.email,
         form.password,
         Some(&ip),
+        state.clock.now(),
     )
     .await?;
     let page = |status, message: String| {
@@ -63,11 +66,16 @@ pub async fn login(
             StatusCode::UNAUTHORIZED,
             "Wrong email or password.".to_owned(),
         ),
-        Outcome::Throttled { minutes } => page(
+        Outcome::Throttled { seconds } => page(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
                 "Too many failed sign-ins for this account or from this address. \
-                 Try again in {minutes} minutes."
+                 Try again in {}.",
+                if seconds < 120 {
+                    format!("{seconds} seconds")
+                } else {
+                    format!("{} minutes", (seconds + 59) / 60)
+                }
             ),
         ),
     })

@@ -49,6 +49,9 @@ impl Reader<'_> {
         {
             return self.fail(row, name, "contains control characters".into());
         }
+        if value.chars().count() > MAX_TEXT {
+            return self.fail(row, name, format!("longer than {MAX_TEXT} characters"));
+        }
         Some(value)
     }
 
@@ -84,15 +87,18 @@ impl Reader<'_> {
 
     pub fn date(&mut self, name: &'static str, row: usize) -> Option<Date> {
         let raw = self.raw(name, row)?.to_owned();
-        Date::parse(&raw, format_description!("[year]-[month]-[day]"))
-            .ok()
-            .or_else(|| self.fail(row, name, format!("'{raw}' is not a date (YYYY-MM-DD)")))
+        match Date::parse(&raw, format_description!("[year]-[month]-[day]")) {
+            Ok(d) if YEARS.contains(&d.year()) => Some(d),
+            Ok(_) => self.fail(row, name, format!("'{raw}' is not between 1970 and 2100")),
+            Err(_) => self.fail(row, name, format!("'{raw}' is not a date (YYYY-MM-DD)")),
+        }
     }
 
     pub fn timestamp(&mut self, name: &'static str, row: usize) -> Option<OffsetDateTime> {
         let raw = self.raw(name, row)?.to_owned();
         match parse_timestamp(&raw) {
-            Some(t) => Some(t),
+            Some(t) if YEARS.contains(&t.year()) => Some(t),
+            Some(_) => self.fail(row, name, format!("'{raw}' is not between 1970 and 2100")),
             None => self.fail(
                 row,
                 name,
@@ -141,8 +147,16 @@ pub fn parse_cents(raw: &str) -> Result<i64, String> {
     whole
         .checked_mul(100)
         .and_then(|c| c.checked_add(frac))
-        .ok_or_else(|| format!("'{s}' is too large"))
+        .filter(|c| *c <= MAX_CENTS)
+        .ok_or_else(|| format!("'{s}' is more than $1,000,000,000"))
 }
+
+/// The largest amount a cell may hold: a billion dollars.
+const MAX_CENTS: i64 = 100_000_000_000;
+/// The longest text a cell may hold, in characters.
+const MAX_TEXT: usize = 2_000;
+/// Dates outside these years are typing errors, not history.
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
 
 pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
     if let Some(t) = parse_utc_fast(raw.as_bytes()) {

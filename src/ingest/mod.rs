@@ -32,10 +32,10 @@ const DATA_STAFF: Access = Access::Roles(&[Role::Analyst, Role::Admin]);
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/api/v1/{entity}", Access::ApiToken, api::batch),
+        Route::post("/api/v1/{entity}", Access::ApiToken, api::batch).large_body(),
         Route::get("/ingest", DATA_STAFF, routes::index),
         Route::get("/ingest/formats", DATA_STAFF, routes::formats),
-        Route::post("/ingest/uploads", DATA_STAFF, routes::upload),
+        Route::post("/ingest/uploads", DATA_STAFF, routes::upload).large_body(),
         Route::get("/ingest/uploads/{id}", DATA_STAFF, routes::preview),
         Route::post("/ingest/uploads/{id}/confirm", DATA_STAFF, routes::confirm),
     ]
@@ -333,10 +333,15 @@ async fn write_events(
     errors: &mut Errors,
 ) -> Result<(u64, u64, Option<OffsetDateTime>)> {
     let started = std::time::Instant::now();
+    // Events with an id count once, across batches: those seen before are skipped.
+    let keyed = usage::event_keys(table, &accounts);
+    let fresh = db::record_event_ids(tx, &keyed).await?;
+    let seen: std::collections::HashSet<(uuid::Uuid, String)> =
+        keyed.into_iter().filter(|k| !fresh.contains(k)).collect();
     let table = table.clone();
     let (rollup, found) = tokio::task::spawn_blocking(move || {
         let mut found = Errors::default();
-        let rollup = usage::rollup(&table, &accounts, &mut found);
+        let rollup = usage::rollup(&table, &accounts, &seen, &mut found);
         (rollup, found)
     })
     .await

@@ -63,10 +63,27 @@ fn valid_event_type(s: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
-/// Validates every event and rolls the batch up per account, day and user.
+/// (account, event id) of every event that carries an id and names a known account.
+pub fn event_keys(table: &Table, accounts: &HashMap<String, Uuid>) -> Vec<(Uuid, String)> {
+    let (Some(acct), Some(ids)) = (table.column("account_id"), table.column("event_id")) else {
+        return Vec::new();
+    };
+    acct.iter()
+        .zip(ids.iter())
+        .filter_map(|(a, id)| {
+            let account = accounts.get(a?.trim())?;
+            let id = id.map(str::trim).filter(|s| !s.is_empty())?;
+            Some((*account, id.to_owned()))
+        })
+        .collect()
+}
+
+/// Validates every event and rolls the batch up per account, day and user, leaving out the
+/// events in `seen` (their id arrived in an earlier batch).
 pub fn rollup(
     table: &Table,
     accounts: &HashMap<String, Uuid>,
+    seen: &HashSet<(Uuid, String)>,
     errors: &mut Errors,
 ) -> PolarsResult<Option<Rollup>> {
     let n = table.len();
@@ -94,6 +111,7 @@ pub fn rollup(
     let mut comments = Vec::with_capacity(n);
     let mut invites = Vec::with_capacity(n);
     let mut bits = Vec::with_capacity(n);
+    let mut users = Vec::with_capacity(n);
     let mut seen_ids = HashSet::new();
     let mut newest: Option<OffsetDateTime> = None;
     // Clocks drift: allow five minutes.
@@ -174,15 +192,19 @@ pub fn rollup(
                 }
             },
         };
-        if let Some(id) = id.map(str::trim).filter(|s| !s.is_empty())
+        let id = id.map(str::trim).filter(|s| !s.is_empty());
+        if let Some(id) = id
             && !seen_ids.insert(id)
         {
             fail("event_id", format!("duplicate key '{id}' within the batch"));
         }
+        let counted_before = id.is_some_and(|id| {
+            ok && !seen.is_empty() && seen.contains(&(ids[a_idx as usize], id.to_owned()))
+        });
         if errors.is_full() {
             break;
         }
-        if !ok {
+        if !ok || counted_before {
             continue;
         }
         let Some(when) = when else { continue };
@@ -200,14 +222,16 @@ pub fn rollup(
         comments.push(is("comment_added"));
         invites.push(is("invite_sent"));
         bits.push(category_bit(t) as i64);
+        users.push(u.map(str::trim));
     }
     if !errors.is_empty() {
         return Ok(None);
     }
 
-    let users: StringChunked = user_col.iter().map(|u| u.map(str::trim)).collect();
+    let kept = acct.len();
+    let users: StringChunked = users.into_iter().collect();
     let frame = DataFrame::new(
-        n,
+        kept,
         vec![
             Column::new("acct".into(), acct),
             Column::new("user".into(), users),

@@ -64,6 +64,18 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Version>> {
     .await
 }
 
+/// The production model's pooled walk-forward validation, if one is in production.
+pub async fn production_report(
+    db: impl PgExecutor<'_>,
+) -> sqlx::Result<Option<super::metrics::Report>> {
+    let metrics = sqlx::query_scalar!("select metrics from models where in_production")
+        .fetch_optional(db)
+        .await?;
+    Ok(metrics
+        .and_then(|m| m.get("overall").cloned())
+        .and_then(|o| serde_json::from_value(o).ok()))
+}
+
 /// Makes `id` the production model (and no other).
 pub async fn promote(pool: &PgPool, id: Uuid) -> sqlx::Result<bool> {
     let mut tx = pool.begin().await?;

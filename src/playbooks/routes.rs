@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
-use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
+use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::errors::urlencode;
@@ -282,7 +282,11 @@ pub async fn update(
 pub struct Preview {
     error: Option<String>,
     day: String,
+    /// Matches company-wide (playbooks act on every account), and how many the viewer sees.
+    company: usize,
     total: usize,
+    /// Whether the viewer sees their team's accounts only.
+    team_only: bool,
     sample: Vec<(uuid::Uuid, String, String)>,
     /// The steps' emails as the first matched account would receive them.
     emails: Vec<(String, String, String)>,
@@ -291,6 +295,7 @@ pub struct Preview {
 /// The accounts the typed rule matches on the latest scored day (an htmx fragment).
 pub async fn preview(
     State(state): State<AppState>,
+    user: CurrentUser,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Preview> {
     let rule = match serde_json::from_str::<Rule>(&field(&form, "rule")) {
@@ -299,7 +304,9 @@ pub async fn preview(
             return Ok(Preview {
                 error: Some(format!("rule: {e}")),
                 day: String::new(),
+                company: 0,
                 total: 0,
+                team_only: false,
                 sample: Vec::new(),
                 emails: Vec::new(),
             });
@@ -309,13 +316,22 @@ pub async fn preview(
         return Ok(Preview {
             error: Some("No scores yet: run the pipeline first.".into()),
             day: String::new(),
+            company: 0,
             total: 0,
+            team_only: false,
             sample: Vec::new(),
             emails: Vec::new(),
         });
     };
     let candidates = db::candidates(&state.db, day).await?;
-    let matched = super::matching(&rule, &candidates, day);
+    let mut matched = super::matching(&rule, &candidates, day);
+    let company = matched.len();
+    // A manager previews their team's accounts only (names and contacts included).
+    let team_only = user.role == Role::Manager;
+    if team_only {
+        let teams = crate::accounts::db::teams(&state.db).await?;
+        matched.retain(|(c, _)| teams.get(&c.account).copied().flatten() == Some(user.id));
+    }
     let steps: Vec<Step> = serde_json::from_str(&field(&form, "steps")).unwrap_or_default();
     let mut emails = Vec::new();
     if let Some((c, _)) = matched.iter().find(|(c, _)| c.contact.is_some()) {
@@ -336,7 +352,9 @@ pub async fn preview(
         emails,
         error: None,
         day: day.to_string(),
+        company,
         total: matched.len(),
+        team_only,
         sample: matched
             .iter()
             .take(20)

@@ -7,7 +7,7 @@ use time::Date;
 
 use super::db::{self, Filter};
 use super::movements::month_of;
-use super::sections::{band_rows, heatmap, survival_chart};
+use super::sections::{band_rows, heatmap, lift_chart, save_rate, survival_chart};
 use super::windows::{Retention, months_before};
 use crate::segment;
 use crate::web::charts::revenue::{self as charts, MovementsChart, SurvivalChart, TrendChart};
@@ -69,6 +69,9 @@ pub struct Figures {
     pub heat_ages: Vec<i32>,
     pub survival: Option<SurvivalChart>,
     pub survival_note: String,
+    pub lift: Option<crate::web::charts::BarChart>,
+    pub lift_note: String,
+    pub save_rate: String,
 }
 
 fn total(rows: &[(Date, String, Retention)], end: Date) -> Retention {
@@ -103,6 +106,9 @@ pub async fn figures(
             heat_ages: Vec::new(),
             survival: None,
             survival_note: String::new(),
+            lift: None,
+            lift_note: String::new(),
+            save_rate: String::new(),
         });
     };
     let end = month_of(as_of);
@@ -217,6 +223,8 @@ pub async fn figures(
     let (bands, naive) = band_rows(&outcomes);
     let (heat, heat_ages) = heatmap(&cohorts, heat_revenue);
     let (survival, survival_note) = survival_chart(pool, as_of, f).await?;
+    let (lift, lift_note) = lift_chart(pool).await?;
+    let save_rate = save_rate(pool, as_of, f).await?;
     Ok(Figures {
         as_of: Some(as_of.to_string()),
         window_label: window_label.to_owned(),
@@ -232,5 +240,8 @@ pub async fn figures(
         heat_ages,
         survival,
         survival_note,
+        lift,
+        lift_note,
+        save_rate,
     })
 }

@@ -198,3 +198,52 @@ pub(super) async fn survival_chart(
         note,
     ))
 }
+
+/// The production model's lift in each tenth of accounts ranked by predicted risk, against
+/// the base rate, from its walk-forward validation.
+pub(super) async fn lift_chart(
+    pool: &PgPool,
+) -> anyhow::Result<(Option<crate::web::charts::BarChart>, String)> {
+    let Some(report) = crate::model::registry::production_report(pool).await? else {
+        return Ok((None, "No churn model in production yet.".into()));
+    };
+    if report.lift.is_empty() {
+        return Ok((None, "The production model has no lift figures.".into()));
+    }
+    let deciles: Vec<(String, f64)> = report
+        .lift
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (format!("{}", i + 1), *l))
+        .collect();
+    let note = format!(
+        "The riskiest tenth churned at {:.1}× the base rate of {} (1× is no better than chance), on the model's walk-forward test folds.",
+        report.lift[0],
+        percent(Some(report.baseline_rate))
+    );
+    Ok((
+        Some(crate::web::charts::bars(
+            "Lift by decile of predicted risk (1 = riskiest tenth)",
+            &deciles,
+            |v| format!("{v:.1}× the base rate"),
+        )),
+        note,
+    ))
+}
+
+/// Of the accounts flagged at risk 60 to 240 days ago, the share still customers 60 days
+/// after their flag, against the sources' 35 % target.
+pub(super) async fn save_rate(pool: &PgPool, as_of: Date, f: &Filter) -> anyhow::Result<String> {
+    let r = crate::worklist::db::save_rate(pool, None, f.manager, as_of).await?;
+    Ok(if r.flagged == 0 {
+        "No account flagged at risk 60 to 240 days ago yet.".into()
+    } else {
+        format!(
+            "Save rate: {} of {} accounts flagged at risk 60 to 240 days ago were still customers 60 days later ({}; the sources' target is 35 %); {} were contacted within 14 days of their flag.",
+            r.retained,
+            r.flagged,
+            percent(Some(r.retained as f64 / r.flagged as f64)),
+            r.contacted
+        )
+    })
+}

@@ -9,15 +9,17 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The database answers.
+/// The database answers within a second.
 pub async fn readyz(State(db): State<PgPool>) -> (StatusCode, &'static str) {
-    match sqlx::query_scalar!("select 1 as \"one!\"")
-        .fetch_one(&db)
-        .await
-    {
-        Ok(_) => (StatusCode::OK, "ready"),
-        Err(e) => {
+    let ping = sqlx::query_scalar!("select 1 as \"one!\"").fetch_one(&db);
+    match tokio::time::timeout(std::time::Duration::from_secs(1), ping).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ready"),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        }
+        Err(_) => {
+            tracing::warn!("readiness check timed out after 1 s");
             (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
         }
     }

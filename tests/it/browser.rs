@@ -135,6 +135,27 @@ impl Browser {
             .unwrap()
     }
 
+    /// Screenshots at a desktop and a phone width, as `{name}-1440.png` and `{name}-400.png`.
+    async fn screenshots(&self, name: &str) {
+        for width in [1440, 400] {
+            self.client.set_window_size(width, 900).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            self.screenshot(&format!("{name}-{width}")).await;
+        }
+        self.client.set_window_size(1280, 900).await.unwrap();
+    }
+
+    /// Waits until the page's text contains `text`.
+    async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if self.client.source().await.unwrap().contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the page never showed {text:?}");
+    }
+
     async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();
@@ -438,5 +459,55 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     assert!(thanks.is_ok(), "feedback was not acknowledged");
     still_here().await;
     browser.screenshot("csm-account").await;
+    browser.close().await;
+}
+
+#[sqlx::test]
+async fn the_executive_reads_the_dashboard_and_narrows_it_without_a_reload(pool: PgPool) {
+    let b = crate::revenue::book(pool).await;
+    let exec = b.app.create_user(Role::Executive).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&b.app, &exec.email, PASSWORD).await;
+    browser.wait_for_path("/dashboard").await;
+    assert!(browser.text("#kpis").await.contains("75.0 %"));
+    // Mark the document: a full reload would lose the mark.
+    browser
+        .client
+        .execute(
+            "document.body.dataset.loaded = 'once'; return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    browser
+        .client
+        .find(Locator::Css("select[name=window] option[value=quarter]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_text("Trailing 3 months: 2026-04-01").await;
+    browser
+        .client
+        .find(Locator::Css("select[name=segment] option[value=smb]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_for_text("segment=smb").await;
+    let url = browser.client.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or("").contains("window=quarter"),
+        "{url}"
+    );
+    let mark = browser
+        .client
+        .execute("return document.body.dataset.loaded || null;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(mark, json!("once"), "the filters swapped the page in place");
+    browser.screenshots("executive-dashboard").await;
     browser.close().await;
 }

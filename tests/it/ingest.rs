@@ -106,7 +106,32 @@ async fn the_segment_thresholds_agree_with_the_stored_segment_at_every_boundary(
 async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
-    let cases: [(Entity, &str, usize, &str, &str); 9] = [
+    let long_name = format!(
+        "external_id,name,plan,seats,mrr,customer_since\nB-1,{},team,3,10,2025-01-01\n",
+        "x".repeat(2_001)
+    );
+    let cases: [(Entity, &str, usize, &str, &str); 12] = [
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,92233720368547758,2025-01-01\n",
+            1,
+            "mrr",
+            "more than $1,000,000,000",
+        ),
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,10,0000-01-01\n",
+            1,
+            "customer_since",
+            "not between 1970 and 2100",
+        ),
+        (
+            Entity::Accounts,
+            &long_name,
+            1,
+            "name",
+            "longer than 2000 characters",
+        ),
         (
             Entity::Contacts,
             "account_id,external_id,name,email\nA-1,C-1,Ann,ann@acme.example\nA-1,C-2,Bob,bob at acme\n",
@@ -474,4 +499,73 @@ async fn csms_see_only_their_own_accounts(pool: PgPool) {
             .unwrap()
             .contains("Theirs Ltd")
     );
+    // A page number past any book is an empty page, not an error.
+    let far = analyst.get("/accounts?page=9223372036854775807").await;
+    assert_eq!(far.status(), 200);
+}
+
+#[sqlx::test]
+async fn an_event_with_an_id_counts_once_however_often_it_is_sent(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    let total = || async {
+        sqlx::query_scalar::<_, i64>(
+            "select coalesce(sum(events), 0)::bigint from usage_user_daily",
+        )
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+    };
+    let head = "account_id,user_id,event_type,timestamp,event_id\n";
+    let e = |id: &str| format!("A-1,u1,task_created,2026-11-01T09:00:00Z,{id}\n");
+    let first = csv(
+        &app,
+        Entity::Events,
+        &format!("{head}{}{}{}", e("e1"), e("e2"), e("e3")),
+    )
+    .await;
+    assert_eq!((first.status, first.events), (Status::Accepted, 3));
+    assert_eq!(total().await, 3);
+    // The same events again with one more: only the new one counts.
+    let more = csv(
+        &app,
+        Entity::Events,
+        &format!("{head}{}{}{}{}", e("e1"), e("e2"), e("e3"), e("e4")),
+    )
+    .await;
+    assert_eq!((more.status, more.events), (Status::Accepted, 1));
+    assert_eq!(total().await, 4);
+    // Reordered, or a subset: nothing new.
+    csv(
+        &app,
+        Entity::Events,
+        &format!("{head}{}{}", e("e3"), e("e1")),
+    )
+    .await;
+    assert_eq!(total().await, 4);
+    // Without ids, every arrival counts (the README says so).
+    let bare =
+        "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,2026-11-01T09:00:00Z\n";
+    csv(&app, Entity::Events, bare).await;
+    csv(
+        &app,
+        Entity::Events,
+        &format!("{bare}A-1,u2,task_created,2026-11-01T09:00:00Z\n"),
+    )
+    .await;
+    assert_eq!(total().await, 7);
+    // A refused batch records no id: its events count when they come back valid.
+    let refused = csv(
+        &app,
+        Entity::Events,
+        &format!(
+            "{head}{}ZZZ,u1,task_created,2026-11-01T09:00:00Z,e6\n",
+            e("e5")
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, Status::Rejected);
+    let again = csv(&app, Entity::Events, &format!("{head}{}", e("e5"))).await;
+    assert_eq!(again.events, 1);
+    assert_eq!(total().await, 8);
 }

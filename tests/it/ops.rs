@@ -67,3 +67,32 @@ async fn static_assets_are_served_embedded(pool: PgPool) {
         StatusCode::NOT_FOUND
     );
 }
+
+#[sqlx::test]
+async fn without_its_database_keel_says_so_at_once_with_a_503(_pool: PgPool) {
+    // A database that does not answer: nothing listens on port 1.
+    let mut config = keel::config::Config::for_database("postgres://postgres@127.0.0.1:1/none");
+    config.db_acquire_timeout_ms = 300;
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_millis(300))
+        .connect_lazy(&config.database_url)
+        .unwrap();
+    let app = keel::app::App::build_with(keel::state::AppState::new(db, config))
+        .await
+        .unwrap();
+    let base = format!("http://{}", app.addr().unwrap());
+    tokio::spawn(app.serve());
+    let http = reqwest::Client::new();
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(ready.text().await.unwrap(), "database unreachable");
+    let api = http
+        .get(format!("{base}/api/v1/scores"))
+        .header("authorization", "Bearer keel_anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = api.text().await.unwrap();
+    assert!(body.contains("cannot reach its database"), "{body}");
+}

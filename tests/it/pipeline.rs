@@ -580,4 +580,12 @@ async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(refused.status(), 403);
+    // The scheme is case-insensitive (RFC 7235).
+    let lower = http
+        .get(app.url("/api/v1/scores?limit=1"))
+        .header("authorization", format!("bearer {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status(), 200);
 }

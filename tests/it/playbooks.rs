@@ -270,7 +270,10 @@ async fn managers_write_playbooks_with_a_preview_and_toggle_them(pool: sqlx::PgP
     );
 
     let rule = r#"{"max_days_to_renewal": 30}"#;
-    let preview = manager
+    // The book's own manager sees the match on their team; another manager sees the count
+    // company-wide but not whose account it is.
+    let preview = b
+        .manager
         .hx_post("/playbooks/preview", &[("rule", rule)])
         .await
         .text()
@@ -281,6 +284,20 @@ async fn managers_write_playbooks_with_a_preview_and_toggle_them(pool: sqlx::PgP
             && preview.contains("Bravo Ltd")
             && preview.contains("renews in 20 days"),
         "{preview}"
+    );
+    let other = manager
+        .hx_post("/playbooks/preview", &[("rule", rule)])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        other.contains(": 1 accounts") && other.contains("the 0 on your team"),
+        "{other}"
+    );
+    assert!(
+        !other.contains("Bravo Ltd"),
+        "another team's account leaked: {other}"
     );
     let steps = r#"[{"title": "Plan the renewal", "kind": "meeting", "owner_role": "csm", "sla_hours": 72}]"#;
     let saved = manager

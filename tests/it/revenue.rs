@@ -27,12 +27,12 @@ async fn load(pool: &PgPool, entity: Entity, body: String) {
 /// A $100 → $150 in June (expansion), B $200 → $150 in March (contraction), C $100 churns
 /// in April, D new at $500 in February (outside NRR). T12M from July 2025: starting $400,
 /// expansion $50, contraction $50, churn $100 → NRR 75.0 %, GRR 62.5 %, logo churn 1 of 3.
-struct Book {
-    app: TestApp,
+pub struct Book {
+    pub app: TestApp,
     manager_one: Client,
 }
 
-async fn book(pool: PgPool) -> Book {
+pub async fn book(pool: PgPool) -> Book {
     let app = TestApp::spawn(pool.clone()).await;
     let (manager_one, m1) = app.login_as(Role::Manager).await;
     let m2 = app.create_user(Role::Manager).await;

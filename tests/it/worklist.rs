@@ -14,7 +14,7 @@ pub struct Book {
     pub csm: Client,
     pub csm_user: TestUser,
     pub other: TestUser,
-    manager: Client,
+    pub manager: Client,
 }
 
 pub async fn id_of(app: &TestApp, external: &str) -> Uuid {
