@@ -35,6 +35,7 @@ pub struct SegmentRow {
     pub churned_mrr: String,
     pub revenue_churn: String,
     pub nrr: String,
+    pub grr: String,
 }
 
 pub struct BandRow {
@@ -114,8 +115,9 @@ pub async fn figures(
     let end = month_of(as_of);
     let first = months_before(end, months - 1);
     let since = months_before(end, 11);
-    let (windows, monthly, cohorts, outcomes) = tokio::try_join!(
+    let (windows, single, monthly, cohorts, outcomes) = tokio::try_join!(
         db::retention(pool, months, since, f),
+        db::retention(pool, 1, since, f),
         db::monthly(pool, since, f),
         db::cohorts(pool, f),
         db::band_outcomes(pool, f),
@@ -182,7 +184,7 @@ pub async fn figures(
         .collect();
     let ends: Vec<Date> = (0..12).rev().map(|n| months_before(end, n)).collect();
     let trend_points = |metric: fn(&Retention) -> Option<f64>| -> Vec<Option<f64>> {
-        ends.iter().map(|e| metric(&total(&windows, *e))).collect()
+        ends.iter().map(|e| metric(&total(&single, *e))).collect()
     };
     let labels: Vec<String> = ends
         .iter()
@@ -217,6 +219,7 @@ pub async fn figures(
                 churned_mrr: money_short(r.churn),
                 revenue_churn: percent(r.revenue_churn()),
                 nrr: percent(r.nrr()),
+                grr: percent(r.grr()),
             }
         })
         .collect();

@@ -240,6 +240,7 @@ pub async fn csv(
                 "churned_mrr",
                 "revenue_churn",
                 "nrr",
+                "grr",
             ])?;
             for r in &f.segments {
                 out.record([
@@ -251,6 +252,7 @@ pub async fn csv(
                     r.churned_mrr.clone(),
                     r.revenue_churn.clone(),
                     r.nrr.clone(),
+                    r.grr.clone(),
                 ])?;
             }
         }

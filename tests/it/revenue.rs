@@ -113,11 +113,11 @@ async fn the_executive_reads_retention_worked_out_by_hand(pool: PgPool) {
         .await
         .unwrap();
     assert!(
-        segments.contains("Self-serve,2,1,50.0 %,$200,$100,50.0 %,75.0 %"),
+        segments.contains("Self-serve,2,1,50.0 %,$200,$100,50.0 %,75.0 %,50.0 %"),
         "{segments}"
     );
     assert!(
-        segments.contains("SMB,1,0,0.0 %,$200,$0,0.0 %,75.0 %"),
+        segments.contains("SMB,1,0,0.0 %,$200,$0,0.0 %,75.0 %,75.0 %"),
         "{segments}"
     );
     // The quarter: April to June, starting $750 with D: churn $100 in April.
