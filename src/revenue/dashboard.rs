@@ -73,6 +73,13 @@ pub struct Figures {
     pub lift: Option<crate::web::charts::BarChart>,
     pub lift_note: String,
     pub save_rate: String,
+    /// The model's expected ARR loss over this view's accounts, in dollars.
+    pub arr_at_risk: f64,
+    /// The numbers behind the trend (month, NRR, GRR), survival (band, day, S, lower,
+    /// upper) and lift (decile, lift) charts.
+    pub trend_rows: Vec<[String; 3]>,
+    pub survival_rows: Vec<[String; 5]>,
+    pub lift_rows: Vec<[String; 2]>,
 }
 
 fn total(rows: &[(Date, String, Retention)], end: Date) -> Retention {
@@ -110,6 +117,10 @@ pub async fn figures(
             lift: None,
             lift_note: String::new(),
             save_rate: String::new(),
+            arr_at_risk: 0.0,
+            trend_rows: Vec::new(),
+            survival_rows: Vec::new(),
+            lift_rows: Vec::new(),
         });
     };
     let end = month_of(as_of);
@@ -225,9 +236,17 @@ pub async fn figures(
         .collect();
     let (bands, naive) = band_rows(&outcomes);
     let (heat, heat_ages) = heatmap(&cohorts, heat_revenue);
-    let (survival, survival_note) = survival_chart(pool, as_of, f).await?;
-    let (lift, lift_note) = lift_chart(pool).await?;
-    let save_rate = save_rate(pool, as_of, f).await?;
+    let view = db::view(pool, f).await?;
+    let (survival, survival_note, survival_rows) = survival_chart(view.as_ref());
+    let (lift, lift_note, lift_rows) = lift_chart(pool).await?;
+    let trend_rows = ends
+        .iter()
+        .map(|e| {
+            let r = total(&single, *e);
+            [month_label(*e), percent(r.nrr()), percent(r.grr())]
+        })
+        .collect();
+    let save_rate = save_rate(view.as_ref());
     Ok(Figures {
         as_of: Some(as_of.to_string()),
         window_label: window_label.to_owned(),
@@ -246,5 +265,11 @@ pub async fn figures(
         lift,
         lift_note,
         save_rate,
+        arr_at_risk: view
+            .as_ref()
+            .map_or(0.0, |v| v.arr_at_risk_cents as f64 / 100.0),
+        trend_rows,
+        survival_rows,
+        lift_rows,
     })
 }

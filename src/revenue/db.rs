@@ -341,3 +341,59 @@ pub async fn band_outcomes(
         })
         .collect())
 }
+
+/// Replaces every filter view's survival curves and ARR at risk.
+pub async fn replace_views(
+    conn: &mut PgConnection,
+    views: &[super::views::View],
+) -> anyhow::Result<()> {
+    sqlx::query!("delete from revenue_views")
+        .execute(&mut *conn)
+        .await?;
+    for v in views {
+        sqlx::query!(
+            "insert into revenue_views (segment, manager_id, score_day, horizon_days, curves, log_rank,
+                                        arr_at_risk_cents, saves_flagged, saves_contacted, saves_retained)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            v.segment,
+            v.manager,
+            v.score_day,
+            v.horizon.map(|h| h as i32),
+            serde_json::to_value(&v.curves)?,
+            v.log_rank.as_ref().map(serde_json::to_value).transpose()?,
+            v.arr_at_risk,
+            v.saves.flagged,
+            v.saves.contacted,
+            v.saves.retained
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// One filter view, as prepared: (score day, horizon, curves, log-rank, ARR at risk).
+pub struct ViewRow {
+    pub score_day: Option<Date>,
+    pub horizon_days: Option<i32>,
+    pub curves: serde_json::Value,
+    pub log_rank: Option<serde_json::Value>,
+    pub arr_at_risk_cents: i64,
+    pub saves_flagged: i64,
+    pub saves_contacted: i64,
+    pub saves_retained: i64,
+}
+
+pub async fn view(db: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Option<ViewRow>> {
+    sqlx::query_as!(
+        ViewRow,
+        "select score_day, horizon_days, curves, log_rank, arr_at_risk_cents, saves_flagged, saves_contacted,
+                saves_retained
+         from revenue_views
+         where segment is not distinct from $1 and manager_id is not distinct from $2",
+        f.segment,
+        f.manager
+    )
+    .fetch_optional(db)
+    .await
+}

@@ -36,6 +36,7 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
         accounts::db::churn_dates(pool)
     )?;
     let outcomes = band_outcomes(pool, as_of, &teams, &churned).await?;
+    let views = super::views::prepare(pool, as_of, &teams, &churned).await?;
     let (months, sums, windows, cohorts, accounts) = tokio::task::spawn_blocking(move || {
         let mut by_account: HashMap<Uuid, Vec<Line>> = HashMap::new();
         for (account, start, end, mrr_cents) in lines {
@@ -67,6 +68,7 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
     db::replace_months(&mut tx, &months).await?;
     db::replace_monthly(&mut tx, &sums).await?;
     db::replace_band_outcomes(&mut tx, &outcomes).await?;
+    db::replace_views(&mut tx, &views).await?;
     db::replace_windows(&mut tx, &windows).await?;
     db::replace_cohorts(&mut tx, &cohorts).await?;
     db::record_refresh(&mut *tx, as_of, accounts as i64).await?;

@@ -10,6 +10,7 @@ pub mod movements;
 pub mod roi;
 mod routes;
 mod sections;
+pub mod views;
 pub mod windows;
 
 use crate::auth::Role;

@@ -15,7 +15,6 @@ use super::db::Filter;
 use super::roi::{self, Inputs};
 use crate::auth::{CurrentUser, Role, db as users};
 use crate::error::{AppError, Result};
-use crate::scores;
 use crate::segment::Segment;
 use crate::state::AppState;
 use crate::web::format::{Choice, choices, money_short, percent};
@@ -126,15 +125,6 @@ pub struct RoiCard {
     roi: RoiView,
 }
 
-/// What the model expects to be lost: Σ ARR × churn probability on the latest scores.
-async fn arr_at_risk(state: &AppState, f: &Filter) -> Result<f64> {
-    let Some(day) = scores::db::latest_day(&state.db).await? else {
-        return Ok(0.0);
-    };
-    let cents = scores::db::arr_at_risk(&state.db, day, f.segment.as_deref(), f.manager).await?;
-    Ok(cents as f64 / 100.0)
-}
-
 pub async fn show(
     State(state): State<AppState>,
     chrome: Chrome,
@@ -154,7 +144,7 @@ pub async fn show(
     teams.extend(team_choices.iter().map(|(v, l)| (v.as_str(), l.as_str())));
     let mut segments = vec![("", "Every segment")];
     segments.extend(Segment::options());
-    let inputs = Inputs::defaults(arr_at_risk(&state, &filter).await?);
+    let inputs = Inputs::defaults(figures.arr_at_risk);
     Ok(DashboardPage {
         chrome,
         windows: choices(&WINDOWS.map(|w| (w.0, w.2)), value),
@@ -276,6 +266,24 @@ pub async fn csv(
                     r.churned.to_string(),
                     r.rate.clone(),
                 ])?;
+            }
+        }
+        "trend" => {
+            out.record(["month", "nrr", "grr"])?;
+            for r in &f.trend_rows {
+                out.record(r)?;
+            }
+        }
+        "survival" => {
+            out.record(["band", "day", "survival", "lower_95", "upper_95"])?;
+            for r in &f.survival_rows {
+                out.record(r)?;
+            }
+        }
+        "lift" => {
+            out.record(["decile", "lift"])?;
+            for r in &f.lift_rows {
+                out.record(r)?;
             }
         }
         "cohorts" => {

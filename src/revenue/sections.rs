@@ -7,11 +7,9 @@ use sqlx::PgPool;
 use time::Date;
 
 use super::dashboard::{BandRow, HeatRow};
-use super::db::Filter;
-use crate::stats::survival::{LogRank, Subject, kaplan_meier, log_rank};
+use super::views::{BANDS, Curve, Test};
 use crate::web::charts::revenue::{self as charts, SurvivalChart};
 use crate::web::format::{month_label, percent};
-use crate::{accounts, scores};
 
 pub(super) fn band_rows(
     outcomes: &[(i32, Date, String, String, i64, i64)],
@@ -108,108 +106,106 @@ pub(super) fn heatmap(
     (rows, ages)
 }
 
-/// Kaplan–Meier by health band, from the scores of about 90 days ago (or the oldest kept):
-/// days to churn, censored at the refresh day.
-pub(super) async fn survival_chart(
-    pool: &PgPool,
-    as_of: Date,
-    f: &Filter,
-) -> anyhow::Result<(Option<SurvivalChart>, String)> {
-    let target = as_of - time::Duration::days(90);
-    let day = match scores::db::scored_on_or_before(pool, target).await? {
-        Some(d) => Some(d),
-        None => scores::db::earliest_day_since(pool, as_of - time::Duration::days(365)).await?,
+/// Kaplan–Meier by health band, as the refresh prepared it for this view.
+pub(super) fn survival_chart(
+    view: Option<&super::db::ViewRow>,
+) -> (Option<SurvivalChart>, String, Vec<[String; 5]>) {
+    let Some(v) = view else {
+        return (
+            None,
+            "No scores old enough to follow yet.".into(),
+            Vec::new(),
+        );
     };
-    let Some(day) = day.filter(|d| *d < as_of) else {
-        return Ok((None, "No scores old enough to follow yet.".into()));
+    let curves: Vec<Curve> = serde_json::from_value(v.curves.clone()).unwrap_or_default();
+    let (Some(day), Some(horizon)) = (v.score_day, v.horizon_days) else {
+        return (
+            None,
+            "No scores old enough to follow yet.".into(),
+            Vec::new(),
+        );
     };
-    let (bands, teams, churned) = tokio::try_join!(
-        scores::db::day_bands(pool, day),
-        accounts::db::teams(pool),
-        accounts::db::churn_dates(pool)
-    )?;
-    let horizon = (as_of - day).whole_days() as f64;
-    let mut groups: BTreeMap<&str, Vec<Subject>> = BTreeMap::new();
-    for (account, segment, band, _) in &bands {
-        if f.segment.as_deref().is_some_and(|s| s != segment)
-            || f.manager
-                .is_some_and(|m| teams.get(account).copied().flatten() != Some(m))
-        {
-            continue;
-        }
-        let Some(key) = ["red", "yellow", "green"].into_iter().find(|b| b == band) else {
-            continue;
-        };
-        let subject = match churned.get(account).filter(|d| **d > day && **d <= as_of) {
-            Some(d) => Subject {
-                time: (*d - day).whole_days() as f64,
-                event: true,
-            },
-            None => Subject {
-                time: horizon,
-                event: false,
-            },
-        };
-        groups.entry(key).or_default().push(subject);
-    }
-    let order = ["red", "yellow", "green"];
-    let curves: Vec<charts::CurveData> = order
+    let rows = curves
         .iter()
-        .filter_map(|b| groups.get(b).map(|g| (*b, g)))
-        .map(|(b, g)| {
-            let steps = kaplan_meier(g)
-                .iter()
-                .map(|s| {
-                    (
-                        s.time,
-                        s.survival,
-                        s.lower.unwrap_or(s.survival),
-                        s.upper.unwrap_or(s.survival),
-                    )
-                })
-                .collect();
-            (format!("{b} ({} accounts)", g.len()), b, steps)
+        .flat_map(|c| {
+            c.steps.iter().map(|(t, s, lo, hi)| {
+                [
+                    c.band.clone(),
+                    format!("{t:.0}"),
+                    format!("{s:.4}"),
+                    format!("{lo:.4}"),
+                    format!("{hi:.4}"),
+                ]
+            })
         })
         .collect();
-    let test: LogRank = log_rank(
-        &order
-            .iter()
-            .filter_map(|b| groups.get(b).cloned())
-            .collect::<Vec<_>>(),
-    );
-    let note = format!(
-        "Accounts by the health band they were given on {day}, followed {horizon:.0} days. Log-rank across bands: χ² = {:.1} on {} df, p {}.",
-        test.chi_squared,
-        test.df,
-        if test.p_value < 0.001 {
-            "< 0.001".to_owned()
-        } else {
-            format!("= {:.3}", test.p_value)
-        }
-    );
-    Ok((
-        (!curves.is_empty()).then(|| {
+    let test: Option<Test> = v
+        .log_rank
+        .clone()
+        .and_then(|t| serde_json::from_value(t).ok());
+    let mut note =
+        format!("Accounts by the health band they were given on {day}, followed {horizon} days.");
+    if let Some(t) = test {
+        note.push_str(&format!(
+            " Log-rank across bands: χ² = {:.1} on {} df, p {}.",
+            t.chi_squared,
+            t.df,
+            if t.p_value < 0.001 {
+                "< 0.001".to_owned()
+            } else {
+                format!("= {:.3}", t.p_value)
+            }
+        ));
+    }
+    let data: Vec<charts::CurveData> = curves
+        .iter()
+        .filter_map(|c| {
+            let class = BANDS.iter().find(|b| **b == c.band)?;
+            Some((
+                format!("{} ({} accounts)", c.band, c.accounts),
+                *class,
+                c.steps.clone(),
+            ))
+        })
+        .collect();
+    (
+        (!data.is_empty()).then(|| {
             charts::survival(
                 "Share of accounts still customers, by health band",
-                horizon,
-                &curves,
+                f64::from(horizon),
+                &data,
             )
         }),
         note,
-    ))
+        rows,
+    )
 }
 
 /// The production model's lift in each tenth of accounts ranked by predicted risk, against
 /// the base rate, from its walk-forward validation.
 pub(super) async fn lift_chart(
     pool: &PgPool,
-) -> anyhow::Result<(Option<crate::web::charts::BarChart>, String)> {
+) -> anyhow::Result<(
+    Option<crate::web::charts::BarChart>,
+    String,
+    Vec<[String; 2]>,
+)> {
     let Some(report) = crate::model::registry::production_report(pool).await? else {
-        return Ok((None, "No churn model in production yet.".into()));
+        return Ok((None, "No churn model in production yet.".into(), Vec::new()));
     };
     if report.lift.is_empty() {
-        return Ok((None, "The production model has no lift figures.".into()));
+        return Ok((
+            None,
+            "The production model has no lift figures.".into(),
+            Vec::new(),
+        ));
     }
+    let rows = report
+        .lift
+        .iter()
+        .enumerate()
+        .map(|(i, l)| [format!("{}", i + 1), format!("{l:.2}")])
+        .collect();
     let deciles: Vec<(String, f64)> = report
         .lift
         .iter()
@@ -228,22 +224,21 @@ pub(super) async fn lift_chart(
             |v| format!("{v:.1}× the base rate"),
         )),
         note,
+        rows,
     ))
 }
 
-/// Of the accounts flagged at risk 60 to 240 days ago, the share still customers 60 days
-/// after their flag, against the sources' 35 % target.
-pub(super) async fn save_rate(pool: &PgPool, as_of: Date, f: &Filter) -> anyhow::Result<String> {
-    let r = crate::worklist::db::save_rate(pool, None, f.manager, as_of).await?;
-    Ok(if r.flagged == 0 {
-        "No account flagged at risk 60 to 240 days ago yet.".into()
-    } else {
-        format!(
+/// Of the accounts flagged at risk 60 to 240 days before the refresh, the share still
+/// customers 60 days after their flag, against the sources' 35 % target.
+pub(super) fn save_rate(view: Option<&super::db::ViewRow>) -> String {
+    match view {
+        Some(v) if v.saves_flagged > 0 => format!(
             "Save rate: {} of {} accounts flagged at risk 60 to 240 days ago were still customers 60 days later ({}; the sources' target is 35 %); {} were contacted within 14 days of their flag.",
-            r.retained,
-            r.flagged,
-            percent(Some(r.retained as f64 / r.flagged as f64)),
-            r.contacted
-        )
-    })
+            v.saves_retained,
+            v.saves_flagged,
+            percent(Some(v.saves_retained as f64 / v.saves_flagged as f64)),
+            v.saves_contacted
+        ),
+        _ => "No account flagged at risk 60 to 240 days ago yet.".into(),
+    }
 }

@@ -211,6 +211,7 @@ pub async fn insert_feedback(
 /// The save rate of flagged accounts whose outcome is known: flagged at-risk between 240 and
 /// 60 days ago, contacted (an intervention) within 14 days of the first flag, still a customer
 /// 60 days after it. For one CSM's book (`owner`) or a manager's team.
+#[derive(Clone, Debug, Default)]
 pub struct SaveRate {
     pub flagged: i64,
     pub contacted: i64,
