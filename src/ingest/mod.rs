@@ -6,6 +6,7 @@ pub(crate) mod cells;
 mod columns;
 pub mod db;
 mod pages;
+pub mod queue;
 mod routes;
 mod rows;
 pub mod schema;
@@ -212,7 +213,7 @@ async fn run(
     .await?;
     if let (Status::Accepted, Some(t)) = (status, &table) {
         // Fresh data, fresh scores: the worker re-scores these accounts within seconds.
-        db::queue_rescore(&mut *tx, &account_refs(entity, t)).await?;
+        queue::queue_rescore(&mut *tx, &account_refs(entity, t)).await?;
     }
     let details = json!({"batch": batch_id, "status": status, "rows": rows, "written": written, "source": source});
     audit::record(

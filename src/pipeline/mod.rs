@@ -218,7 +218,7 @@ async fn stages(
         config: settings.id,
     };
     let written = scores::db::replace_scores(&mut tx, day, by, &rows).await?;
-    ingest::db::clear_queue(&mut *tx, started).await?;
+    ingest::queue::clear_queue(&mut *tx, started).await?;
     tx.commit().await?;
     log.stage(
         "flag at-risk",

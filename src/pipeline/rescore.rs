@@ -24,7 +24,7 @@ const BATCH: i64 = 2000;
 /// Returns how many were re-scored.
 pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
-    let queued = ingest::db::take_queued(&mut tx, BATCH).await?;
+    let queued = ingest::queue::take_queued(&mut tx, BATCH).await?;
     if queued.is_empty() {
         return Ok(0);
     }
