@@ -159,6 +159,7 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
     let user = super::session::current_user(&guard.state.db, &session)
         .await?
         .ok_or(AppError::Unauthenticated)?;
+    super::session::touch(&session, guard.state.clock.now()).await?;
     if !guard.access.allows(Some(user.role)) {
         return Err(AppError::Forbidden);
     }

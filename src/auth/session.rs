@@ -12,6 +12,9 @@ use super::db;
 use crate::error::{AppError, Result};
 
 const SIGNED_IN_KEY: &str = "signed_in";
+/// The minute the session was last used, so it is saved (and its idle expiry pushed back)
+/// at most once a minute.
+const SEEN_KEY: &str = "seen_minute";
 
 /// What the session stores about its user. The epoch voids sessions after a password
 /// reset or deactivation.
@@ -54,6 +57,23 @@ pub async fn sign_in(session: &Session, user_id: Uuid, epoch: i32) -> Result<()>
 
 pub async fn sign_out(session: &Session) -> Result<()> {
     session.flush().await.map_err(anyhow::Error::from)?;
+    Ok(())
+}
+
+/// Keeps an active session alive: the idle timeout counts from the last request, not from
+/// sign-in. Writes at most once a minute per session.
+pub async fn touch(session: &Session, now: time::OffsetDateTime) -> Result<()> {
+    let minute = now.unix_timestamp() / 60;
+    let seen = session
+        .get::<i64>(SEEN_KEY)
+        .await
+        .map_err(anyhow::Error::from)?;
+    if seen != Some(minute) {
+        session
+            .insert(SEEN_KEY, minute)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
     Ok(())
 }
 

@@ -426,3 +426,27 @@ async fn sign_in_takes_no_batch_sized_body(pool: PgPool) {
         .await;
     assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[sqlx::test]
+async fn an_active_session_stays_signed_in_past_the_idle_timeout_from_sign_in(pool: PgPool) {
+    let app = TestApp::spawn_with(pool, |c| c.session_idle_secs = 600).await;
+    let (client, _) = app.login_as(Role::Sales).await;
+    // Nine minutes after sign-in the session has a minute left…
+    sqlx::query("update tower_sessions.session set expiry_date = now() + interval '60 seconds'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    // …and the user is still at work: a request a few minutes on.
+    app.clock.advance(time::Duration::minutes(4));
+    assert_eq!(client.get("/pipeline").await.status(), StatusCode::OK);
+    let expires: time::OffsetDateTime =
+        sqlx::query_scalar("select max(expiry_date) from tower_sessions.session")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let left = expires - time::OffsetDateTime::now_utc();
+    assert!(
+        left > time::Duration::seconds(590),
+        "the last request pushed the expiry back: {left}"
+    );
+}
