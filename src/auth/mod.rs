@@ -7,6 +7,7 @@ mod admin_views;
 pub mod audit;
 pub mod db;
 mod login;
+mod own_password;
 pub mod password;
 mod rbac;
 mod routes;
@@ -26,6 +27,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/login", Access::Public, routes::login_form),
         Route::post("/login", Access::Public, routes::login),
         Route::post("/logout", Access::SignedIn, routes::logout),
+        Route::get("/account/password", Access::SignedIn, own_password::form),
+        Route::post("/account/password", Access::SignedIn, own_password::save),
         Route::get("/admin/audit", ADMIN, admin::audit_log),
         Route::get("/admin/users", ADMIN, admin::list),
         Route::post("/admin/users", ADMIN, admin::create),

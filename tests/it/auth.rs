@@ -450,3 +450,66 @@ async fn an_active_session_stays_signed_in_past_the_idle_timeout_from_sign_in(po
         "the last request pushed the expiry back: {left}"
     );
 }
+
+#[sqlx::test]
+async fn users_change_their_own_password_and_their_other_sessions_end(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (here, user) = app.login_as(Role::Csm).await;
+    let elsewhere = app.client();
+    elsewhere.login(&user.email, PASSWORD).await;
+    let wrong = here
+        .post_form(
+            "/account/password",
+            &[
+                ("current", "not-it"),
+                ("new", "a-much-longer-secret"),
+                ("repeat", "a-much-longer-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("not your current password")
+    );
+    let short = here
+        .post_form(
+            "/account/password",
+            &[("current", PASSWORD), ("new", "short"), ("repeat", "short")],
+        )
+        .await;
+    assert!(short.text().await.unwrap().contains("Use at least"));
+    let ok = here
+        .post_form(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("new", "a-much-longer-secret"),
+                ("repeat", "a-much-longer-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(ok.text().await.unwrap().contains("Password changed"));
+    assert_eq!(
+        here.get("/worklist").await.status(),
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert!(
+        location(&elsewhere.get("/worklist").await).starts_with("/login"),
+        "others end"
+    );
+    assert_eq!(app.audit_count("user.change_password").await, 1);
+    let fresh = app.client();
+    assert_eq!(
+        fresh
+            .login(&user.email, "a-much-longer-secret")
+            .await
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+}
