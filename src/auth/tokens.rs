@@ -158,13 +158,15 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TokenRow>> {
     .await
 }
 
-/// The live token with this secret, if any; notes its use to the minute (so that a busy
-/// client does not queue every request on one row's lock).
+/// The live token with this secret, if any: not revoked, not expired, its creator still
+/// active. Notes its use to the minute (so that a busy client does not queue every request
+/// on one row's lock).
 pub async fn verify(db: impl PgExecutor<'_>, secret: &str) -> sqlx::Result<Option<ApiToken>> {
     let row = sqlx::query!(
         r#"with token as (
-               select id, name, scopes, last_used_at from api_tokens
-               where token_hash = $1 and revoked_at is null
+               select t.id, t.name, t.scopes, t.last_used_at from api_tokens t
+               join users u on u.id = t.created_by
+               where t.token_hash = $1 and t.revoked_at is null and t.expires_at > now() and u.active
            ), used as (
                update api_tokens set last_used_at = now()
                where id in (select id from token

@@ -588,4 +588,31 @@ async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(lower.status(), 200);
+    let status = || async {
+        http.get(app.url("/api/v1/scores?limit=1"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    // An expired token stops working…
+    sqlx::query(
+        "update api_tokens set expires_at = now() - interval '1 second' where scopes = '{scores}'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(status().await, 401);
+    // …and so does a live one whose creator is deactivated.
+    sqlx::query("update api_tokens set expires_at = now() + interval '1 day'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status().await, 200);
+    sqlx::query("update users set active = false where role = 'admin'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status().await, 401);
 }
