@@ -360,3 +360,11 @@ async fn write_events(
     );
     Ok((written, rollup.events, rollup.newest))
 }
+
+/// How long a staged upload waits for its confirmation before the worker drops it.
+pub const UPLOAD_TTL: time::Duration = time::Duration::hours(24);
+
+/// Drops staged uploads older than a day that were never confirmed (the worker calls this).
+pub async fn clean_up(pool: &sqlx::PgPool, now: OffsetDateTime) -> Result<u64> {
+    Ok(pages::delete_stale_uploads(pool, now - UPLOAD_TTL).await?)
+}

@@ -52,6 +52,17 @@ pub async fn delete_upload(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()
     Ok(())
 }
 
+/// Drops uploads staged before `before` and never confirmed. Returns how many.
+pub async fn delete_stale_uploads(
+    db: impl PgExecutor<'_>,
+    before: OffsetDateTime,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from ingest_uploads where created_at < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
 pub struct BatchRow {
     pub id: i64,
     pub entity: String,

@@ -107,6 +107,11 @@ pub async fn run_forever(
             continue;
         }
         last_schedule_check = Some(std::time::Instant::now());
+        match crate::ingest::clean_up(&pool, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(uploads = n, "unconfirmed uploads older than a day dropped"),
+            Err(e) => tracing::error!(error = %e, "dropping stale uploads failed"),
+        }
         match crate::playbooks::sweep(&pool, OffsetDateTime::now_utc()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(escalations = n, "late tasks escalated"),

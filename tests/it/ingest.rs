@@ -569,3 +569,29 @@ async fn an_event_with_an_id_counts_once_however_often_it_is_sent(pool: PgPool) 
     assert_eq!(again.events, 1);
     assert_eq!(total().await, 8);
 }
+
+#[sqlx::test]
+async fn unconfirmed_uploads_are_dropped_after_a_day(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let user = app.create_user(Role::Analyst).await;
+    for age in ["25 hours", "1 hour"] {
+        sqlx::query(
+            "insert into ingest_uploads (id, entity, filename, content, uploaded_by, created_at)
+             values (gen_random_uuid(), 'accounts', 'a.csv', 'x', $1, now() - $2::interval)",
+        )
+        .bind(user.id)
+        .bind(age)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let dropped = keel::ingest::clean_up(&app.db, time::OffsetDateTime::now_utc())
+        .await
+        .unwrap();
+    assert_eq!(dropped, 1);
+    assert_eq!(
+        count(&app, "ingest_uploads").await,
+        1,
+        "the recent one waits for its confirmation"
+    );
+}
