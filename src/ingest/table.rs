@@ -86,6 +86,7 @@ impl Table {
     }
 
     /// Parses CSV text; every cell stays text until the entity's rules read it.
+    /// (A file polars cannot read is described in plain words, see `csv_problem`.)
     pub fn from_csv(entity: Entity, bytes: Vec<u8>, errors: &mut Errors) -> Option<Table> {
         let parsed = CsvReadOptions::default()
             .with_has_header(true)
@@ -95,7 +96,7 @@ impl Table {
         let df = match parsed {
             Ok(df) => df,
             Err(e) => {
-                errors.add(0, "", format!("not a readable CSV file: {e}"));
+                errors.add(0, "", csv_problem(&e.to_string()));
                 return None;
             }
         };
@@ -196,4 +197,16 @@ fn check_header(entity: Entity, names: &[String], errors: &mut Errors) {
             errors.add(0, c.name, format!("missing required column '{}'", c.name));
         }
     }
+}
+/// What is wrong with a file the CSV reader refused, in the user's words rather than the
+/// reader's (whose messages name its own options).
+fn csv_problem(reader: &str) -> String {
+    let what = if reader.contains("more fields") {
+        "a row has more cells than the header has columns"
+    } else if reader.to_lowercase().contains("utf-8") || reader.to_lowercase().contains("utf8") {
+        "the file is not UTF-8 text"
+    } else {
+        "the file could not be read as CSV: check that cells are separated by commas, quotes are balanced and every row has as many cells as the header"
+    };
+    format!("not a readable CSV file: {what}")
 }

@@ -110,7 +110,14 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
         "external_id,name,plan,seats,mrr,customer_since\nB-1,{},team,3,10,2025-01-01\n",
         "x".repeat(2_001)
     );
-    let cases: [(Entity, &str, usize, &str, &str); 12] = [
+    let cases: [(Entity, &str, usize, &str, &str); 13] = [
+        (
+            Entity::Accounts,
+            "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,10,2025-01-01,surplus,cells\n",
+            0,
+            "",
+            "a row has more cells than the header has columns",
+        ),
         (
             Entity::Accounts,
             "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,92233720368547758,2025-01-01\n",
