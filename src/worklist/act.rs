@@ -139,7 +139,7 @@ pub async fn log_intervention(
         && !db::close_task_on(&mut *tx, t, account.id, user.id).await?
     {
         return Err(AppError::BadRequest(format!(
-            "task_id: {t} is not an open task on this account"
+            "task_id: {t} is not an open task of yours on this account"
         )));
     }
     let intervention = db::insert_intervention(

@@ -140,7 +140,8 @@ pub async fn insert_intervention(
     .await
 }
 
-/// Closes `task` if it is open on `account` (an intervention answered it); false otherwise.
+/// Closes `task` if it is open on `account` and `by` may close it (their own, or as manager
+/// their team's); false otherwise.
 pub async fn close_task_on(
     db: impl PgExecutor<'_>,
     task: i64,
@@ -149,7 +150,8 @@ pub async fn close_task_on(
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "update tasks set status = 'done', completed_at = now(), completed_by = $3
-         where id = $1 and account_id = $2 and status = 'open'",
+         where id = $1 and account_id = $2 and status = 'open'
+           and (assignee_id = $3 or exists (select 1 from users u where u.id = tasks.assignee_id and u.manager_id = $3))",
         task,
         account,
         by

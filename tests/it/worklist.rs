@@ -782,6 +782,39 @@ async fn an_intervention_is_validated_field_by_field_and_books_its_follow_up(poo
             .unwrap_err();
         assert!(err.to_string().contains(field), "{pairs:?}: {err}");
     }
+    // A task on this account assigned to someone else cannot be closed by this CSM.
+    let theirs: i64 = sqlx::query_scalar(
+        "insert into tasks (account_id, assignee_id, title, kind, due_at, reason)
+         values ($1, $2, 'Manager review', 'call', now() + interval '1 day', 'test') returning id",
+    )
+    .bind(id)
+    .bind(b.other.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let err = act::log_intervention(
+        &pool,
+        &user,
+        &account,
+        &form(&[
+            ("kind", "call"),
+            ("outcome", "positive"),
+            ("task_id", &theirs.to_string()),
+        ]),
+        now,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("not an open task of yours"),
+        "{err}"
+    );
+    let status: String = sqlx::query_scalar("select status::text from tasks where id = $1")
+        .bind(theirs)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "open");
     let before = b.app.audit_count("intervention.log").await;
     let done = act::log_intervention(
         &pool,
