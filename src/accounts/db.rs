@@ -237,7 +237,9 @@ pub async fn notes(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Note>>
     .await
 }
 
+#[derive(Clone)]
 pub struct Contact {
+    pub external_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub title: Option<String>,
@@ -249,7 +251,7 @@ pub struct Contact {
 pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Contact>> {
     sqlx::query_as!(
         Contact,
-        r#"select c.name, c.email, c.title, c.is_champion,
+        r#"select c.external_id, c.name, c.email, c.title, c.is_champion,
                   (select max(u.day) from usage_user_daily u where u.account_id = c.account_id and u.user_ref = c.user_ref) as last_active
            from contacts c where c.account_id = $1 order by c.is_champion desc, c.name limit 50"#,
         id

@@ -2,11 +2,12 @@
 //! usage, tickets, NPS, notes and contacts.
 
 pub mod db;
+pub mod privacy;
 mod routes;
 mod show;
 mod timeline;
 
-use crate::auth::access::{Access, Route};
+use crate::auth::access::{ADMIN, Access, Route};
 use crate::auth::{CurrentUser, Role};
 use db::Scope;
 
@@ -24,6 +25,16 @@ pub fn routes() -> Vec<Route> {
         Route::get("/accounts", READERS, routes::list),
         Route::get("/accounts/{id}", READERS, show::show),
         Route::get("/accounts/{id}/timeline", READERS, show::timeline),
+        Route::get(
+            "/accounts/{id}/contacts/{contact}/export.json",
+            ADMIN,
+            routes::export_contact,
+        ),
+        Route::post(
+            "/accounts/{id}/contacts/{contact}/erase",
+            ADMIN,
+            routes::erase_contact,
+        ),
     ]
 }
 

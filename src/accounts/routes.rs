@@ -2,12 +2,15 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
 use super::db::{self, Filter};
 use super::scope_for;
+use uuid::Uuid;
+
 use crate::auth::CurrentUser;
+use crate::auth::audit::Actor;
 use crate::error::Result;
 use crate::money;
 use crate::segment::{self, Segment};
@@ -117,4 +120,34 @@ pub async fn list(
         prev: (page > 0).then(|| url(page - 1)),
         next: more.then(|| url(page + 1)),
     })
+}
+
+/// Everything Keel holds about one contact, as a JSON download (right of access).
+pub async fn export_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, contact)): Path<(Uuid, String)>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let data = super::privacy::export(&state.db, &Actor::from(&user), id, &contact).await?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"contact-{contact}.json\""),
+        )],
+        axum::Json(data),
+    )
+        .into_response())
+}
+
+/// Erases one contact's personal data (GDPR); the aggregates stay.
+pub async fn erase_contact(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, contact)): Path<(Uuid, String)>,
+) -> Result<axum::response::Redirect> {
+    super::privacy::erase(&state.db, &Actor::from(&user), id, &contact).await?;
+    Ok(axum::response::Redirect::to(&format!(
+        "/accounts/{id}?notice=Contact%20erased"
+    )))
 }

@@ -112,6 +112,8 @@ pub struct ShowPage {
     history_chart: Option<charts::LineChart>,
     timeline: Timeline,
     can_act: bool,
+    /// For admins: each contact's CRM id and name, to export or erase their personal data.
+    personal: Vec<(String, String)>,
     open_tasks: Vec<(i64, String)>,
     feedback_reasons: Vec<ReasonCode>,
     snooze_reasons: Vec<ReasonCode>,
@@ -186,6 +188,7 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
+    let contacts = db::contacts(&state.db, id).await?;
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
     let timeline = timeline::load(&state.db, id, None, &history).await?;
     let score = crate::scores::db::latest_score(&state.db, id)
@@ -211,9 +214,9 @@ pub async fn show(
                 ])
             })
             .collect(),
-        contacts: db::contacts(&state.db, id)
-            .await?
-            .into_iter()
+        contacts: contacts
+            .iter()
+            .cloned()
             .map(|c| {
                 line(vec![
                     c.name.unwrap_or_default(),
@@ -231,6 +234,19 @@ pub async fn show(
                 ])
             })
             .collect(),
+        personal: if user.role == Role::Admin {
+            contacts
+                .iter()
+                .map(|c| {
+                    (
+                        c.external_id.clone(),
+                        c.name.clone().unwrap_or_else(|| "erased".into()),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
+        },
         id,
         history_chart: history_chart(&history),
         timeline,

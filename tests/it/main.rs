@@ -15,6 +15,7 @@ mod mail;
 mod ops;
 mod pipeline;
 mod playbooks;
+mod privacy;
 mod revenue;
 mod scoring;
 mod worklist;
