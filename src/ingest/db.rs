@@ -367,28 +367,3 @@ pub async fn subscription_lines(
         .map(|r| (r.account_id, r.period_start, r.period_end, r.mrr_cents))
         .collect())
 }
-
-/// Records these event ids, and returns those not seen before (the others were counted by
-/// an earlier batch). In the batch's transaction, so a refused batch records none.
-pub async fn record_event_ids(
-    conn: &mut PgConnection,
-    keys: &[(Uuid, String)],
-) -> sqlx::Result<std::collections::HashSet<(Uuid, String)>> {
-    if keys.is_empty() {
-        return Ok(std::collections::HashSet::new());
-    }
-    let rows = sqlx::query!(
-        "insert into event_ids (account_id, event_id)
-         select * from unnest($1::uuid[], $2::text[])
-         on conflict do nothing
-         returning account_id, event_id",
-        &keys.iter().map(|k| k.0).collect::<Vec<_>>(),
-        &keys.iter().map(|k| k.1.as_str()).collect::<Vec<_>>() as &[&str],
-    )
-    .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| (r.account_id, r.event_id))
-        .collect())
-}

@@ -7,6 +7,7 @@ mod columns;
 pub mod db;
 mod pages;
 pub mod queue;
+pub mod retention;
 mod routes;
 mod rows;
 pub mod schema;
@@ -336,7 +337,7 @@ async fn write_events(
     let started = std::time::Instant::now();
     // Events with an id count once, across batches: those seen before are skipped.
     let keyed = usage::event_keys(table, &accounts);
-    let fresh = db::record_event_ids(tx, &keyed).await?;
+    let fresh = retention::record_event_ids(tx, &keyed).await?;
     let seen: std::collections::HashSet<(uuid::Uuid, String)> =
         keyed.into_iter().filter(|k| !fresh.contains(k)).collect();
     let table = table.clone();

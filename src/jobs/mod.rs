@@ -107,6 +107,14 @@ pub async fn run_forever(
             continue;
         }
         last_schedule_check = Some(std::time::Instant::now());
+        match crate::ingest::retention::prune(&pool, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                user_days = n,
+                "per-user roll-ups past the retention window deleted"
+            ),
+            Err(e) => tracing::error!(error = %e, "retention pruning failed"),
+        }
         match crate::ingest::clean_up(&pool, OffsetDateTime::now_utc()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(uploads = n, "unconfirmed uploads older than a day dropped"),

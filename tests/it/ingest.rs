@@ -602,3 +602,57 @@ async fn unconfirmed_uploads_are_dropped_after_a_day(pool: PgPool) {
         "the recent one waits for its confirmation"
     );
 }
+
+#[sqlx::test]
+async fn per_user_days_past_thirteen_months_are_pruned_and_the_account_days_stay(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    csv(&app, Entity::Accounts, ACCOUNTS_CSV).await;
+    let now = time::OffsetDateTime::now_utc();
+    let at = |days_ago: i64| {
+        (now - time::Duration::days(days_ago))
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap()
+    };
+    let events = format!(
+        "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,{}\nA-1,u1,task_created,{}\n",
+        at(390),
+        at(3)
+    );
+    assert_eq!(
+        csv(&app, Entity::Events, &events).await.status,
+        Status::Accepted
+    );
+    // Thirteen months later, the old user-day goes; its account-day stays.
+    let later = now + time::Duration::days(10);
+    assert_eq!(
+        keel::ingest::retention::prune(&app.db, later)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(count(&app, "usage_user_daily").await, 1);
+    assert_eq!(
+        count(&app, "usage_daily").await,
+        2,
+        "account roll-ups are kept"
+    );
+    assert_eq!(app.audit_count("retention.prune").await, 1);
+    assert_eq!(
+        keel::ingest::retention::prune(&app.db, later)
+            .await
+            .unwrap(),
+        0
+    );
+    // An event older than the window is refused, with its reason.
+    let stale = format!(
+        "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,{}\n",
+        at(400)
+    );
+    let out = csv(&app, Entity::Events, &stale).await;
+    assert_eq!(out.status, Status::Rejected);
+    assert!(
+        out.errors[0].message.contains("13-month retention window"),
+        "{:?}",
+        out.errors
+    );
+}

@@ -1,0 +1,81 @@
+//! What ingestion keeps and for how long: the ids of events already counted (so an event
+//! counts once), and per-user roll-ups for 13 months (account roll-ups for good).
+
+use std::collections::HashSet;
+
+use sqlx::{PgConnection, PgExecutor, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::auth::audit::{self, Actor};
+use crate::error::Result;
+
+/// How long per-user daily roll-ups (and the ids of events counted) are kept: 13 months,
+/// the sources' figure. Account roll-ups are kept for good.
+pub const USER_RETENTION: time::Duration = time::Duration::days(396);
+
+/// Deletes per-user roll-ups and counted event ids older than the retention window; the
+/// account roll-ups, already summed from them, stay. Returns the user-days deleted.
+pub async fn prune(pool: &PgPool, now: OffsetDateTime) -> Result<u64> {
+    let before = (now - USER_RETENTION).date();
+    let mut tx = pool.begin().await?;
+    let days = delete_user_days_before(&mut *tx, before).await?;
+    let ids = delete_event_ids_before(&mut *tx, before).await?;
+    if days + ids > 0 {
+        audit::record(
+            &mut *tx,
+            &Actor::Worker,
+            "retention.prune",
+            None,
+            serde_json::json!({"before": before.to_string(), "user_days": days, "event_ids": ids}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(days)
+}
+
+/// Records these event ids, and returns those not seen before (the others were counted by
+/// an earlier batch). In the batch's transaction, so a refused batch records none.
+pub async fn record_event_ids(
+    conn: &mut PgConnection,
+    keys: &[(Uuid, String)],
+) -> sqlx::Result<HashSet<(Uuid, String)>> {
+    if keys.is_empty() {
+        return Ok(std::collections::HashSet::new());
+    }
+    let rows = sqlx::query!(
+        "insert into event_ids (account_id, event_id)
+         select * from unnest($1::uuid[], $2::text[])
+         on conflict do nothing
+         returning account_id, event_id",
+        &keys.iter().map(|k| k.0).collect::<Vec<_>>(),
+        &keys.iter().map(|k| k.1.as_str()).collect::<Vec<_>>() as &[&str],
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.account_id, r.event_id))
+        .collect())
+}
+
+pub async fn delete_user_days_before(
+    db: impl PgExecutor<'_>,
+    before: time::Date,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from usage_user_daily where day < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+pub async fn delete_event_ids_before(
+    db: impl PgExecutor<'_>,
+    before: time::Date,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!("delete from event_ids where seen_on < $1", before)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
