@@ -116,9 +116,6 @@ pub fn rollup(
     let mut newest: Option<OffsetDateTime> = None;
     // Clocks drift: allow five minutes.
     let latest = OffsetDateTime::now_utc() + time::Duration::minutes(5);
-    // Per-user roll-ups past the retention window are gone; an event that old would
-    // recompute its account-day from a part of the day's users.
-    let earliest = OffsetDateTime::now_utc() - super::retention::USER_RETENTION;
     let mut total: u64 = 0;
 
     let rows = acct_col
@@ -173,11 +170,6 @@ pub fn rollup(
                 let parsed = parse_timestamp(s);
                 if parsed.is_some_and(|t| t > latest) {
                     fail("timestamp", format!("'{s}' is in the future"));
-                } else if parsed.is_some_and(|t| t < earliest) {
-                    fail(
-                        "timestamp",
-                        format!("'{s}' is older than the 13-month retention window"),
-                    );
                 } else if parsed.is_none() {
                     fail(
                         "timestamp",
