@@ -63,10 +63,15 @@ pub struct Config {
     #[arg(long, env = "KEEL_PIPELINE_AT", default_value = "06:00", value_parser = parse_time)]
     pub pipeline_at: time::Time,
 
-    /// SMTP server for outgoing email (host:port, plain SMTP to a local relay). Without it,
-    /// emails wait in the outbox, readable by admins.
+    /// SMTP server for outgoing email: host:port (plain SMTP to a local relay), or
+    /// smtps://user:password@host:465 or smtp://user:password@host:587?tls=required for a
+    /// real provider. Without it, emails wait in the outbox, readable by admins.
     #[arg(long, env = "KEEL_SMTP", default_value = None)]
     pub smtp: Option<String>,
+
+    /// A private CA's certificate (PEM file) to trust for the mail server's TLS.
+    #[arg(long, env = "KEEL_SMTP_CA", default_value = None)]
+    pub smtp_ca: Option<std::path::PathBuf>,
 
     /// The sender address of Keel's emails.
     #[arg(long, env = "KEEL_MAIL_FROM", default_value = "Keel <keel@localhost>")]
@@ -96,6 +101,7 @@ impl Config {
             max_batch_mb: 64,
             pipeline_at: time::macros::time!(06:00),
             smtp: None,
+            smtp_ca: None,
             mail_from: "Keel <keel@localhost>".into(),
         }
     }

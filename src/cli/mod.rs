@@ -305,7 +305,15 @@ fn mailer(config: &Config) -> anyhow::Result<Option<crate::mail::Mailer>> {
     config
         .smtp
         .as_deref()
-        .map(|server| crate::mail::Mailer::new(server, &config.mail_from))
+        .map(|server| {
+            let ca = config
+                .smtp_ca
+                .as_ref()
+                .map(std::fs::read)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("KEEL_SMTP_CA: {e}"))?;
+            crate::mail::Mailer::with_ca(server, &config.mail_from, ca.as_deref())
+        })
         .transpose()
 }
 

@@ -10,6 +10,7 @@
 
 pub mod compose;
 pub mod db;
+pub mod transport;
 
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -25,21 +26,15 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// A plain-SMTP mailer for `host:port` (a local relay or a test server).
+    /// A mailer for `server` (see [`transport`]) sending as `from`.
     pub fn new(server: &str, from: &str) -> anyhow::Result<Mailer> {
-        let (host, port) = match server.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                p.parse()
-                    .map_err(|_| anyhow::anyhow!("KEEL_SMTP: '{p}' is not a port"))?,
-            ),
-            None => (server, 25),
-        };
+        Mailer::with_ca(server, from, None)
+    }
+
+    /// The same, also trusting a private CA's certificate (PEM).
+    pub fn with_ca(server: &str, from: &str, ca: Option<&[u8]>) -> anyhow::Result<Mailer> {
         Ok(Mailer {
-            transport: AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
-                .port(port)
-                .timeout(Some(std::time::Duration::from_secs(10)))
-                .build(),
+            transport: transport::build(server, ca)?,
             from: from
                 .parse()
                 .map_err(|e| anyhow::anyhow!("KEEL_MAIL_FROM: '{from}' is not an address: {e}"))?,
