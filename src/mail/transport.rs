@@ -101,7 +101,7 @@ mod tests {
             ("relay:port", "is not a port"),
             ("http://mail.example.com", "scheme 'http'"),
             ("smtp://mail.example.com?tls=maybe", "tls=maybe"),
-            ("smtp://user@/x", "names no host"),
+            ("smtp://user@/x", "empty host"),
         ] {
             let err = build(bad, None)
                 .err()
