@@ -69,19 +69,20 @@ pub async fn replace_windows(
     Ok(())
 }
 
-/// Replaces every cohort's cells.
+/// Replaces every cohort's cells: per team, and summed over every team (`every_team`).
 pub async fn replace_cohorts(
     conn: &mut PgConnection,
-    rows: &[(CohortKey, CohortCell)],
+    rows: &[(CohortKey, CohortCell, bool)],
 ) -> sqlx::Result<()> {
     sqlx::query!("delete from revenue_cohorts")
         .execute(&mut *conn)
         .await?;
-    let col = |f: fn(&CohortCell) -> i64| rows.iter().map(|(_, c)| f(c)).collect::<Vec<_>>();
+    let col = |f: fn(&CohortCell) -> i64| rows.iter().map(|(_, c, _)| f(c)).collect::<Vec<_>>();
     sqlx::query!(
-        "insert into revenue_cohorts (cohort, age, segment, manager_id, accounts, retained, base_cents, mrr_cents)
+        "insert into revenue_cohorts (cohort, age, segment, manager_id, accounts, retained, base_cents, mrr_cents,
+                                      every_team)
          select * from unnest($1::date[], $2::int[], $3::text[], $4::uuid[], $5::bigint[], $6::bigint[],
-                              $7::bigint[], $8::bigint[])",
+                              $7::bigint[], $8::bigint[], $9::bool[])",
         &rows.iter().map(|r| r.0.cohort).collect::<Vec<_>>(),
         &rows.iter().map(|r| r.0.age).collect::<Vec<_>>(),
         &rows.iter().map(|r| r.0.segment.as_str()).collect::<Vec<_>>() as &[&str],
@@ -90,6 +91,7 @@ pub async fn replace_cohorts(
         &col(|c| c.retained),
         &col(|c| c.base_mrr),
         &col(|c| c.mrr),
+        &rows.iter().map(|r| r.2).collect::<Vec<_>>(),
     )
     .execute(&mut *conn)
     .await?;
@@ -286,7 +288,8 @@ pub async fn cohorts(
         r#"select cohort, age, sum(accounts)::bigint as "accounts!", sum(retained)::bigint as "retained!",
                   sum(base_cents)::bigint as "base!", sum(mrr_cents)::bigint as "mrr!"
            from revenue_cohorts
-           where ($1::text is null or segment = $1) and ($2::uuid is null or manager_id = $2)
+           where every_team = ($2::uuid is null) and ($1::text is null or segment = $1)
+             and ($2::uuid is null or manager_id = $2)
            group by cohort, age order by cohort, age"#,
         f.segment,
         f.manager

@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use super::db;
 use super::movements::{Line, MonthFacts, month_of, monthly};
-use super::windows::{History, cohorts, monthly_sums, months_before, windows};
+use super::windows::{
+    CohortCell, CohortKey, History, cohorts, monthly_sums, months_before, windows,
+};
 use crate::{accounts, ingest, scores};
 
 /// How long after a score the dashboard looks at what became of its accounts.
@@ -59,7 +61,7 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
         let last = month_of(as_of);
         let ends: Vec<Date> = (0..ENDS).map(|n| months_before(last, n)).collect();
         let windows: Vec<_> = windows(&histories, &ends, &WINDOWS).into_iter().collect();
-        let cohorts: Vec<_> = cohorts(&histories, last).into_iter().collect();
+        let cohorts = with_every_team(cohorts(&histories, last));
         let sums: Vec<_> = monthly_sums(&histories).into_iter().collect();
         (rows, sums, windows, cohorts, by_account.len())
     })
@@ -130,4 +132,26 @@ async fn band_outcomes(
         );
     }
     Ok(out)
+}
+
+/// The cohort cells per team, then the same summed over every team (per segment).
+fn with_every_team(cells: HashMap<CohortKey, CohortCell>) -> Vec<(CohortKey, CohortCell, bool)> {
+    let mut every: HashMap<CohortKey, CohortCell> = HashMap::new();
+    for (k, c) in &cells {
+        let sum = every
+            .entry(CohortKey {
+                manager: None,
+                ..*k
+            })
+            .or_default();
+        sum.accounts += c.accounts;
+        sum.retained += c.retained;
+        sum.base_mrr += c.base_mrr;
+        sum.mrr += c.mrr;
+    }
+    cells
+        .into_iter()
+        .map(|(k, c)| (k, c, false))
+        .chain(every.into_iter().map(|(k, c)| (k, c, true)))
+        .collect()
 }
