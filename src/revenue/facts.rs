@@ -75,6 +75,7 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
     db::replace_cohorts(&mut tx, &cohorts).await?;
     db::record_refresh(&mut *tx, as_of, accounts as i64).await?;
     tx.commit().await?;
+    db::compact(pool).await?;
     Ok(Refreshed {
         accounts,
         account_months: months.len(),
