@@ -5,8 +5,8 @@
 use sqlx::PgPool;
 use time::Date;
 
-use super::db::{self, Filter};
 use super::movements::month_of;
+use super::read::{self, Filter};
 use super::sections::{band_rows, heatmap, lift_chart, save_rate, survival_chart};
 use super::windows::{Retention, months_before};
 use crate::segment;
@@ -98,7 +98,7 @@ pub async fn figures(
     f: &Filter,
     heat_revenue: bool,
 ) -> anyhow::Result<Figures> {
-    let Some((as_of, _)) = db::latest_refresh(pool).await? else {
+    let Some((as_of, _)) = read::latest_refresh(pool).await? else {
         return Ok(Figures {
             as_of: None,
             window_label: window_label.to_owned(),
@@ -127,11 +127,11 @@ pub async fn figures(
     let first = months_before(end, months - 1);
     let since = months_before(end, 11);
     let (windows, single, monthly, cohorts, outcomes) = tokio::try_join!(
-        db::retention(pool, months, since, f),
-        db::retention(pool, 1, since, f),
-        db::monthly(pool, since, f),
-        db::cohorts(pool, f),
-        db::band_outcomes(pool, f),
+        read::retention(pool, months, since, f),
+        read::retention(pool, 1, since, f),
+        read::monthly(pool, since, f),
+        read::cohorts(pool, f),
+        read::band_outcomes(pool, f),
     )?;
     let headline = total(&windows, end);
     let kpis = vec![
@@ -236,7 +236,7 @@ pub async fn figures(
         .collect();
     let (bands, naive) = band_rows(&outcomes);
     let (heat, heat_ages) = heatmap(&cohorts, heat_revenue);
-    let view = db::view(pool, f).await?;
+    let view = read::view(pool, f).await?;
     let (survival, survival_note, survival_rows) = survival_chart(view.as_ref());
     let (lift, lift_note, lift_rows) = lift_chart(pool).await?;
     let trend_rows = ends

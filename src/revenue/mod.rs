@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod db;
 pub mod facts;
 pub mod movements;
+pub mod read;
 pub mod roi;
 mod routes;
 mod sections;

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::dashboard::{self, Figures, WINDOWS};
-use super::db::Filter;
+use super::read::Filter;
 use super::roi::{self, Inputs};
 use crate::auth::{CurrentUser, Role, db as users};
 use crate::error::{AppError, Result};

@@ -108,7 +108,7 @@ pub(super) fn heatmap(
 
 /// Kaplan–Meier by health band, as the refresh prepared it for this view.
 pub(super) fn survival_chart(
-    view: Option<&super::db::ViewRow>,
+    view: Option<&super::read::ViewRow>,
 ) -> (Option<SurvivalChart>, String, Vec<[String; 5]>) {
     let Some(v) = view else {
         return (
@@ -230,7 +230,7 @@ pub(super) async fn lift_chart(
 
 /// Of the accounts flagged at risk 60 to 240 days before the refresh, the share still
 /// customers 60 days after their flag, against the sources' 35 % target.
-pub(super) fn save_rate(view: Option<&super::db::ViewRow>) -> String {
+pub(super) fn save_rate(view: Option<&super::read::ViewRow>) -> String {
     match view {
         Some(v) if v.saves_flagged > 0 => format!(
             "Save rate: {} of {} accounts flagged at risk 60 to 240 days ago were still customers 60 days later ({}; the sources' target is 35 %); {} were contacted within 14 days of their flag.",
