@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod demo;
 mod features;
+mod fuzz;
 mod helpers;
 mod ingest;
 mod mail;
