@@ -16,3 +16,50 @@ pub async fn reason_codes(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<V
     .fetch_all(db)
     .await
 }
+
+/// A code as the admin page lists it.
+pub struct CodeRow {
+    pub code: String,
+    pub kind: String,
+    pub label: String,
+    pub active: bool,
+}
+
+/// Every code, active or retired.
+pub async fn all(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<CodeRow>> {
+    sqlx::query_as!(
+        CodeRow,
+        "select code, kind, label, active from reason_codes order by kind, label"
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Adds a code; false if it exists already.
+pub async fn insert(
+    db: impl PgExecutor<'_>,
+    code: &str,
+    kind: &str,
+    label: &str,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "insert into reason_codes (code, kind, label) values ($1, $2, $3) on conflict (code) do nothing",
+        code,
+        kind,
+        label
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Flips a code between active and retired.
+pub async fn toggle(db: impl PgExecutor<'_>, code: &str) -> sqlx::Result<Option<CodeRow>> {
+    sqlx::query_as!(
+        CodeRow,
+        "update reason_codes set active = not active where code = $1 returning code, kind, label, active",
+        code
+    )
+    .fetch_optional(db)
+    .await
+}

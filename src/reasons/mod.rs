@@ -2,6 +2,7 @@
 //! feedback on a prediction. Codes are never deleted (what was recorded refers to them);
 //! retired ones leave the pickers.
 
+pub mod codes;
 pub mod db;
 mod routes;
 

@@ -108,11 +108,11 @@ async fn band_outcomes(
     let mut out = Vec::new();
     for horizon in HORIZONS {
         let target = as_of - time::Duration::days(horizon);
-        let Some(day) = scores::db::scored_on_or_before(pool, target).await? else {
+        let Some(day) = scores::reads::scored_on_or_before(pool, target).await? else {
             continue;
         };
         let mut sums: HashMap<OutcomeKey, (i64, i64)> = HashMap::new();
-        for (account, segment, band, tier) in scores::db::day_bands(pool, day).await? {
+        for (account, segment, band, tier) in scores::reads::day_bands(pool, day).await? {
             let lost = churned
                 .get(&account)
                 .is_some_and(|d| *d > day && *d <= as_of);

@@ -81,14 +81,15 @@ pub async fn prepare(
     teams: &HashMap<Uuid, Option<Uuid>>,
     churned: &HashMap<Uuid, Date>,
 ) -> anyhow::Result<Vec<View>> {
-    let day =
-        match scores::db::scored_on_or_before(pool, as_of - time::Duration::days(90)).await? {
-            Some(d) => Some(d),
-            None => scores::db::earliest_day_since(pool, as_of - time::Duration::days(365)).await?,
-        }
-        .filter(|d| *d < as_of);
+    let day = match scores::reads::scored_on_or_before(pool, as_of - time::Duration::days(90))
+        .await?
+    {
+        Some(d) => Some(d),
+        None => scores::reads::earliest_day_since(pool, as_of - time::Duration::days(365)).await?,
+    }
+    .filter(|d| *d < as_of);
     let bands = match day {
-        Some(d) => scores::db::day_bands(pool, d).await?,
+        Some(d) => scores::reads::day_bands(pool, d).await?,
         None => Vec::new(),
     };
     let horizon = day.map(|d| (as_of - d).whole_days());
@@ -151,7 +152,9 @@ pub async fn prepare(
             }
             let (curves, log_rank) = survival(&groups);
             let arr_at_risk = match latest {
-                Some(d) => scores::db::arr_at_risk(pool, d, segment.as_deref(), *manager).await?,
+                Some(d) => {
+                    scores::reads::arr_at_risk(pool, d, segment.as_deref(), *manager).await?
+                }
                 None => 0,
             };
             out.push(View {

@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 
+use super::reads;
 use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
 use crate::features;
@@ -36,43 +37,6 @@ pub struct Score {
     source: &'static str,
 }
 
-/// The account with this external id, and its score of today by this model if nothing has
-/// arrived for it since.
-struct Lookup {
-    id: uuid::Uuid,
-    stored: Option<(f64, serde_json::Value)>,
-}
-
-async fn lookup(
-    db: &sqlx::PgPool,
-    external: &str,
-    model: uuid::Uuid,
-    today: time::Date,
-) -> sqlx::Result<Option<Lookup>> {
-    let row = sqlx::query!(
-        r#"select a.id, s.churn_probability as "p?", s.drivers as "drivers?"
-           from accounts a
-           left join lateral (
-               select s.churn_probability, s.drivers from scores s
-               where s.account_id = a.id and s.model_id = $2 and s.churn_probability is not null
-                 and (s.day = $3 or s.rescored_at >= $3::date::timestamptz)
-                 and not exists (select 1 from rescore_queue q where q.account_id = a.id)
-               order by s.day desc
-               limit 1
-           ) s on true
-           where a.external_id = $1"#,
-        external,
-        model,
-        today
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|r| Lookup {
-        id: r.id,
-        stored: r.p.map(f64::from).zip(r.drivers),
-    }))
-}
-
 #[tracing::instrument(skip_all, fields(token = %token.name))]
 pub async fn churn_score(
     State(state): State<AppState>,
@@ -90,10 +54,10 @@ pub async fn churn_score(
     let today = state.clock.now().date();
     // Two independent reads at once.
     let (settings, found) = tokio::try_join!(config::settings(&state.db), async {
-        Ok::<_, anyhow::Error>(lookup(&state.db, &external, model_id, today).await?)
+        Ok::<_, anyhow::Error>(reads::lookup(&state.db, &external, model_id, today).await?)
     })?;
     let thresholds = settings.thresholds;
-    let Lookup { id, stored } = found
+    let reads::Lookup { id, stored } = found
         .ok_or_else(|| AppError::BadRequest(format!("account_id: unknown account '{external}'")))?;
     let score = |p: f64, drivers, source| Score {
         account_id: external.clone(),
