@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use crate::error::AppError;
 
 /// Vendored front-end files, embedded so the binary is all a deployment needs.
-const ASSETS: [(&str, &str, &[u8]); 3] = [
+const ASSETS: [(&str, &str, &[u8]); 4] = [
     (
         "htmx-2.0.11.min.js",
         "text/javascript; charset=utf-8",
@@ -26,6 +26,11 @@ const ASSETS: [(&str, &str, &[u8]); 3] = [
         "app.js",
         "text/javascript; charset=utf-8",
         include_bytes!("../../static/app.js"),
+    ),
+    (
+        "favicon.svg",
+        "image/svg+xml",
+        include_bytes!("../../static/favicon.svg"),
     ),
     (
         "app.css",

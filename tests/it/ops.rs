@@ -50,6 +50,17 @@ async fn internal_errors_show_a_request_id_and_no_internals(pool: PgPool) {
 async fn static_assets_are_served_embedded(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let client = app.client();
+    let icon = client.get("/static/favicon.svg").await;
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
+    assert!(
+        client
+            .get("/login")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("rel=\"icon\"")
+    );
     let js = client.get("/static/htmx-2.0.11.min.js").await;
     assert_eq!(js.status(), StatusCode::OK);
     assert!(
