@@ -139,16 +139,13 @@ async fn band_outcomes(
 fn with_every_team(cells: HashMap<CohortKey, CohortCell>) -> Vec<(CohortKey, CohortCell, bool)> {
     let mut every: HashMap<CohortKey, CohortCell> = HashMap::new();
     for (k, c) in &cells {
-        let sum = every
+        every
             .entry(CohortKey {
                 manager: None,
                 ..*k
             })
-            .or_default();
-        sum.accounts += c.accounts;
-        sum.retained += c.retained;
-        sum.base_mrr += c.base_mrr;
-        sum.mrr += c.mrr;
+            .or_default()
+            .add(c);
     }
     cells
         .into_iter()

@@ -79,11 +79,7 @@ pub(super) fn heatmap(
     let mut by_age: HashMap<i32, super::windows::CohortCell> = HashMap::new();
     for (cohort, age, c) in cells {
         by_cohort.entry(*cohort).or_default().insert(*age, *c);
-        let a = by_age.entry(*age).or_default();
-        a.accounts += c.accounts;
-        a.retained += c.retained;
-        a.base_mrr += c.base_mrr;
-        a.mrr += c.mrr;
+        by_age.entry(*age).or_default().add(c);
     }
     let mut rows = vec![HeatRow {
         cohort: "All cohorts (weighted)".into(),

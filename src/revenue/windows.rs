@@ -223,6 +223,15 @@ pub struct CohortCell {
     pub mrr: i64,
 }
 
+impl CohortCell {
+    pub fn add(&mut self, o: &CohortCell) {
+        self.accounts += o.accounts;
+        self.retained += o.retained;
+        self.base_mrr += o.base_mrr;
+        self.mrr += o.mrr;
+    }
+}
+
 /// Every cohort's retention at each age up to `last` (a month's first day).
 pub fn cohorts(histories: &[History], last: Date) -> HashMap<CohortKey, CohortCell> {
     let mut out: HashMap<CohortKey, CohortCell> = HashMap::new();
@@ -336,10 +345,7 @@ mod tests {
             c.iter()
                 .filter(|(k, _)| k.cohort == date!(2026 - 01 - 01) && k.age == age)
                 .fold(CohortCell::default(), |mut acc, (_, v)| {
-                    acc.accounts += v.accounts;
-                    acc.retained += v.retained;
-                    acc.base_mrr += v.base_mrr;
-                    acc.mrr += v.mrr;
+                    acc.add(v);
                     acc
                 })
         };
