@@ -18,8 +18,6 @@ use crate::{accounts, ingest, scores};
 /// How long after a score the dashboard looks at what became of its accounts.
 pub const HORIZONS: [i64; 2] = [60, 90];
 
-/// Window lengths the dashboard offers, in months.
-pub const WINDOWS: [i32; 3] = [1, 3, 12];
 /// Months of window ends kept (two years).
 const ENDS: i32 = 24;
 
@@ -60,7 +58,9 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
         }
         let last = month_of(as_of);
         let ends: Vec<Date> = (0..ENDS).map(|n| months_before(last, n)).collect();
-        let windows: Vec<_> = windows(&histories, &ends, &WINDOWS).into_iter().collect();
+        // The window lengths the dashboard offers (its monthly trend is the 1-month one).
+        let lengths = super::dashboard::WINDOWS.map(|w| w.1);
+        let windows: Vec<_> = windows(&histories, &ends, &lengths).into_iter().collect();
         let cohorts = with_every_team(cohorts(&histories, last));
         let sums: Vec<_> = monthly_sums(&histories).into_iter().collect();
         (rows, sums, windows, cohorts, by_account.len())
