@@ -20,8 +20,8 @@ use crate::auth::access::{self, Access, Route};
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, health, home, ingest, model, pipeline, playbooks, reasons, revenue, scores,
-    web, worklist,
+    accounts, auth, expansion, health, ingest, model, opportunities, pipeline, playbooks, reasons,
+    revenue, scores, web, worklist,
 };
 
 const SESSION_COOKIE: &str = "keel_session";
@@ -35,7 +35,6 @@ pub fn routes() -> Vec<Route> {
             Route::get("/static/{file}", Access::Public, web::asset),
         ],
         auth::routes(),
-        home::routes(),
         ingest::routes(),
         accounts::routes(),
         health::routes(),
@@ -46,6 +45,8 @@ pub fn routes() -> Vec<Route> {
         scores::routes(),
         revenue::routes(),
         reasons::routes(),
+        expansion::routes(),
+        opportunities::routes(),
     ]
     .into_iter()
     .flatten()

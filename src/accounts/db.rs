@@ -350,7 +350,7 @@ pub async fn feedback(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Fee
     .await
 }
 
-/// Plays, emails and escalations on the account, as timeline entries: (when, kind, title, detail).
+/// Plays, emails, escalations and expansion opportunities on the account, as timeline entries: (when, kind, title, detail).
 pub async fn workflow_events(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -365,6 +365,9 @@ pub async fn workflow_events(
                union all
                select e.created_at, 'escalation', 'Escalated (' || replace(e.kind, '_', ' ') || '): ' || t.title, 'notified ' || e.notified
                from escalations e join tasks t on t.id = e.task_id where t.account_id = $1
+               union all
+               select e.at, 'opportunity', 'Expansion opportunity ' || e.step::text || ' (' || replace(o.kind::text, '_', ' ') || ')', e.actor || case when e.note = '' then '' else ': ' || e.note end
+               from opportunity_events e join opportunities o on o.id = e.opportunity_id where o.account_id = $1
            ) w order by at desc limit 100"#,
         id
     )

@@ -13,7 +13,7 @@ use crate::error::Result;
 use crate::web::format::timestamp;
 
 /// Every kind of entry, as (value, label) for the filter.
-pub const KINDS: [(&str, &str); 11] = [
+pub const KINDS: [(&str, &str); 12] = [
     ("ticket", "Tickets"),
     ("nps", "NPS"),
     ("note", "Notes"),
@@ -22,6 +22,7 @@ pub const KINDS: [(&str, &str); 11] = [
     ("task", "Tasks"),
     ("email", "Emails"),
     ("escalation", "Escalations"),
+    ("opportunity", "Opportunities"),
     ("feedback", "Feedback"),
     ("score", "Score changes"),
     ("anomaly", "Anomalies"),

@@ -170,13 +170,14 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
 }
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 16] = [
+pub const NAV_LINKS: [(&str, &str); 17] = [
     ("Worklist", "/worklist"),
     ("Emails to review", "/emails/review"),
     ("Team", "/team"),
     ("Playbooks", "/playbooks"),
-    ("Pipeline", "/pipeline"),
+    ("Opportunities", "/opportunities"),
     ("Dashboard", "/dashboard"),
+    ("Expansion", "/expansion"),
     ("Models", "/models"),
     ("Model health", "/models/health"),
     ("Scoring", "/admin/scoring"),

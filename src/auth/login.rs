@@ -193,6 +193,6 @@ mod tests {
                 "{sneaky:?}"
             );
         }
-        assert_eq!(destination(None, Role::Sales), "/pipeline");
+        assert_eq!(destination(None, Role::Sales), "/opportunities");
     }
 }

@@ -55,7 +55,7 @@ impl Role {
             Role::Admin => "/admin/users",
             Role::Manager => "/team",
             Role::Csm => "/worklist",
-            Role::Sales => "/pipeline",
+            Role::Sales => "/opportunities",
             Role::Executive => "/dashboard",
             Role::Analyst => "/models",
         }

@@ -13,8 +13,9 @@ use uuid::Uuid;
 use super::audit::{self, Actor};
 use crate::error::{AppError, Result};
 
-/// What a token may be scoped to: one per batch endpoint, and `score` for churn scores.
-pub const SCOPES: [&str; 9] = [
+/// What a token may be scoped to: one per batch endpoint, `score` for churn scores,
+/// `scores` for the score export and `opportunities` for the sales pipeline.
+pub const SCOPES: [&str; 10] = [
     "accounts",
     "contacts",
     "subscriptions",
@@ -24,6 +25,7 @@ pub const SCOPES: [&str; 9] = [
     "notes",
     "score",
     "scores",
+    "opportunities",
 ];
 
 /// The token behind an API request, put in the extensions by the access check.

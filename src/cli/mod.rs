@@ -188,6 +188,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     std::io::stdout(),
                     "Simulated the CSMs' work on the past weeks' plays; {escalated} late tasks escalated (see Outbox)."
                 )?;
+                let (past, open) = crate::demo::handoffs::load(
+                    &pool,
+                    as_of,
+                    demo.accounts,
+                    time::OffsetDateTime::now_utc(),
+                )
+                .await?;
+                writeln!(
+                    std::io::stdout(),
+                    "Simulated a year of hand-offs to sales: {past} worked to a decision or under way, {open} open now."
+                )?;
                 out = std::io::stdout().lock();
             }
             writeln!(out, "\nKeel demo at http://{}", config.bind)?;

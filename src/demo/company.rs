@@ -99,8 +99,14 @@ pub struct Account {
     pub churn_on: Option<Date>,
     /// The hidden churn propensity (standard normal; higher = riskier).
     pub risk: f64,
-    /// Grows (seats, features, NPS) over the year.
-    pub expanding: bool,
+    /// The hidden expansion propensity (standard normal, leaning against churn risk):
+    /// higher means broader use, more people, rising NPS and feature requests.
+    pub grow: f64,
+    /// When the account buys more (seats or a higher tier), if it does; up to 90 days past
+    /// the end of the history, so today's signals point at expansions still to come.
+    pub expand_on: Option<Date>,
+    /// What the expansion adds to MRR and seats (0.25 = a quarter more).
+    pub uplift: f64,
     /// How a churn shows beforehand (if the account churns).
     pub fate: Fate,
     /// A 45-day slump that passes (noise: not every dip ends in churn).
@@ -203,7 +209,15 @@ impl Company {
             };
             let seg = &SEGMENTS[segment];
             let risk: f64 = normal.sample(&mut rng);
-            let expanding = !trial && risk < -0.6 && rng.random_bool(0.35);
+            let grow = -0.45 * risk + 0.89 * normal.sample(&mut rng);
+            // Larger accounts expand more often: the ARR-weighted expansion lands near the
+            // 15–35 % a year of the sources' benchmarks.
+            let offset = [0.2, -0.2, -0.9, -1.3][segment];
+            let p_expand = 1.0 / (1.0 + (-(1.5 * grow + offset)).exp());
+            let expand_day = rng.random_range(0..days + 90);
+            let uplift = rng.random_range(0.25..0.8);
+            let expand_on = (!trial && rng.random_bool(p_expand))
+                .then(|| as_of - Duration::days(days) + Duration::days(expand_day));
             let mrr = rng.random_range(seg.mrr.0..=seg.mrr.1);
             let seats = rng.random_range(seg.seats.0..=seg.seats.1);
             let age_days = if trial {
@@ -242,12 +256,16 @@ impl Company {
                 .map(|u| User {
                     id: format!("u{i:05}x{u:03}"),
                     activity: (rng.random_range(0.15..0.9) - 0.08 * risk).clamp(0.05, 0.95),
-                    breadth: rng.random_range(2..EVENT_TYPES.len()),
+                    breadth: (rng.random_range(2..EVENT_TYPES.len() as i64) + (3.0 * grow) as i64)
+                        .clamp(2, EVENT_TYPES.len() as i64) as usize,
                     champion: u == 0,
-                    joined: if expanding && u > n_users / 2 {
-                        rng.random_range(0..days)
-                    } else {
-                        -1
+                    // People beyond the first 60 % join in the run-up to an expansion.
+                    joined: match expand_on {
+                        Some(d) if u * 10 > n_users * 6 => {
+                            (d - (as_of - Duration::days(days))).whole_days()
+                                - rng.random_range(30..120)
+                        }
+                        _ => -1,
                     },
                 })
                 .collect();
@@ -270,7 +288,9 @@ impl Company {
                 trial,
                 churn_on,
                 risk,
-                expanding,
+                grow,
+                expand_on: expand_on.filter(|d| churn_on.is_none_or(|c| *d < c)),
+                uplift,
                 fate,
                 dip,
                 users,
@@ -316,10 +336,15 @@ impl Company {
         {
             e *= 0.4;
         }
-        if a.expanding {
-            e *= 1.0 + 0.4 * (day - self.start()).whole_days() as f64 / self.days as f64;
-        }
-        e
+        e * (1.0 + 0.3 * Self::ramp(a, day))
+    }
+
+    /// How far the account is into the 150-day run-up to its expansion: 0 before (or
+    /// without one), rising to 1 at the expansion and staying there.
+    pub fn ramp(a: &Account, day: Date) -> f64 {
+        a.expand_on.map_or(0.0, |d| {
+            (1.0 - (d - day).whole_days() as f64 / 150.0).clamp(0.0, 1.0)
+        })
     }
 
     /// Whether the account is in the visible run-up to its churn.
@@ -357,7 +382,8 @@ impl Company {
                         continue;
                     }
                     let hour = 8 + (ui % 9);
-                    let breadth = if a.expanding {
+                    // In the run-up, people take up the product's other areas.
+                    let breadth = if Self::ramp(a, day) > 0.3 {
                         EVENT_TYPES.len()
                     } else {
                         u.breadth

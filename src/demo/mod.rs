@@ -2,6 +2,7 @@
 //! functions as real data.
 
 pub mod company;
+pub mod handoffs;
 
 use std::time::Instant;
 

@@ -6,7 +6,7 @@ pub mod alerts;
 pub mod db;
 pub mod drivers;
 pub mod evaluate;
-mod logistic;
+pub mod logistic;
 pub mod metrics;
 pub mod monitor;
 pub mod registry;

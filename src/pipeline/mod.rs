@@ -1,5 +1,5 @@
 //! The daily pipeline: extract features → quality gate → score → flag at-risk → open plays →
-//! monitor, recorded
+//! expansion propensity → revenue facts → monitor, recorded
 //! stage by stage like a build log. A failed critical check aborts the run and leaves the
 //! previous scores in place; re-running a day replaces that day's scores.
 
@@ -254,7 +254,17 @@ async fn stages(
         ),
     );
 
-    // 6. Revenue facts for the executive's dashboard: MRR movements, retention, cohorts. A
+    // 6. Expansion propensity for every paying account, ranked within its segment.
+    let mut tx = pool.begin().await?;
+    let propensities = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
+    tx.commit().await?;
+    log.stage(
+        "expansion propensity",
+        "ok",
+        format!("{propensities} accounts' propensity to expand as of {day}"),
+    );
+
+    // 7. Revenue facts for the executive's dashboard: MRR movements, retention, cohorts. A
     // failure here is a warning: the scores stand, and yesterday's facts stay.
     match crate::revenue::facts::refresh(pool, day).await {
         Ok(r) => log.stage(
@@ -268,7 +278,7 @@ async fn stages(
         Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),
     }
 
-    // 7. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
+    // 8. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
     let probabilities: Vec<f64> = rows
         .probability
         .iter()

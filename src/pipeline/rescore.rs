@@ -53,6 +53,7 @@ pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow:
     })
     .await??;
     let written = scores::db::upsert_scores(&mut tx, day, by, &rows, now).await?;
+    crate::expansion::refresh(&mut tx, (now.date(), day), now, Some(&queued)).await?;
     audit::record(
         &mut *tx,
         &Actor::Worker,

@@ -9,6 +9,15 @@ use super::db::{self, CodeRow};
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
 
+/// The kinds of reason, as (value, label): what CSMs say about a prediction or a snooze,
+/// and what sales say rejecting a hand-off or losing a deal.
+pub const KINDS: [(&str, &str); 4] = [
+    ("feedback", "Feedback"),
+    ("snooze", "Snooze"),
+    ("rejection", "Hand-off rejected"),
+    ("loss", "Deal lost"),
+];
+
 #[derive(Deserialize)]
 pub struct NewCode {
     code: String,
@@ -33,9 +42,9 @@ pub async fn create(
             "code: use lower-case letters, digits and underscores".to_owned()
         ));
     }
-    if !["feedback", "snooze"].contains(&form.kind.as_str()) {
+    if !KINDS.iter().any(|(k, _)| *k == form.kind) {
         return Ok(Err(format!(
-            "kind: '{}' is not feedback or snooze",
+            "kind: '{}' is not feedback, snooze, rejection or loss",
             form.kind
         )));
     }

@@ -23,6 +23,7 @@ pub struct ReasonsPage {
     chrome: Chrome,
     codes: Vec<CodeRow>,
     error: Option<String>,
+    kinds: &'static [(&'static str, &'static str)],
 }
 
 #[derive(Template, WebTemplate)]
@@ -36,6 +37,7 @@ pub async fn index(State(state): State<AppState>, chrome: Chrome) -> Result<Reas
         chrome,
         codes: db::all(&state.db).await?,
         error: None,
+        kinds: &codes::KINDS,
     })
 }
 
@@ -50,6 +52,7 @@ pub async fn create(
             chrome,
             codes: db::all(&state.db).await?,
             error: Some(error),
+            kinds: &codes::KINDS,
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }

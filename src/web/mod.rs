@@ -2,6 +2,7 @@
 //! static assets and health probes. Who may use which route is `auth::access`.
 
 pub mod charts;
+pub mod countdown;
 pub mod csv;
 pub mod errors;
 pub mod format;

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
 use uuid::Uuid;
 
-use super::Countdown;
+use crate::web::countdown::Countdown;
 use super::book::{BookFragment, BookView, WorklistQuery, book_view};
 use super::db::{self};
 use crate::auth::{CurrentUser, Role};

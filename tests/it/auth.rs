@@ -150,7 +150,7 @@ async fn signing_out_ends_the_session(pool: PgPool) {
 async fn sessions_expire_after_inactivity(pool: PgPool) {
     let app = TestApp::spawn_with(pool, |c| c.session_idle_secs = 60).await;
     let (client, _) = app.login_as(Role::Sales).await;
-    assert_eq!(client.get("/pipeline").await.status(), StatusCode::OK);
+    assert_eq!(client.get("/opportunities").await.status(), StatusCode::OK);
     let expires: time::OffsetDateTime =
         sqlx::query_scalar("select max(expiry_date) from tower_sessions.session")
             .fetch_one(&app.db)
@@ -166,7 +166,7 @@ async fn sessions_expire_after_inactivity(pool: PgPool) {
         .execute(&app.db)
         .await
         .unwrap();
-    let resp = client.get("/pipeline").await;
+    let resp = client.get("/opportunities").await;
     assert!(
         location(&resp).starts_with("/login"),
         "session outlived its idle timeout"
@@ -438,7 +438,7 @@ async fn an_active_session_stays_signed_in_past_the_idle_timeout_from_sign_in(po
         .unwrap();
     // …and the user is still at work: a request a few minutes on.
     app.clock.advance(time::Duration::minutes(4));
-    assert_eq!(client.get("/pipeline").await.status(), StatusCode::OK);
+    assert_eq!(client.get("/opportunities").await.status(), StatusCode::OK);
     let expires: time::OffsetDateTime =
         sqlx::query_scalar("select max(expiry_date) from tower_sessions.session")
             .fetch_one(&app.db)

@@ -8,6 +8,8 @@ mod admin;
 mod auth;
 mod browser;
 mod demo;
+mod expansion;
+mod handoff;
 mod features;
 mod fuzz;
 mod helpers;

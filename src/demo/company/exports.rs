@@ -106,7 +106,6 @@ impl Company {
         // Contracts change at renewals, which fall on every day of the year across the
         // book: an expansion half a year before the last renewal, a contraction at it.
         let last_renewal = a.renewal - Duration::days(365);
-        let expand_at = last_renewal - Duration::days(182);
         let downgrade_at = a
             .churn_on
             .filter(|_| a.fate == Fate::Decline)
@@ -115,9 +114,9 @@ impl Company {
         while start < end {
             let next = (start + Duration::days(30)).min(end + Duration::days(1));
             let (mut mrr, mut seats) = (a.mrr_cents, a.seats);
-            if a.expanding && start >= expand_at {
-                mrr = a.mrr_cents * 13 / 10;
-                seats += a.seats / 3;
+            if a.expand_on.is_some_and(|d| start >= d) {
+                mrr = (a.mrr_cents as f64 * (1.0 + a.uplift)).round() as i64;
+                seats = (a.seats as f64 * (1.0 + a.uplift)).round() as i64;
             }
             let kept = match Self::contraction(a) {
                 Some(kept) if start >= last_renewal => Some(kept),
@@ -207,7 +206,7 @@ impl Company {
                             .clamp(1.0, 5.0) as i64)
                             .to_string()
                     };
-                    let feature = a.expanding && rng.random_bool(0.3);
+                    let feature = rng.random_bool(0.04 + 0.4 * Self::ramp(a, day));
                     out.push_str(&format!(
                         "{},T{m:02}{t:02},{priority},{},{opened},{resolved},{csat},{feature}\n",
                         a.external_id,
@@ -229,7 +228,7 @@ impl Company {
                     continue;
                 }
                 let near_churn = a.fate == Fate::Decline && Self::warning(a, day, 120);
-                let trend = if a.expanding { 0.5 * q as f64 } else { 0.0 };
+                let trend = 2.0 * Self::ramp(a, day) + 0.3 * a.grow;
                 for r in 0..a.users.len().min(1 + rng.random_range(0..3)) {
                     let mean = 8.0 - 1.2 * a.risk - if near_churn { 2.0 } else { 0.0 } + trend;
                     let score = (mean + rng.random_range(-2.5..2.5))
@@ -264,7 +263,7 @@ impl Company {
                 }
                 let body = if a.risk > 1.0 {
                     "Quiet quarter; low attendance at the check-in. Asked about contract terms."
-                } else if a.expanding {
+                } else if Self::ramp(a, day) > 0.0 {
                     "Great QBR. New teams onboarding; asked about more seats and SSO."
                 } else {
                     "Routine check-in. No blockers raised."

@@ -1,0 +1,259 @@
+//! The sales home (`/opportunities`), the steps sales take on a card (htmx swaps the card),
+//! and the expansion card the account page loads for CSMs, with the hand-off form.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Path, State};
+use uuid::Uuid;
+
+use super::db::{self, Row};
+use super::handoff::{self, HandOff};
+use super::metrics::{self, Metrics};
+use super::steps::{self, Step, StepForm};
+use super::{Kind, Status, Viewer};
+use crate::auth::{CurrentUser, Role};
+use crate::error::{AppError, Result};
+use crate::expansion;
+use crate::reasons::db::{ReasonCode, reason_codes};
+use crate::state::AppState;
+use crate::web::charts::{self, BarChart};
+use crate::web::countdown::Countdown;
+use crate::web::format::{dollars, money_short, percent, timestamp};
+use crate::web::layout::Chrome;
+
+/// One opportunity as a card.
+pub struct Card {
+    id: i64,
+    account_id: Uuid,
+    account: String,
+    segment: &'static str,
+    kind: &'static str,
+    status: &'static str,
+    status_label: &'static str,
+    estimate: String,
+    arr: String,
+    propensity: String,
+    tier: &'static str,
+    reasons: Vec<String>,
+    note: String,
+    context_note: Option<String>,
+    csm: String,
+    seller: String,
+    handed: String,
+    countdown: Option<Countdown>,
+    history: String,
+    /// The signed-in user may take the next step.
+    can_act: bool,
+    can_open_account: bool,
+}
+
+fn card(o: Row, user: &CurrentUser, now: time::OffsetDateTime) -> Card {
+    let history = [
+        o.accepted_at.map(|t| format!("accepted {}", timestamp(t))),
+        o.contacted_at.map(|t| format!("first contact {}", timestamp(t))),
+        o.closed_at.map(|t| format!("{} {}", o.status.label().to_lowercase(), timestamp(t))),
+        o.reason.clone(),
+        o.outcome_note.clone(),
+        o.closed_arr_cents.map(|c| format!("closed at {} ARR", dollars(c))),
+        o.escalated_at.map(|_| "acceptance SLA breached; manager notified".to_owned()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    Card {
+        id: o.id,
+        account_id: o.account_id,
+        account: o.account,
+        segment: crate::segment::label_of(&o.segment),
+        kind: o.kind.label(),
+        status: o.status.as_str(),
+        status_label: o.status.label(),
+        estimate: dollars(o.estimated_arr_cents),
+        arr: money_short(crate::money::arr_cents(o.mrr_cents)),
+        propensity: format!("{:.0}", o.propensity),
+        tier: o.tier.as_str(),
+        reasons: serde_json::from_value(o.reasons).unwrap_or_default(),
+        note: o.note,
+        context_note: o.context_note,
+        csm: o.csm,
+        seller: o.seller,
+        handed: timestamp(o.created_at),
+        countdown: (o.status == Status::Handed).then(|| Countdown::new(o.sla_due_at, now)),
+        history,
+        can_act: o.status.is_open()
+            && (user.role == Role::Admin || (user.role == Role::Sales && user.id == o.sales_owner_id)),
+        can_open_account: user.role != Role::Sales,
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "opportunities/home.html")]
+pub struct Home {
+    chrome: Chrome,
+    open: Vec<Card>,
+    closed: Vec<Card>,
+    rejections: Vec<ReasonCode>,
+    losses: Vec<ReasonCode>,
+    tiles: Vec<(&'static str, String, &'static str)>,
+    funnel: BarChart,
+    precision: String,
+}
+
+fn tiles(m: &Metrics) -> Vec<(&'static str, String, &'static str)> {
+    let hours = |h: Option<f64>| h.map_or("—".into(), |h| format!("{h:.0} h"));
+    let days = |d: Option<f64>| d.map_or("—".into(), |d| format!("{d:.1} d"));
+    vec![
+        ("Acceptance rate", percent(m.acceptance_rate()), "accepted of hand-offs accepted or rejected"),
+        ("Time to accept", hours(m.hours_to_accept), "median, hand-off to acceptance"),
+        ("To first contact", days(m.days_to_contact), "median, acceptance to first contact"),
+        ("Stalled", m.stalled.to_string(), "accepted over 7 days ago, never contacted"),
+        ("SLA breaches", m.breached.to_string(), "not accepted or rejected within 48 h"),
+        ("Win rate", percent(m.win_rate()), "won of won and lost"),
+        ("Influenced ARR", money_short(m.won_arr_cents), "won on opportunities CS handed over"),
+        ("Billed after hand-offs", money_short(m.billed_after_cents), "expansion ARR billed within 180 days of a hand-off"),
+    ]
+}
+
+pub async fn home(State(state): State<AppState>, chrome: Chrome, user: CurrentUser) -> Result<Home> {
+    let now = state.clock.now();
+    let viewer = Viewer::of(&user);
+    let m = metrics::metrics(&state.db, viewer, now).await?;
+    let precision = match metrics::precision_last_quarter(&state.db, now.date()).await? {
+        Some((day, p)) => format!(
+            "{}: of the ten accounts ranked highest on {day}, the share whose billed MRR has grown since.",
+            percent(Some(p))
+        ),
+        None => "Not yet: it needs propensities from 90 days ago.".to_owned(),
+    };
+    let funnel = charts::bars(
+        "Hand-offs in the last year: handed, accepted, contacted, won",
+        &[
+            ("handed".to_owned(), m.handed as f64),
+            ("accepted".to_owned(), m.accepted as f64),
+            ("contacted".to_owned(), m.contacted as f64),
+            ("won".to_owned(), m.won as f64),
+        ],
+        |v| format!("{v:.0}"),
+    );
+    Ok(Home {
+        chrome,
+        open: db::open(&state.db, viewer, 200)
+            .await?
+            .into_iter()
+            .map(|o| card(o, &user, now))
+            .collect(),
+        closed: db::closed(&state.db, viewer, 20)
+            .await?
+            .into_iter()
+            .map(|o| card(o, &user, now))
+            .collect(),
+        rejections: reason_codes(&state.db, "rejection").await?,
+        losses: reason_codes(&state.db, "loss").await?,
+        tiles: tiles(&m),
+        funnel,
+        precision,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "opportunities/_card.html")]
+pub struct CardFragment {
+    o: Card,
+    rejections: Vec<ReasonCode>,
+    losses: Vec<ReasonCode>,
+}
+
+/// Takes a step; htmx swaps the card for its new state.
+pub async fn step(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, step)): Path<(i64, String)>,
+    Form(form): Form<StepForm>,
+) -> Result<CardFragment> {
+    let step = Step::parse(&step).ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let o = steps::take(&state.db, &user, id, step, &form, now).await?;
+    Ok(CardFragment {
+        o: card(o, &user, now),
+        rejections: reason_codes(&state.db, "rejection").await?,
+        losses: reason_codes(&state.db, "loss").await?,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "opportunities/account_card.html")]
+pub struct AccountCard {
+    id: Uuid,
+    score: Option<(String, &'static str, String, String)>,
+    signals: Vec<expansion::words::Said>,
+    opportunities: Vec<Card>,
+    can_hand_off: bool,
+    at_risk: bool,
+    kinds: Vec<(&'static str, &'static str)>,
+    suggested: String,
+    message: Option<String>,
+}
+
+async fn account_card(state: &AppState, user: &CurrentUser, id: Uuid, message: Option<String>) -> Result<AccountCard> {
+    crate::accounts::db::find(&state.db, crate::accounts::scope_for(user), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.clock.now();
+    let latest = expansion::db::latest(&state.db, id).await?;
+    let (_, weights, _) = expansion::db::config(&state.db).await?;
+    let opportunities: Vec<Card> = db::of_account(&state.db, id)
+        .await?
+        .into_iter()
+        .map(|o| card(o, user, now))
+        .collect();
+    let open = opportunities.iter().any(|o| ["handed", "accepted", "contacted"].contains(&o.status));
+    let at_risk = crate::scores::db::latest_score(&state.db, id)
+        .await?
+        .is_some_and(|s| s.at_risk);
+    Ok(AccountCard {
+        id,
+        signals: latest
+            .as_ref()
+            .map(|l| expansion::words::explain(&l.signals, &weights))
+            .unwrap_or_default(),
+        suggested: latest.as_ref().map_or_else(String::new, |l| {
+            let arr = l.projected_arr_cents as f64 / f64::from(l.poc).max(1e-9);
+            format!("{:.0}", arr / 100.0)
+        }),
+        score: latest.map(|l| {
+            (
+                format!("{:.0}", l.propensity),
+                l.tier.as_str(),
+                dollars(l.projected_arr_cents),
+                percent(Some(f64::from(l.poc))),
+            )
+        }),
+        opportunities,
+        can_hand_off: !open && matches!(user.role, Role::Csm | Role::Manager | Role::Admin),
+        at_risk,
+        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), k.label())).collect(),
+        message,
+    })
+}
+
+/// The account page's expansion card, loaded over htmx.
+pub async fn card_fragment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<AccountCard> {
+    account_card(&state, &user, id, None).await
+}
+
+/// A CSM hands the account to sales; the card comes back showing the opportunity.
+pub async fn hand_off(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+    Form(form): Form<HandOff>,
+) -> Result<AccountCard> {
+    handoff::hand_off(&state.db, &user, id, &form, state.clock.now()).await?;
+    account_card(&state, &user, id, Some("Handed to sales: the 48-hour acceptance clock is running.".into())).await
+}
