@@ -56,7 +56,7 @@ pub fn priority(r: &db::BookRow, today: Date) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::{date, datetime};
+    use time::macros::date;
 
     fn row(p: Option<f32>, mrr_cents: i64, renewal: Option<Date>) -> db::BookRow {
         db::BookRow {
