@@ -107,6 +107,9 @@ pub struct Account {
     pub expand_on: Option<Date>,
     /// What the expansion adds to MRR and seats (0.25 = a quarter more).
     pub uplift: f64,
+    /// Land and expand: a second step 90–200 days after the first, for some, adding half as
+    /// much again.
+    pub expand_again: Option<Date>,
     /// How a churn shows beforehand (if the account churns).
     pub fate: Fate,
     /// A 45-day slump that passes (noise: not every dip ends in churn).
@@ -216,6 +219,8 @@ impl Company {
             let p_expand = 1.0 / (1.0 + (-(1.5 * grow + offset)).exp());
             let expand_day = rng.random_range(0..days + 90);
             let uplift = rng.random_range(0.25..0.8);
+            let again = rng.random_range(90..200);
+            let expand_again = (grow > 0.0 && rng.random_bool(0.5)).then_some(again);
             let expand_on = (!trial && rng.random_bool(p_expand))
                 .then(|| as_of - Duration::days(days) + Duration::days(expand_day));
             let mrr = rng.random_range(seg.mrr.0..=seg.mrr.1);
@@ -291,6 +296,10 @@ impl Company {
                 grow,
                 expand_on: expand_on.filter(|d| churn_on.is_none_or(|c| *d < c)),
                 uplift,
+                expand_again: expand_on
+                    .zip(expand_again)
+                    .map(|(d, later)| d + Duration::days(later))
+                    .filter(|d| churn_on.is_none_or(|c| *d < c)),
                 fate,
                 dip,
                 users,
@@ -339,12 +348,23 @@ impl Company {
         e * (1.0 + 0.3 * Self::ramp(a, day))
     }
 
-    /// How far the account is into the 150-day run-up to its expansion: 0 before (or
-    /// without one), rising to 1 at the expansion and staying there.
+    /// How strongly the account shows an expansion coming: rising over the 150 days before
+    /// each step to 1, fading over the 120 days after it (0 without one).
     pub fn ramp(a: &Account, day: Date) -> f64 {
-        a.expand_on.map_or(0.0, |d| {
-            (1.0 - (d - day).whole_days() as f64 / 150.0).clamp(0.0, 1.0)
-        })
+        let one = |d: Date| {
+            let gap = (d - day).whole_days() as f64;
+            let r = if gap >= 0.0 {
+                1.0 - gap / 150.0
+            } else {
+                1.0 + gap / 120.0
+            };
+            r.clamp(0.0, 1.0)
+        };
+        [a.expand_on, a.expand_again]
+            .into_iter()
+            .flatten()
+            .map(one)
+            .fold(0.0, f64::max)
     }
 
     /// Whether the account is in the visible run-up to its churn.

@@ -12,8 +12,18 @@ use uuid::Uuid;
 use crate::expansion::propensity::{Tier, Weights};
 use crate::expansion::{self, words};
 
-const REJECT: [&str; 4] = ["not_ready", "no_budget", "in_sales_cycle", "resolve_risk_first"];
-const LOSE: [&str; 4] = ["lost_competitor", "lost_budget", "lost_timing", "lost_no_need"];
+const REJECT: [&str; 4] = [
+    "not_ready",
+    "no_budget",
+    "in_sales_cycle",
+    "resolve_risk_first",
+];
+const LOSE: [&str; 4] = [
+    "lost_competitor",
+    "lost_budget",
+    "lost_timing",
+    "lost_no_need",
+];
 
 struct Pick {
     account: Uuid,
@@ -27,12 +37,13 @@ struct Pick {
 async fn top(pool: &PgPool, day: Date, n: usize, taken: &[Uuid]) -> anyhow::Result<Vec<Pick>> {
     let mut conn = pool.acquire().await?;
     let scored = expansion::score(&mut conn, day, &Weights::RUBRIC).await?;
-    let owners: std::collections::HashMap<Uuid, Uuid> =
-        sqlx::query_as::<_, (Uuid, Uuid)>("select id, owner_id from accounts where owner_id is not null")
-            .fetch_all(&mut *conn)
-            .await?
-            .into_iter()
-            .collect();
+    let owners: std::collections::HashMap<Uuid, Uuid> = sqlx::query_as::<_, (Uuid, Uuid)>(
+        "select id, owner_id from accounts where owner_id is not null",
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
     let mut order: Vec<usize> = (0..scored.rows.len()).collect();
     order.sort_by(|&a, &b| scored.propensity[b].total_cmp(&scored.propensity[a]));
     Ok(order
@@ -54,7 +65,11 @@ async fn top(pool: &PgPool, day: Date, n: usize, taken: &[Uuid]) -> anyhow::Resu
 
 /// When billing first shows the account paying more than on `day`, within 150 days, and how
 /// much more MRR.
-async fn expansion_after(pool: &PgPool, account: Uuid, day: Date) -> sqlx::Result<Option<(Date, i64)>> {
+async fn expansion_after(
+    pool: &PgPool,
+    account: Uuid,
+    day: Date,
+) -> sqlx::Result<Option<(Date, i64)>> {
     sqlx::query_as(
         r#"with base as (select coalesce(sum(mrr_cents), 0) as m from subscription_periods
                          where account_id = $1 and period_start <= $2 and period_end > $2)
@@ -69,45 +84,80 @@ async fn expansion_after(pool: &PgPool, account: Uuid, day: Date) -> sqlx::Resul
 }
 
 fn at(day: Date, hours: i64) -> OffsetDateTime {
-    day.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT)).assume_utc() + Duration::hours(hours)
+    day.with_time(Time::from_hms(9, 0, 0).unwrap_or(Time::MIDNIGHT))
+        .assume_utc()
+        + Duration::hours(hours)
 }
 
-async fn event(pool: &PgPool, id: i64, when: OffsetDateTime, step: &str, actor: &str, note: &str) -> sqlx::Result<()> {
+async fn event(
+    pool: &PgPool,
+    id: i64,
+    when: OffsetDateTime,
+    step: &str,
+    actor: &str,
+    note: &str,
+) -> sqlx::Result<()> {
     let mut conn = pool.acquire().await?;
     crate::opportunities::db::event(&mut conn, id, when, step, actor, note).await
 }
 
 /// Inserts the hand-off history and today's open hand-offs. Returns (past, open).
-pub async fn load(pool: &PgPool, as_of: Date, accounts: usize, now: OffsetDateTime) -> anyhow::Result<(usize, usize)> {
-    let sellers: Vec<Uuid> = sqlx::query_scalar("select id from users where role = 'sales' and active order by email")
-        .fetch_all(pool)
-        .await?;
+pub async fn load(
+    pool: &PgPool,
+    as_of: Date,
+    accounts: usize,
+    now: OffsetDateTime,
+) -> anyhow::Result<(usize, usize)> {
+    let sellers: Vec<Uuid> =
+        sqlx::query_scalar("select id from users where role = 'sales' and active order by email")
+            .fetch_all(pool)
+            .await?;
     anyhow::ensure!(!sellers.is_empty(), "the demo needs a sales user");
     let per_month = (accounts / 150).max(6);
     let mut taken = Vec::new();
     let mut past = 0;
     for m in (2..=11).rev() {
         let day = as_of - Duration::days(30 * m);
-        for (k, p) in top(pool, day, per_month, &taken).await?.into_iter().enumerate() {
+        for p in top(pool, day, per_month, &taken).await? {
             taken.push(p.account);
             let h = (p.account.as_u128() % 100) as i64;
-            let seller = sellers[(past + k) % sellers.len()];
+            let seller = sellers[past % sellers.len()];
             let tier = Tier::of(p.propensity);
             let created = at(day, (h % 6) + 1);
-            let expanded = expansion_after(pool, p.account, day).await?.filter(|(d, _)| *d <= as_of);
+            let expanded = expansion_after(pool, p.account, day)
+                .await?
+                .filter(|(d, _)| *d <= as_of);
             let late = h % 17 == 0;
             let decided = created + Duration::hours(if late { 60 } else { 2 + h % 40 });
             let (status, reason, closed_arr, closed_at, contacted) = match expanded {
-                None if h < 22 => ("rejected", Some(REJECT[(h % 4) as usize]), None, Some(decided), None),
-                Some((d, gain)) => ("won", None, Some(12 * gain), Some(at(d, 6)), Some(decided + Duration::days(1 + h % 6))),
-                None if day + Duration::days(120) < as_of => (
+                None if h < 22 => (
+                    "rejected",
+                    Some(REJECT[(h % 4) as usize]),
+                    None,
+                    Some(decided),
+                    None,
+                ),
+                Some((d, gain)) => (
+                    "won",
+                    None,
+                    Some(12 * gain),
+                    Some(at(d, 6)),
+                    Some(decided + Duration::days(1 + h % 6)),
+                ),
+                None if day + Duration::days(60) < as_of => (
                     "lost",
                     Some(LOSE[(h % 4) as usize]),
                     None,
                     Some(created + Duration::days(60 + h % 40)),
                     (h % 11 != 0).then(|| decided + Duration::days(1 + h % 6)),
                 ),
-                None => ("contacted", None, None, None, Some(decided + Duration::days(1 + h % 6))),
+                None => (
+                    "contacted",
+                    None,
+                    None,
+                    None,
+                    Some(decided + Duration::days(1 + h % 6)),
+                ),
             };
             let reasons = words::top_reasons(&p.signals, &Weights::RUBRIC);
             let id: i64 = sqlx::query_scalar(
@@ -139,10 +189,26 @@ pub async fn load(pool: &PgPool, as_of: Date, accounts: usize, now: OffsetDateTi
             .await?;
             event(pool, id, created, "handed", "csm", "").await?;
             if late {
-                event(pool, id, created + crate::opportunities::ACCEPT_SLA, "escalated", "worker", "acceptance SLA breached").await?;
+                event(
+                    pool,
+                    id,
+                    created + crate::opportunities::ACCEPT_SLA,
+                    "escalated",
+                    "worker",
+                    "acceptance SLA breached",
+                )
+                .await?;
             }
             if status == "rejected" {
-                event(pool, id, decided, "rejected", "sales", reason.unwrap_or_default()).await?;
+                event(
+                    pool,
+                    id,
+                    decided,
+                    "rejected",
+                    "sales",
+                    reason.unwrap_or_default(),
+                )
+                .await?;
             } else {
                 event(pool, id, decided, "accepted", "sales", "").await?;
             }

@@ -86,7 +86,12 @@ fn mean(ps: &[Precision]) -> Precision {
 pub fn learn(snapshots: &[&Snapshot]) -> Weights {
     let (x, y): (Vec<Vec<f64>>, Vec<bool>) = snapshots
         .iter()
-        .flat_map(|s| s.normalised.iter().map(|n| n.to_vec()).zip(s.expanded.iter().copied()))
+        .flat_map(|s| {
+            s.normalised
+                .iter()
+                .map(|n| n.to_vec())
+                .zip(s.expanded.iter().copied())
+        })
         .unzip();
     if x.is_empty() {
         return Weights::RUBRIC;
@@ -193,6 +198,35 @@ impl Cache {
         let s = Arc::new(snapshots(pool, &days(first, today)).await?);
         *cached = Some((today, s.clone()));
         Ok(s)
+    }
+}
+
+/// The propensity's precision@10 over the last quarter, under the weights in force: the ten
+/// accounts ranked highest 90 days before `today` and the share of them that expanded
+/// since. Loaded once a day per process.
+#[derive(Default)]
+pub struct QuarterCache(Mutex<Option<(Date, Quarter)>>);
+
+/// The day ranked and the precision@10 of its ranking, if there is history enough.
+pub type Quarter = Option<(Date, f64)>;
+
+impl QuarterCache {
+    pub async fn get(&self, pool: &PgPool, today: Date) -> anyhow::Result<Quarter> {
+        let mut cached = self.0.lock().await;
+        if let Some((day, p)) = &*cached
+            && *day == today
+        {
+            return Ok(*p);
+        }
+        let day = today - Duration::days(HORIZON);
+        let snapshot = snapshots(pool, &[day]).await?;
+        let (_, weights, _) = super::db::config(pool).await?;
+        let p = snapshot
+            .first()
+            .filter(|s| !s.normalised.is_empty())
+            .map(|s| (day, precision(s, &weights).at10));
+        *cached = Some((today, p));
+        Ok(p)
     }
 }
 

@@ -106,7 +106,11 @@ pub async fn signals(
                     } else {
                         0.0
                     },
-                    seat_growth: if before > 0.0 { now / before - 1.0 } else { 0.0 },
+                    seat_growth: if before > 0.0 {
+                        now / before - 1.0
+                    } else {
+                        0.0
+                    },
                     nps_trend: match (r.nps_recent, r.nps_earlier) {
                         (Some(a), Some(b)) => a - b,
                         _ => 0.0,
@@ -119,7 +123,11 @@ pub async fn signals(
 }
 
 /// Accounts whose billed MRR `days` after `day` exceeds their MRR on `day`: they expanded.
-pub async fn expanded(db: impl PgExecutor<'_>, day: Date, days: i64) -> sqlx::Result<HashSet<Uuid>> {
+pub async fn expanded(
+    db: impl PgExecutor<'_>,
+    day: Date,
+    days: i64,
+) -> sqlx::Result<HashSet<Uuid>> {
     let ids: Vec<Uuid> = sqlx::query_scalar(
         r#"select account_id from subscription_periods
            where (period_start <= $1 and period_end > $1) or (period_start <= $2 and period_end > $2)
@@ -141,8 +149,8 @@ pub async fn config(db: impl PgExecutor<'_>) -> sqlx::Result<(i64, Weights, Stri
     )
     .fetch_one(db)
     .await?;
-    let w = super::propensity::SIGNALS
-        .map(|s| weights.get(s).and_then(Value::as_f64).unwrap_or(0.0));
+    let w =
+        super::propensity::SIGNALS.map(|s| weights.get(s).and_then(Value::as_f64).unwrap_or(0.0));
     Ok((id, Weights::normalised(w), source))
 }
 
@@ -248,19 +256,4 @@ pub async fn latest(db: impl PgExecutor<'_>, account: Uuid) -> sqlx::Result<Opti
     .bind(account)
     .fetch_optional(db)
     .await
-}
-
-/// The `n` accounts with the highest propensity on the latest scored day at or before `day`,
-/// and that day.
-pub async fn top(db: impl PgExecutor<'_>, day: Date, n: i64) -> sqlx::Result<(Option<Date>, Vec<Uuid>)> {
-    let rows: Vec<(Date, Uuid)> = sqlx::query_as(
-        r#"select day, account_id from expansion_scores
-           where day = (select max(day) from expansion_scores where day <= $1)
-           order by propensity desc, account_id limit $2"#,
-    )
-    .bind(day)
-    .bind(n)
-    .fetch_all(db)
-    .await?;
-    Ok((rows.first().map(|r| r.0), rows.into_iter().map(|r| r.1).collect()))
 }

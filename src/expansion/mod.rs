@@ -30,7 +30,11 @@ pub fn routes() -> Vec<Route> {
     const READERS: Access = Access::Roles(&[Role::Analyst, Role::Admin]);
     vec![
         Route::get("/expansion", READERS, routes::page),
-        Route::post("/expansion/weights", crate::auth::access::ADMIN, routes::choose),
+        Route::post(
+            "/expansion/weights",
+            crate::auth::access::ADMIN,
+            routes::choose,
+        ),
     ]
 }
 
@@ -134,11 +138,12 @@ pub async fn refresh(
         out.tier.push(tier);
         out.signals.push(signals_json(&r.raw, n));
         out.poc.push(poc as f32);
-        out.projected_arr_cents.push(propensity::projected_arr_cents(
-            crate::money::arr_cents(r.mrr_cents),
-            tier,
-            poc,
-        ));
+        out.projected_arr_cents
+            .push(propensity::projected_arr_cents(
+                crate::money::arr_cents(r.mrr_cents),
+                tier,
+                poc,
+            ));
     }
     db::write(conn, store_as, config, &out, only.is_none()).await
 }

@@ -21,6 +21,17 @@ pub const SIGNALS: [&str; 5] = [
     "feature_requests",
 ];
 
+/// What people call each signal.
+pub fn label(signal: &str) -> &'static str {
+    match signal {
+        "depth" => "Depth of use",
+        "co_usage" => "Co-usage (beyond depth)",
+        "seat_growth" => "Seat growth",
+        "nps_trend" => "NPS trend",
+        _ => "Feature requests",
+    }
+}
+
 /// One account's raw signals as of a day.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Raw {
@@ -189,12 +200,9 @@ pub fn pearson(x: &[f64], y: &[f64]) -> f64 {
 pub fn normalise(raw: &[Raw], segments: &[Segment]) -> Vec<[f64; 5]> {
     let mut out = vec![[0.0; 5]; raw.len()];
     for segment in Segment::ALL {
-        let members: Vec<usize> = (0..raw.len())
-            .filter(|&i| segments[i] == segment)
-            .collect();
-        let column = |f: fn(&Raw) -> f64| -> Vec<f64> {
-            members.iter().map(|&i| f(&raw[i])).collect()
-        };
+        let members: Vec<usize> = (0..raw.len()).filter(|&i| segments[i] == segment).collect();
+        let column =
+            |f: fn(&Raw) -> f64| -> Vec<f64> { members.iter().map(|&i| f(&raw[i])).collect() };
         let depth = column(|r| r.depth);
         let co_beyond_depth = residuals(&column(|r| r.co_usage), &depth);
         let ranked = [
@@ -255,10 +263,7 @@ mod tests {
         assert_eq!(Tier::of(50.0), Tier::Medium);
         assert_eq!(Tier::of(49.9), Tier::Low);
         // $120,000 ARR, high tier: 120,000 × 0.5 × 0.6 = $36,000.
-        assert_eq!(
-            projected_arr_cents(12_000_000, Tier::High, 0.6),
-            3_600_000
-        );
+        assert_eq!(projected_arr_cents(12_000_000, Tier::High, 0.6), 3_600_000);
         assert_eq!(
             Weights::normalised([2.0, -1.0, 1.0, 1.0, 0.0]),
             Weights([0.5, 0.0, 0.25, 0.25, 0.0])

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::backtest::{self, Precision};
-use super::propensity::{SIGNALS, Tier, Weights};
+use super::propensity::{SIGNALS, Tier, Weights, label};
 use super::{db, poc};
 use crate::auth::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
@@ -83,7 +83,7 @@ pub async fn page(
             .iter()
             .zip(weights.0)
             .zip(b.learned_weights.0)
-            .map(|((s, w), l)| (*s, pct(w), pct(l)))
+            .map(|((s, w), l)| (label(s), pct(w), pct(l)))
             .collect(),
         source,
         correlation: (

@@ -34,7 +34,9 @@ fn sentence(signal: &str, raw: f64) -> String {
             if raw > 0.0 { "up" } else { "down" },
             100.0 * raw.abs()
         ),
-        "nps_trend" if raw.abs() < 0.05 => "NPS flat on the quarter before (or too few answers)".to_owned(),
+        "nps_trend" if raw.abs() < 0.05 => {
+            "NPS flat on the quarter before (or too few answers)".to_owned()
+        }
         "nps_trend" => format!(
             "NPS {} {:.1} points on the quarter before",
             if raw > 0.0 { "up" } else { "down" },
@@ -74,7 +76,13 @@ pub fn top_reasons(signals: &Value, weights: &Weights) -> Vec<String> {
     explain(signals, weights)
         .into_iter()
         .take(3)
-        .map(|s| format!("{} (top {} % of its segment)", s.text, 100 - s.percentile.min(99)))
+        .map(|s| {
+            format!(
+                "{} (top {} % of its segment)",
+                s.text,
+                100 - s.percentile.min(99)
+            )
+        })
         .collect()
 }
 
@@ -97,7 +105,13 @@ mod tests {
         let order: Vec<_> = said.iter().map(|s| s.signal).collect();
         assert_eq!(
             order,
-            ["depth", "seat_growth", "co_usage", "feature_requests", "nps_trend"]
+            [
+                "depth",
+                "seat_growth",
+                "co_usage",
+                "feature_requests",
+                "nps_trend"
+            ]
         );
         assert_eq!(said[0].text, "Uses 7 of 10 feature areas");
         assert_eq!(said[1].text, "Seats in use up 18 % on a quarter ago");

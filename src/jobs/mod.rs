@@ -127,8 +127,13 @@ pub async fn run_forever(
         }
         match crate::opportunities::escalate::sweep(&pool, OffsetDateTime::now_utc()).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(hand_offs = n, "hand-offs past their acceptance SLA escalated"),
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "hand-off escalation sweep failed"),
+            Ok(n) => tracing::info!(
+                hand_offs = n,
+                "hand-offs past their acceptance SLA escalated"
+            ),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "hand-off escalation sweep failed")
+            }
         }
         // The daily run takes a while: it runs beside the loop, so re-scoring and email go on.
         if daily

@@ -71,7 +71,10 @@ pub async fn csv(State(state): State<AppState>, user: CurrentUser) -> Result<imp
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"opportunities.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"opportunities.csv\"",
+            ),
         ],
         w.into_inner()?,
     ))
@@ -80,5 +83,7 @@ pub async fn csv(State(state): State<AppState>, user: CurrentUser) -> Result<imp
 pub async fn json(State(state): State<AppState>, token: ApiToken) -> Result<Json<Value>> {
     token.require("opportunities")?;
     let rows = db::all(&state.db, Viewer::All).await?;
-    Ok(Json(json!({"opportunities": rows.iter().map(record).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"opportunities": rows.iter().map(record).collect::<Vec<_>>()}),
+    ))
 }

@@ -112,13 +112,15 @@ pub async fn of_account(db: impl PgExecutor<'_>, account: Uuid) -> sqlx::Result<
 /// Every opportunity a viewer sees, for the exports, newest first.
 pub async fn all(db: impl PgExecutor<'_>, viewer: Viewer) -> sqlx::Result<Vec<Row>> {
     let (seller, manager, csm) = viewer.params();
-    sqlx::query_as(&format!("{SELECT} and $4 order by o.created_at desc, o.id desc"))
-        .bind(seller)
-        .bind(manager)
-        .bind(csm)
-        .bind(true)
-        .fetch_all(db)
-        .await
+    sqlx::query_as(&format!(
+        "{SELECT} and $4 order by o.created_at desc, o.id desc"
+    ))
+    .bind(seller)
+    .bind(manager)
+    .bind(csm)
+    .bind(true)
+    .fetch_all(db)
+    .await
 }
 
 pub struct New<'a> {

@@ -37,11 +37,16 @@ pub fn parse_dollars(raw: &str, field: &str) -> Result<i64> {
         .chars()
         .filter(|c| *c != ',')
         .collect();
-    let v: f64 = cleaned
-        .parse()
-        .map_err(|_| bad(format!("{field}: '{}' is not an amount in dollars", raw.trim())))?;
+    let v: f64 = cleaned.parse().map_err(|_| {
+        bad(format!(
+            "{field}: '{}' is not an amount in dollars",
+            raw.trim()
+        ))
+    })?;
     if !v.is_finite() || !(0.0..=1e10).contains(&v) {
-        return Err(bad(format!("{field}: give an amount between 0 and 10,000,000,000")));
+        return Err(bad(format!(
+            "{field}: give an amount between 0 and 10,000,000,000"
+        )));
     }
     Ok((v * 100.0).round() as i64)
 }
@@ -60,15 +65,20 @@ pub async fn hand_off(
     let kind = Kind::ALL
         .into_iter()
         .find(|k| k.as_str() == form.kind)
-        .ok_or_else(|| bad(format!("type: '{}' is not seats, tier_upgrade or cross_sell", form.kind)))?;
+        .ok_or_else(|| {
+            bad(format!(
+                "type: '{}' is not seats, tier_upgrade or cross_sell",
+                form.kind
+            ))
+        })?;
     let estimate = parse_dollars(&form.estimated_arr, "estimated ARR")?;
     let note = form.note.trim();
     if note.is_empty() {
         return Err(bad("note: tell sales what the customer said or needs"));
     }
-    let score = expansion::db::latest(pool, account)
-        .await?
-        .ok_or_else(|| bad("this account has no expansion propensity yet: it is scored in the next daily run"))?;
+    let score = expansion::db::latest(pool, account).await?.ok_or_else(|| {
+        bad("this account has no expansion propensity yet: it is scored in the next daily run")
+    })?;
     let at_risk = crate::scores::db::latest_score(pool, account)
         .await?
         .is_some_and(|s| s.at_risk);

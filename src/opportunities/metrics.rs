@@ -3,10 +3,9 @@
 //! influenced ARR, the propensity's precision@10 over the last quarter, and the funnel.
 
 use sqlx::PgPool;
-use time::{Date, Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime};
 
 use super::Viewer;
-use crate::expansion;
 
 /// Accepted this long ago and never contacted: stalled.
 pub const STALLED_AFTER: Duration = Duration::days(7);
@@ -82,14 +81,4 @@ pub async fn metrics(pool: &PgPool, viewer: Viewer, now: OffsetDateTime) -> sqlx
     .bind(now - STALLED_AFTER)
     .fetch_one(pool)
     .await
-}
-
-/// The propensity's precision@10 over the last quarter: of the ten accounts ranked highest
-/// 90 days before `today`, the share whose billed MRR has grown since.
-pub async fn precision_last_quarter(pool: &PgPool, today: Date) -> sqlx::Result<Option<(Date, f64)>> {
-    let (day, top) = expansion::db::top(pool, today - Duration::days(90), 10).await?;
-    let Some(day) = day else { return Ok(None) };
-    let expanded = expansion::db::expanded(pool, day, (today - day).whole_days()).await?;
-    let hits = top.iter().filter(|a| expanded.contains(a)).count();
-    Ok(Some((day, hits as f64 / top.len().max(1) as f64)))
 }

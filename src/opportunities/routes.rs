@@ -51,12 +51,16 @@ pub struct Card {
 fn card(o: Row, user: &CurrentUser, now: time::OffsetDateTime) -> Card {
     let history = [
         o.accepted_at.map(|t| format!("accepted {}", timestamp(t))),
-        o.contacted_at.map(|t| format!("first contact {}", timestamp(t))),
-        o.closed_at.map(|t| format!("{} {}", o.status.label().to_lowercase(), timestamp(t))),
+        o.contacted_at
+            .map(|t| format!("first contact {}", timestamp(t))),
+        o.closed_at
+            .map(|t| format!("{} {}", o.status.label().to_lowercase(), timestamp(t))),
         o.reason.clone(),
         o.outcome_note.clone(),
-        o.closed_arr_cents.map(|c| format!("closed at {} ARR", dollars(c))),
-        o.escalated_at.map(|_| "acceptance SLA breached; manager notified".to_owned()),
+        o.closed_arr_cents
+            .map(|c| format!("closed at {} ARR", dollars(c))),
+        o.escalated_at
+            .map(|_| "acceptance SLA breached; manager notified".to_owned()),
     ]
     .into_iter()
     .flatten()
@@ -83,7 +87,8 @@ fn card(o: Row, user: &CurrentUser, now: time::OffsetDateTime) -> Card {
         countdown: (o.status == Status::Handed).then(|| Countdown::new(o.sla_due_at, now)),
         history,
         can_act: o.status.is_open()
-            && (user.role == Role::Admin || (user.role == Role::Sales && user.id == o.sales_owner_id)),
+            && (user.role == Role::Admin
+                || (user.role == Role::Sales && user.id == o.sales_owner_id)),
         can_open_account: user.role != Role::Sales,
     }
 }
@@ -105,27 +110,64 @@ fn tiles(m: &Metrics) -> Vec<(&'static str, String, &'static str)> {
     let hours = |h: Option<f64>| h.map_or("—".into(), |h| format!("{h:.0} h"));
     let days = |d: Option<f64>| d.map_or("—".into(), |d| format!("{d:.1} d"));
     vec![
-        ("Acceptance rate", percent(m.acceptance_rate()), "accepted of hand-offs accepted or rejected"),
-        ("Time to accept", hours(m.hours_to_accept), "median, hand-off to acceptance"),
-        ("To first contact", days(m.days_to_contact), "median, acceptance to first contact"),
-        ("Stalled", m.stalled.to_string(), "accepted over 7 days ago, never contacted"),
-        ("SLA breaches", m.breached.to_string(), "not accepted or rejected within 48 h"),
+        (
+            "Acceptance rate",
+            percent(m.acceptance_rate()),
+            "accepted of hand-offs accepted or rejected",
+        ),
+        (
+            "Time to accept",
+            hours(m.hours_to_accept),
+            "median, hand-off to acceptance",
+        ),
+        (
+            "To first contact",
+            days(m.days_to_contact),
+            "median, acceptance to first contact",
+        ),
+        (
+            "Stalled",
+            m.stalled.to_string(),
+            "accepted over 7 days ago, never contacted",
+        ),
+        (
+            "SLA breaches",
+            m.breached.to_string(),
+            "not accepted or rejected within 48 h",
+        ),
         ("Win rate", percent(m.win_rate()), "won of won and lost"),
-        ("Influenced ARR", money_short(m.won_arr_cents), "won on opportunities CS handed over"),
-        ("Billed after hand-offs", money_short(m.billed_after_cents), "expansion ARR billed within 180 days of a hand-off"),
+        (
+            "Influenced ARR",
+            money_short(m.won_arr_cents),
+            "won on opportunities CS handed over",
+        ),
+        (
+            "Billed after hand-offs",
+            money_short(m.billed_after_cents),
+            "expansion ARR billed within 180 days of a hand-off",
+        ),
     ]
 }
 
-pub async fn home(State(state): State<AppState>, chrome: Chrome, user: CurrentUser) -> Result<Home> {
+pub async fn home(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+) -> Result<Home> {
     let now = state.clock.now();
     let viewer = Viewer::of(&user);
     let m = metrics::metrics(&state.db, viewer, now).await?;
-    let precision = match metrics::precision_last_quarter(&state.db, now.date()).await? {
+    let quarter = state
+        .caches
+        .get::<expansion::backtest::QuarterCache>()
+        .get(&state.db, now.date())
+        .await?;
+    let precision = match quarter {
         Some((day, p)) => format!(
-            "{}: of the ten accounts ranked highest on {day}, the share whose billed MRR has grown since.",
+            "{}: of the ten accounts ranked highest on {day}, the share whose billed MRR grew in the 90 days after.",
             percent(Some(p))
         ),
-        None => "Not yet: it needs propensities from 90 days ago.".to_owned(),
+        None => "Not yet: it needs 90 days of history.".to_owned(),
     };
     let funnel = charts::bars(
         "Hand-offs in the last year: handed, accepted, contacted, won",
@@ -196,7 +238,12 @@ pub struct AccountCard {
     message: Option<String>,
 }
 
-async fn account_card(state: &AppState, user: &CurrentUser, id: Uuid, message: Option<String>) -> Result<AccountCard> {
+async fn account_card(
+    state: &AppState,
+    user: &CurrentUser,
+    id: Uuid,
+    message: Option<String>,
+) -> Result<AccountCard> {
     crate::accounts::db::find(&state.db, crate::accounts::scope_for(user), id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -208,7 +255,9 @@ async fn account_card(state: &AppState, user: &CurrentUser, id: Uuid, message: O
         .into_iter()
         .map(|o| card(o, user, now))
         .collect();
-    let open = opportunities.iter().any(|o| ["handed", "accepted", "contacted"].contains(&o.status));
+    let open = opportunities
+        .iter()
+        .any(|o| ["handed", "accepted", "contacted"].contains(&o.status));
     let at_risk = crate::scores::db::latest_score(&state.db, id)
         .await?
         .is_some_and(|s| s.at_risk);
@@ -233,7 +282,10 @@ async fn account_card(state: &AppState, user: &CurrentUser, id: Uuid, message: O
         opportunities,
         can_hand_off: !open && matches!(user.role, Role::Csm | Role::Manager | Role::Admin),
         at_risk,
-        kinds: Kind::ALL.into_iter().map(|k| (k.as_str(), k.label())).collect(),
+        kinds: Kind::ALL
+            .into_iter()
+            .map(|k| (k.as_str(), k.label()))
+            .collect(),
         message,
     })
 }
@@ -255,5 +307,11 @@ pub async fn hand_off(
     Form(form): Form<HandOff>,
 ) -> Result<AccountCard> {
     handoff::hand_off(&state.db, &user, id, &form, state.clock.now()).await?;
-    account_card(&state, &user, id, Some("Handed to sales: the 48-hour acceptance clock is running.".into())).await
+    account_card(
+        &state,
+        &user,
+        id,
+        Some("Handed to sales: the 48-hour acceptance clock is running.".into()),
+    )
+    .await
 }

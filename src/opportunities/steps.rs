@@ -78,7 +78,9 @@ pub async fn take(
     now: OffsetDateTime,
 ) -> Result<Row> {
     let viewer = Viewer::of(user);
-    let o = db::find(pool, viewer, id).await?.ok_or(AppError::NotFound)?;
+    let o = db::find(pool, viewer, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let reason = form.reason.trim();
     if let Some(kind) = step.reason_kind()
         && (reason.is_empty() || !db::reason_exists(pool, reason, kind).await?)

@@ -256,7 +256,8 @@ async fn stages(
 
     // 6. Expansion propensity for every paying account, ranked within its segment.
     let mut tx = pool.begin().await?;
-    let propensities = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
+    let propensities =
+        crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
     tx.commit().await?;
     log.stage(
         "expansion propensity",

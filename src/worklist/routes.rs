@@ -9,13 +9,13 @@ use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
 use uuid::Uuid;
 
-use crate::web::countdown::Countdown;
 use super::book::{BookFragment, BookView, WorklistQuery, book_view};
 use super::db::{self};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::segment::Segment;
 use crate::state::AppState;
+use crate::web::countdown::Countdown;
 use crate::web::format::{Choice, choices};
 use crate::web::layout::Chrome;
 

@@ -137,7 +137,10 @@ async fn admin_changes_role_and_manager(pool: PgPool) {
         csm_client.get("/worklist").await.status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(csm_client.get("/opportunities").await.status(), StatusCode::OK);
+    assert_eq!(
+        csm_client.get("/opportunities").await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.audit_count("user.update").await, 2);
 }
 

@@ -13,8 +13,8 @@ use sqlx::PgPool;
 
 use crate::helpers::{PASSWORD, TestApp};
 
-struct Browser {
-    client: Client,
+pub struct Browser {
+    pub client: Client,
     driver: Child,
     _profile: TempDir,
 }
@@ -28,7 +28,7 @@ impl Drop for TempDir {
 }
 
 impl Browser {
-    async fn start() -> Browser {
+    pub async fn start() -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -80,14 +80,14 @@ impl Browser {
         }
     }
 
-    async fn screenshot(&self, name: &str) {
+    pub async fn screenshot(&self, name: &str) {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
+    pub async fn sign_in(&self, app: &TestApp, email: &str, password: &str) {
         let c = &self.client;
         c.goto(&app.url("/login")).await.unwrap();
         c.find(Locator::Css("input[name=email]"))
@@ -110,7 +110,7 @@ impl Browser {
             .unwrap();
     }
 
-    async fn wait_for_path(&self, path: &str) {
+    pub async fn wait_for_path(&self, path: &str) {
         for _ in 0..100 {
             if self.client.current_url().await.unwrap().path() == path {
                 return;
@@ -123,7 +123,7 @@ impl Browser {
         );
     }
 
-    async fn text(&self, css: &str) -> String {
+    pub async fn text(&self, css: &str) -> String {
         self.client
             .wait()
             .at_most(Duration::from_secs(5))
@@ -136,7 +136,7 @@ impl Browser {
     }
 
     /// Screenshots at a desktop and a phone width, as `{name}-1440.png` and `{name}-400.png`.
-    async fn screenshots(&self, name: &str) {
+    pub async fn screenshots(&self, name: &str) {
         for width in [1440, 400] {
             self.client.set_window_size(width, 900).await.unwrap();
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -146,7 +146,7 @@ impl Browser {
     }
 
     /// Waits until the page's text contains `text`.
-    async fn wait_for_text(&self, text: &str) {
+    pub async fn wait_for_text(&self, text: &str) {
         for _ in 0..100 {
             if self.client.source().await.unwrap().contains(text) {
                 return;
@@ -156,7 +156,7 @@ impl Browser {
         panic!("the page never showed {text:?}");
     }
 
-    async fn close(mut self) {
+    pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();

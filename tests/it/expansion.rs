@@ -11,9 +11,15 @@ use crate::helpers::TestApp;
 use crate::worklist::id_of;
 
 async fn load(app: &TestApp, entity: Entity, csv: String) {
-    let out = keel::ingest::ingest(&app.db, entity, Payload::Csv(csv.into_bytes()), "test", &Actor::Cli)
-        .await
-        .unwrap();
+    let out = keel::ingest::ingest(
+        &app.db,
+        entity,
+        Payload::Csv(csv.into_bytes()),
+        "test",
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
     assert_eq!(out.status, Status::Accepted, "{entity}: {:?}", out.errors);
 }
 
@@ -104,12 +110,26 @@ async fn propensity_matches_a_hand_computed_fixture(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     three_accounts(&app).await;
     let mut conn = app.db.acquire().await.unwrap();
-    let scored = keel::expansion::score(&mut conn, D, &Weights::RUBRIC).await.unwrap();
+    let scored = keel::expansion::score(&mut conn, D, &Weights::RUBRIC)
+        .await
+        .unwrap();
     let at = |ext: &str, id: Uuid| {
-        let i = scored.rows.iter().position(|r| r.account == id).unwrap_or_else(|| panic!("{ext} scored"));
-        (&scored.rows[i].raw, scored.normalised[i], scored.propensity[i])
+        let i = scored
+            .rows
+            .iter()
+            .position(|r| r.account == id)
+            .unwrap_or_else(|| panic!("{ext} scored"));
+        (
+            &scored.rows[i].raw,
+            scored.normalised[i],
+            scored.propensity[i],
+        )
     };
-    let (p1, p2, p3) = (id_of(&app, "P1").await, id_of(&app, "P2").await, id_of(&app, "P3").await);
+    let (p1, p2, p3) = (
+        id_of(&app, "P1").await,
+        id_of(&app, "P2").await,
+        id_of(&app, "P3").await,
+    );
     // P1: boards and Gantt of 10 areas; u1 used both, u2 one; 12 seats now against 10 a
     // quarter ago; NPS 9 against 7; two feature requests in 90 days (the third is older).
     let (raw, norm, score) = at("P1", p1);
@@ -136,7 +156,9 @@ async fn propensity_matches_a_hand_computed_fixture(pool: sqlx::PgPool) {
 
     // Stored with tier, probability of close and projected ARR: P2 is medium, so
     // $4,800 ARR × 0.35 × 0.35 = $588.
-    keel::expansion::refresh(&mut conn, (D, D), time::OffsetDateTime::now_utc(), None).await.unwrap();
+    keel::expansion::refresh(&mut conn, (D, D), time::OffsetDateTime::now_utc(), None)
+        .await
+        .unwrap();
     let (tier, poc, projected): (Tier, f32, i64) = sqlx::query_as(
         "select tier, poc, projected_arr_cents from expansion_scores where account_id = $1 and day = $2",
     )

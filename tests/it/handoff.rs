@@ -2,8 +2,8 @@
 //! steps sales takes, the acceptance SLA's escalation, who may do what, and the export.
 
 use keel::auth::Role;
-use keel::clock::Clock;
 use keel::auth::audit::Actor;
+use keel::clock::Clock;
 use keel::ingest::{Entity, Payload, Status};
 use reqwest::StatusCode;
 use time::{Duration, OffsetDateTime};
@@ -12,18 +12,18 @@ use uuid::Uuid;
 use crate::helpers::{Client, TestApp, TestUser};
 use crate::worklist::id_of;
 
-struct Desk {
-    app: TestApp,
-    csm: Client,
-    csm_user: TestUser,
-    manager_user: TestUser,
-    sales: Client,
-    sales_user: TestUser,
+pub struct Desk {
+    pub app: TestApp,
+    pub csm: Client,
+    pub csm_user: TestUser,
+    pub manager_user: TestUser,
+    pub sales: Client,
+    pub sales_user: TestUser,
 }
 
 /// A CSM (with a manager) owning H1 (ready to expand) and H2 (ready, but at churn risk);
 /// another CSM owning H3; one sales rep.
-async fn desk(pool: sqlx::PgPool) -> Desk {
+pub async fn desk(pool: sqlx::PgPool) -> Desk {
     let app = TestApp::spawn(pool).await;
     let (csm, csm_user) = app.login_as(Role::Csm).await;
     let manager_user = app.create_user(Role::Manager).await;
@@ -43,9 +43,15 @@ async fn desk(pool: sqlx::PgPool) -> Desk {
         me = csm_user.email,
         them = other.email
     );
-    let out = keel::ingest::ingest(&app.db, Entity::Accounts, Payload::Csv(csv.into_bytes()), "test", &Actor::Cli)
-        .await
-        .unwrap();
+    let out = keel::ingest::ingest(
+        &app.db,
+        Entity::Accounts,
+        Payload::Csv(csv.into_bytes()),
+        "test",
+        &Actor::Cli,
+    )
+    .await
+    .unwrap();
     assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
     let today = app.clock.now().date();
     let run: i64 = sqlx::query_scalar(
@@ -97,15 +103,20 @@ async fn desk(pool: sqlx::PgPool) -> Desk {
 const HAND_OFF: [(&str, &str); 3] = [
     ("kind", "seats"),
     ("estimated_arr", "6,000"),
-    ("note", "Two new teams onboarding; the sponsor asked for a quote."),
+    (
+        "note",
+        "Two new teams onboarding; the sponsor asked for a quote.",
+    ),
 ];
 
 async fn opportunity_of(app: &TestApp, ext: &str) -> (i64, String, Uuid) {
-    sqlx::query_as("select id, status::text, sales_owner_id from opportunities where account_id = $1")
-        .bind(id_of(app, ext).await)
-        .fetch_one(&app.db)
-        .await
-        .unwrap()
+    sqlx::query_as(
+        "select id, status::text, sales_owner_id from opportunities where account_id = $1",
+    )
+    .bind(id_of(app, ext).await)
+    .fetch_one(&app.db)
+    .await
+    .unwrap()
 }
 
 #[sqlx::test]
@@ -118,45 +129,90 @@ async fn a_csm_hands_over_and_sales_works_it_to_won(pool: sqlx::PgPool) {
     assert!(html.contains("Uses 8 of 10 feature areas"), "{html}");
     assert!(html.contains("Hand to sales"));
 
-    let resp = d.csm.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await;
+    let resp = d
+        .csm
+        .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
     let html = resp.text().await.unwrap();
-    assert!(html.contains("Awaiting acceptance") && !html.contains("Hand to sales"), "{html}");
+    assert!(
+        html.contains("Awaiting acceptance") && !html.contains("Hand to sales"),
+        "{html}"
+    );
     let (id, status, owner) = opportunity_of(&d.app, "H1").await;
     assert_eq!((status.as_str(), owner), ("handed", d.sales_user.id));
     // A second hand-off of the same account while one is open is refused.
-    let again = d.csm.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await;
+    let again = d
+        .csm
+        .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+        .await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
 
     let home = d.sales.get("/opportunities").await.text().await.unwrap();
-    assert!(home.contains("Hotel One") && home.contains("class=\"countdown ok\""), "{home}");
+    assert!(
+        home.contains("Hotel One") && home.contains("class=\"countdown ok\""),
+        "{home}"
+    );
     assert!(home.contains("Uses 8 of 10 feature areas (top 5 % of its segment)"));
     let step = |s: &'static str, form: Vec<(&'static str, &'static str)>| {
         let sales = &d.sales;
-        async move { sales.hx_post(&format!("/opportunities/{id}/{s}"), &form).await }
+        async move {
+            sales
+                .hx_post(&format!("/opportunities/{id}/{s}"), &form)
+                .await
+        }
     };
     // Out of order: no contact before acceptance.
     assert_eq!(step("contact", vec![]).await.status(), StatusCode::CONFLICT);
     let accepted = step("accept", vec![]).await;
     assert_eq!(accepted.status(), StatusCode::OK);
-    assert!(accepted.text().await.unwrap().contains("First contact made"));
+    assert!(
+        accepted
+            .text()
+            .await
+            .unwrap()
+            .contains("First contact made")
+    );
     assert_eq!(step("contact", vec![]).await.status(), StatusCode::OK);
     // Won needs the closed ARR.
-    assert_eq!(step("win", vec![("closed_arr", "")]).await.status(), StatusCode::BAD_REQUEST);
-    let won = step("win", vec![("closed_arr", "7200")]).await.text().await.unwrap();
-    assert!(won.contains("Won") && won.contains("closed at $7,200"), "{won}");
-
-    let steps: Vec<String> = sqlx::query_scalar("select step::text from opportunity_events where opportunity_id = $1 order by id")
-        .bind(id)
-        .fetch_all(&d.app.db)
+    assert_eq!(
+        step("win", vec![("closed_arr", "")]).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let won = step("win", vec![("closed_arr", "7200")])
+        .await
+        .text()
         .await
         .unwrap();
+    assert!(
+        won.contains("Won") && won.contains("closed at $7,200"),
+        "{won}"
+    );
+
+    let steps: Vec<String> = sqlx::query_scalar(
+        "select step::text from opportunity_events where opportunity_id = $1 order by id",
+    )
+    .bind(id)
+    .fetch_all(&d.app.db)
+    .await
+    .unwrap();
     assert_eq!(steps, ["handed", "accepted", "contacted", "won"]);
-    for action in ["opportunity.hand_off", "opportunity.accepted", "opportunity.contacted", "opportunity.won"] {
+    for action in [
+        "opportunity.hand_off",
+        "opportunity.accepted",
+        "opportunity.contacted",
+        "opportunity.won",
+    ] {
         assert_eq!(d.app.audit_count(action).await, 1, "{action}");
     }
     // The account's timeline tells the story.
-    let timeline = d.csm.hx_get(&format!("/accounts/{h1}/timeline?kind=opportunity")).await.text().await.unwrap();
+    let timeline = d
+        .csm
+        .hx_get(&format!("/accounts/{h1}/timeline?kind=opportunity"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(timeline.contains("Expansion opportunity won"), "{timeline}");
 }
 
@@ -164,26 +220,74 @@ async fn a_csm_hands_over_and_sales_works_it_to_won(pool: sqlx::PgPool) {
 async fn rejecting_needs_a_reason_and_at_risk_accounts_need_context(pool: sqlx::PgPool) {
     let d = desk(pool).await;
     let h2 = id_of(&d.app, "H2").await;
-    let card = d.csm.hx_get(&format!("/accounts/{h2}/expansion")).await.text().await.unwrap();
+    let card = d
+        .csm
+        .hx_get(&format!("/accounts/{h2}/expansion"))
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(card.contains("Context note (required)"));
-    let refused = d.csm.hx_post(&format!("/accounts/{h2}/opportunities"), &HAND_OFF).await;
+    let refused = d
+        .csm
+        .hx_post(&format!("/accounts/{h2}/opportunities"), &HAND_OFF)
+        .await;
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-    assert!(refused.text().await.unwrap().contains("expansion readiness after resolution"));
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("expansion readiness after resolution")
+    );
     let mut form = HAND_OFF.to_vec();
-    form.push(("context_note", "Open SSO escalation; expand once it is closed."));
-    assert_eq!(d.csm.hx_post(&format!("/accounts/{h2}/opportunities"), &form).await.status(), StatusCode::OK);
+    form.push((
+        "context_note",
+        "Open SSO escalation; expand once it is closed.",
+    ));
+    assert_eq!(
+        d.csm
+            .hx_post(&format!("/accounts/{h2}/opportunities"), &form)
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let home = d.sales.get("/opportunities").await.text().await.unwrap();
-    assert!(home.contains("Expansion readiness after resolution:</strong> Open SSO escalation"), "{home}");
+    assert!(
+        home.contains("Expansion readiness after resolution:</strong> Open SSO escalation"),
+        "{home}"
+    );
 
     let (id, _, _) = opportunity_of(&d.app, "H2").await;
-    let no_reason = d.sales.hx_post(&format!("/opportunities/{id}/reject"), &[("note", "later")]).await;
+    let no_reason = d
+        .sales
+        .hx_post(&format!("/opportunities/{id}/reject"), &[("note", "later")])
+        .await;
     assert_eq!(no_reason.status(), StatusCode::BAD_REQUEST);
-    let wrong_kind = d.sales.hx_post(&format!("/opportunities/{id}/reject"), &[("reason", "lost_budget")]).await;
+    let wrong_kind = d
+        .sales
+        .hx_post(
+            &format!("/opportunities/{id}/reject"),
+            &[("reason", "lost_budget")],
+        )
+        .await;
     assert_eq!(wrong_kind.status(), StatusCode::BAD_REQUEST);
     assert_eq!(opportunity_of(&d.app, "H2").await.1, "handed");
-    let rejected = d.sales.hx_post(&format!("/opportunities/{id}/reject"), &[("reason", "resolve_risk_first")]).await;
+    let rejected = d
+        .sales
+        .hx_post(
+            &format!("/opportunities/{id}/reject"),
+            &[("reason", "resolve_risk_first")],
+        )
+        .await;
     assert_eq!(rejected.status(), StatusCode::OK);
-    assert!(rejected.text().await.unwrap().contains("Churn risk must be resolved first"));
+    assert!(
+        rejected
+            .text()
+            .await
+            .unwrap()
+            .contains("Churn risk must be resolved first")
+    );
 }
 
 #[sqlx::test]
@@ -191,40 +295,87 @@ async fn nobody_acts_outside_their_lane(pool: sqlx::PgPool) {
     let d = desk(pool).await;
     // A CSM cannot hand over (or even see) another CSM's account.
     let h3 = id_of(&d.app, "H3").await;
-    let resp = d.csm.hx_post(&format!("/accounts/{h3}/opportunities"), &HAND_OFF).await;
+    let resp = d
+        .csm
+        .hx_post(&format!("/accounts/{h3}/opportunities"), &HAND_OFF)
+        .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     // Sales cannot open the CSM's pages or hand over.
     for path in ["/worklist", "/accounts", &format!("/accounts/{h3}")] {
-        assert_eq!(d.sales.get(path).await.status(), StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            d.sales.get(path).await.status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
     }
     let h1 = id_of(&d.app, "H1").await;
     assert_eq!(
-        d.sales.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await.status(),
+        d.sales
+            .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     // Another sales rep cannot work this rep's opportunity; a CSM cannot accept it.
-    d.csm.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await;
+    d.csm
+        .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+        .await;
     let (id, _, _) = opportunity_of(&d.app, "H1").await;
     let (rival, _) = d.app.login_as(Role::Sales).await;
-    assert_eq!(rival.hx_post(&format!("/opportunities/{id}/accept"), &[]).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(d.csm.hx_post(&format!("/opportunities/{id}/accept"), &[]).await.status(), StatusCode::FORBIDDEN);
-    assert!(!rival.get("/opportunities").await.text().await.unwrap().contains("Hotel One"));
+    assert_eq!(
+        rival
+            .hx_post(&format!("/opportunities/{id}/accept"), &[])
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        d.csm
+            .hx_post(&format!("/opportunities/{id}/accept"), &[])
+            .await
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !rival
+            .get("/opportunities")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Hotel One")
+    );
     // The CSM's manager reads it; executives read it; analysts do not have the page.
     let manager = d.app.client();
-    manager.login(&d.manager_user.email, crate::helpers::PASSWORD).await;
-    assert!(manager.get("/opportunities").await.text().await.unwrap().contains("Hotel One"));
+    manager
+        .login(&d.manager_user.email, crate::helpers::PASSWORD)
+        .await;
+    assert!(
+        manager
+            .get("/opportunities")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("Hotel One")
+    );
     let (exec, _) = d.app.login_as(Role::Executive).await;
     let page = exec.get("/opportunities").await.text().await.unwrap();
     assert!(page.contains("Hotel One") && !page.contains("/opportunities/1/accept"));
     let (analyst, _) = d.app.login_as(Role::Analyst).await;
-    assert_eq!(analyst.get("/opportunities").await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        analyst.get("/opportunities").await.status(),
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[sqlx::test]
 async fn a_missed_acceptance_sla_escalates_to_the_manager_once(pool: sqlx::PgPool) {
     let d = desk(pool).await;
     let h1 = id_of(&d.app, "H1").await;
-    d.csm.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await;
+    d.csm
+        .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+        .await;
     let handed = d.app.clock.now();
     let sweep = |at: OffsetDateTime| keel::opportunities::escalate::sweep(&d.app.db, at);
     assert_eq!(sweep(handed + Duration::hours(47)).await.unwrap(), 0);
@@ -236,11 +387,17 @@ async fn a_missed_acceptance_sla_escalates_to_the_manager_once(pool: sqlx::PgPoo
         .unwrap();
     assert_eq!(
         emails,
-        [(d.manager_user.email.clone(), "Hand-off not accepted in 48 hours: Hotel One".to_owned())]
+        [(
+            d.manager_user.email.clone(),
+            "Hand-off not accepted in 48 hours: Hotel One".to_owned()
+        )]
     );
     d.app.clock.advance(Duration::hours(49));
     let home = d.sales.get("/opportunities").await.text().await.unwrap();
-    assert!(home.contains("overdue by 1 h 0 min") && home.contains("manager notified"), "{home}");
+    assert!(
+        home.contains("overdue by 1 h 0 min") && home.contains("manager notified"),
+        "{home}"
+    );
     let _ = &d.csm_user;
 }
 
@@ -248,10 +405,21 @@ async fn a_missed_acceptance_sla_escalates_to_the_manager_once(pool: sqlx::PgPoo
 async fn the_export_follows_the_sources_schema(pool: sqlx::PgPool) {
     let d = desk(pool).await;
     let h1 = id_of(&d.app, "H1").await;
-    d.csm.hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF).await;
-    let csv = d.sales.get("/opportunities/export.csv").await.text().await.unwrap();
+    d.csm
+        .hx_post(&format!("/accounts/{h1}/opportunities"), &HAND_OFF)
+        .await;
+    let csv = d
+        .sales
+        .get("/opportunities/export.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("account_id,score,projected_arr,poc,signals_json,created_date,status"));
+    assert_eq!(
+        lines.next(),
+        Some("account_id,score,projected_arr,poc,signals_json,created_date,status")
+    );
     let row = lines.next().unwrap();
     // $6,000 estimated × 0.6 (high tier) = $3,600 projected.
     assert!(row.starts_with("H1,86.5,3600.00,0.60,"), "{row}");
@@ -287,9 +455,18 @@ async fn hand_offs_round_robin_among_sales_reps(pool: sqlx::PgPool) {
         let id = id_of(&d.app, ext).await;
         let mut form = HAND_OFF.to_vec();
         form.push(("context_note", "Resolve the open escalation first."));
-        assert_eq!(d.csm.hx_post(&format!("/accounts/{id}/opportunities"), &form).await.status(), StatusCode::OK);
+        assert_eq!(
+            d.csm
+                .hx_post(&format!("/accounts/{id}/opportunities"), &form)
+                .await
+                .status(),
+            StatusCode::OK
+        );
     }
-    let owners = [opportunity_of(&d.app, "H1").await.2, opportunity_of(&d.app, "H2").await.2];
+    let owners = [
+        opportunity_of(&d.app, "H1").await.2,
+        opportunity_of(&d.app, "H2").await.2,
+    ];
     let mut expected = [d.sales_user.id, second.id];
     expected.sort();
     let mut got = owners;

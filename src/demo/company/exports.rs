@@ -114,9 +114,14 @@ impl Company {
         while start < end {
             let next = (start + Duration::days(30)).min(end + Duration::days(1));
             let (mut mrr, mut seats) = (a.mrr_cents, a.seats);
-            if a.expand_on.is_some_and(|d| start >= d) {
-                mrr = (a.mrr_cents as f64 * (1.0 + a.uplift)).round() as i64;
-                seats = (a.seats as f64 * (1.0 + a.uplift)).round() as i64;
+            let steps = [a.expand_on, a.expand_again]
+                .iter()
+                .filter(|d| d.is_some_and(|d| start >= d))
+                .count();
+            if steps > 0 {
+                let grown = 1.0 + a.uplift * if steps == 2 { 1.5 } else { 1.0 };
+                mrr = (a.mrr_cents as f64 * grown).round() as i64;
+                seats = (a.seats as f64 * grown).round() as i64;
             }
             let kept = match Self::contraction(a) {
                 Some(kept) if start >= last_renewal => Some(kept),
