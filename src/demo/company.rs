@@ -190,7 +190,8 @@ impl Company {
     /// Simulates `paying` accounts (plus about 7 % more in trial) with history ending `as_of`.
     pub fn simulate(seed: u64, paying: usize, as_of: Date, owners: usize) -> Company {
         let mut rng = StdRng::seed_from_u64(seed);
-        let days = 365;
+        // Thirteen months: the trailing twelve always have a month before them to start from.
+        let days = 395;
         let total_share: u32 = SEGMENTS.iter().map(|s| s.share).sum();
         let trials = paying * 7 / 100;
         let normal = Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!());
