@@ -25,6 +25,8 @@ pub struct WorklistQuery {
     pub(super) segment: Option<String>,
     pub(super) renewal: Option<String>,
     pub(super) flagged: Option<String>,
+    /// Expansion candidates: `high` propensity, or `ready` (medium or high).
+    pub(super) expansion: Option<String>,
     pub(super) snoozed: Option<String>,
     pub(super) q: Option<String>,
     pub(super) sort: Option<String>,
@@ -46,6 +48,7 @@ impl WorklistQuery {
             ("segment", &self.segment),
             ("renewal", &self.renewal),
             ("flagged", &self.flagged),
+            ("expansion", &self.expansion),
             ("snoozed", &self.snoozed),
             ("q", &self.q),
             ("sort", &self.sort),
@@ -135,6 +138,13 @@ fn row_view(r: BookRow, today: Date) -> AccountRow {
             detail: c.clone(),
         });
     }
+    if let (Some("high"), Some(p)) = (r.expansion_tier.as_deref(), r.propensity) {
+        flags.push(Flag {
+            level: "green",
+            label: "expand",
+            detail: format!("expansion propensity {p:.0} of 100: ready to hand to sales"),
+        });
+    }
     let days = r.renewal_date.map(|d| (d - today).whole_days());
     AccountRow {
         id: r.id,
@@ -187,6 +197,16 @@ pub(super) async fn book_view(
         })?),
     };
     let (flagged, snoozed) = (!v(&q.flagged).is_empty(), !v(&q.snoozed).is_empty());
+    let expansion: &[&str] = match v(&q.expansion).as_str() {
+        "" => &[],
+        "high" => &["high"],
+        "ready" => &["high", "medium"],
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "expansion: '{other}' is not high or ready"
+            )));
+        }
+    };
     let mut rows: Vec<BookRow> = db::book(&state.db, csm, today)
         .await?
         .into_iter()
@@ -203,6 +223,12 @@ pub(super) async fn book_view(
             !flagged || r.at_risk == Some(true) || r.anomaly.is_some() || r.champion_loss.is_some()
         })
         .filter(|r| snoozed == r.snoozed_until.is_some())
+        .filter(|r| {
+            expansion.is_empty()
+                || r.expansion_tier
+                    .as_deref()
+                    .is_some_and(|t| expansion.contains(&t))
+        })
         .filter(|r| search.is_empty() || r.name.to_lowercase().contains(&search))
         .collect();
     match v(&q.sort).as_str() {

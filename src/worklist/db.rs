@@ -23,9 +23,12 @@ pub struct BookRow {
     pub anomaly: Option<String>,
     pub champion_loss: Option<String>,
     pub snoozed_until: Option<Date>,
+    pub expansion_tier: Option<String>,
+    pub propensity: Option<f32>,
 }
 
-/// A CSM's live accounts, each with its latest score and any snooze still running.
+/// A CSM's live accounts, each with its latest score, its latest expansion propensity and
+/// any snooze still running.
 pub async fn book(db: impl PgExecutor<'_>, owner: Uuid, today: Date) -> sqlx::Result<Vec<BookRow>> {
     sqlx::query_as!(
         BookRow,
@@ -33,9 +36,12 @@ pub async fn book(db: impl PgExecutor<'_>, owner: Uuid, today: Date) -> sqlx::Re
                   s.health_score as "health_score?", s.band as "band?", s.trajectory as "trajectory?",
                   s.churn_probability as "churn_probability?", s.risk_tier as "risk_tier?",
                   s.at_risk as "at_risk?", s.drivers as "drivers?", s.anomaly as "anomaly?",
-                  s.champion_loss as "champion_loss?", z.until as "snoozed_until?"
+                  s.champion_loss as "champion_loss?", z.until as "snoozed_until?",
+                  e.tier::text as "expansion_tier?", e.propensity as "propensity?"
            from accounts a
            left join lateral (select * from scores x where x.account_id = a.id order by x.day desc limit 1) s on true
+           left join lateral (select tier, propensity from expansion_scores x where x.account_id = a.id
+                              order by x.day desc limit 1) e on true
            left join lateral (select until from snoozes z where z.account_id = a.id and z.until > $2
                               order by z.until desc limit 1) z on true
            where a.owner_id = $1 and a.churned_on is null"#,

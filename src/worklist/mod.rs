@@ -75,6 +75,8 @@ mod tests {
             anomaly: None,
             champion_loss: None,
             snoozed_until: None,
+            expansion_tier: None,
+            propensity: None,
         }
     }
 

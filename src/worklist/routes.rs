@@ -46,6 +46,7 @@ pub struct Filters {
     tier: Vec<Choice>,
     segment: Vec<Choice>,
     renewal: Vec<Choice>,
+    expansion: Vec<Choice>,
     sort: Vec<Choice>,
     flagged: bool,
     snoozed: bool,
@@ -166,6 +167,14 @@ pub async fn index(
                 ("90", "Within 90 days"),
             ],
             &v(&q.renewal),
+        ),
+        expansion: choices(
+            &[
+                ("", "Any expansion propensity"),
+                ("ready", "Expansion: medium or high"),
+                ("high", "Expansion: high"),
+            ],
+            &v(&q.expansion),
         ),
         sort: choices(
             &[

@@ -123,6 +123,22 @@ async fn opportunity_of(app: &TestApp, ext: &str) -> (i64, String, Uuid) {
 async fn a_csm_hands_over_and_sales_works_it_to_won(pool: sqlx::PgPool) {
     let d = desk(pool).await;
     let h1 = id_of(&d.app, "H1").await;
+    // The CSM finds expansion candidates in their book.
+    let book = d
+        .csm
+        .get("/worklist?expansion=high")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        book.contains("Hotel One") && book.contains("ready to hand to sales"),
+        "{book}"
+    );
+    assert_eq!(
+        d.csm.get("/worklist?expansion=soon").await.status(),
+        StatusCode::BAD_REQUEST
+    );
     let card = d.csm.hx_get(&format!("/accounts/{h1}/expansion")).await;
     assert_eq!(card.status(), StatusCode::OK);
     let html = card.text().await.unwrap();
