@@ -1,0 +1,66 @@
+//! The demo company's product events: each user's daily activity, shaped by the account's
+//! engagement, the champion's fade before a churn and the broadening before an expansion.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use time::{Date, Duration};
+
+use super::{Company, EVENT_TYPES, Fate};
+
+impl Company {
+    /// Event rows for the days in `from..=to`, as CSV (`account_id,user_id,event_type,timestamp,count`).
+    pub fn events_csv(&self, from: Date, to: Date) -> Vec<u8> {
+        let mut out = String::from("account_id,user_id,event_type,timestamp,count\n");
+        for (ai, a) in self.accounts.iter().enumerate() {
+            let mut rng = StdRng::seed_from_u64(
+                self.seed ^ ((ai as u64) << 20) ^ (from.to_julian_day() as u64),
+            );
+            let first = from.max(a.since);
+            let mut day = first;
+            while day <= to {
+                let e = self.engagement(a, day);
+                let weekend = matches!(
+                    day.weekday(),
+                    time::Weekday::Saturday | time::Weekday::Sunday
+                );
+                for (ui, u) in a.users.iter().enumerate() {
+                    if u.joined > (day - self.start()).whole_days() {
+                        continue;
+                    }
+                    let mut p = u.activity * e * if weekend { 0.25 } else { 1.0 };
+                    if u.champion
+                        && a.fate == Fate::Decline
+                        && a.churn_on.is_some_and(|c| (c - day).whole_days() < 60)
+                    {
+                        p *= 0.2; // the champion goes quiet first
+                    }
+                    if !rng.random_bool(p.clamp(0.0, 1.0)) {
+                        continue;
+                    }
+                    let hour = 8 + (ui % 9);
+                    // In the run-up, people take up the product's other areas.
+                    let breadth = if Self::ramp(a, day) > 0.3 {
+                        EVENT_TYPES.len()
+                    } else {
+                        u.breadth
+                    };
+                    for (ti, (event, rate)) in EVENT_TYPES.iter().take(breadth).enumerate() {
+                        let mean = rate * 6.0 * e.max(0.2);
+                        if ti > 0 && !rng.random_bool(rate.min(1.0)) {
+                            continue;
+                        }
+                        let n = 1 + (mean * rng.random_range(0.2..1.5)) as u32;
+                        out.push_str(&format!(
+                            "{},{},{event},{day} {hour:02}:{:02}:00,{n}\n",
+                            a.external_id,
+                            u.id,
+                            (ti * 7) % 60
+                        ));
+                    }
+                }
+                day += Duration::days(1);
+            }
+        }
+        out.into_bytes()
+    }
+}
