@@ -192,10 +192,12 @@ impl Cache {
         {
             return Ok(s.clone());
         }
-        let first = crate::features::db::first_usage_day(pool)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("no product usage yet: nothing to back-test on"))?;
-        let s = Arc::new(snapshots(pool, &days(first, today)).await?);
+        // Without product usage there is nothing to back-test on: no days.
+        let days = match crate::features::db::first_usage_day(pool).await? {
+            Some(first) => days(first, today),
+            None => Vec::new(),
+        };
+        let s = Arc::new(snapshots(pool, &days).await?);
         *cached = Some((today, s.clone()));
         Ok(s)
     }

@@ -93,7 +93,7 @@ pub async fn page(
         rows: vec![
             Row {
                 label: "Weights in force, every day",
-                cells: precision_cells(Some(&b.rubric)),
+                cells: precision_cells((!b.days.is_empty()).then_some(&b.rubric)),
             },
             Row {
                 label: "Weights in force, days after the first",
@@ -104,12 +104,17 @@ pub async fn page(
                 cells: precision_cells(b.learned.as_ref()),
             },
         ],
-        summary: format!(
-            "{} past days ({days}), {} account-days; an account expanded if its billed MRR {} days later was higher.",
-            b.days.len(),
-            b.accounts,
-            backtest::HORIZON
-        ),
+        summary: if b.days.is_empty() {
+            "Not yet: a back-test needs 270 days of product usage (180 behind a day, 90 after it)."
+                .to_owned()
+        } else {
+            format!(
+                "{} past days ({days}), {} account-days; an account expanded if its billed MRR {} days later was higher.",
+                b.days.len(),
+                b.accounts,
+                backtest::HORIZON
+            )
+        },
         poc: Tier::ALL
             .into_iter()
             .map(|t| {

@@ -72,6 +72,7 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
             "score",
             "flag at-risk",
             "open plays",
+            "expansion propensity",
             "revenue facts",
             "monitor"
         ]
