@@ -1,8 +1,10 @@
-//! Statistics Keel computes itself, each tested against published reference values:
-//! survival curves and the log-rank test (`survival`), proportions and their differences
-//! for experiments (`proportions`), and the chi-squared distribution behind their p-values
-//! (`chi2`).
+//! Statistics Keel computes itself, each tested against published reference values (or,
+//! for randomisation, against its definition): survival curves and the log-rank test
+//! (`survival`), proportions and their differences for experiments (`proportions`),
+//! stratified permuted-block randomisation (`randomise`), and the chi-squared distribution
+//! behind their p-values (`chi2`).
 
 pub mod chi2;
 pub mod proportions;
+pub mod randomise;
 pub mod survival;
