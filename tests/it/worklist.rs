@@ -276,9 +276,8 @@ async fn the_book_is_ranked_by_priority_with_bookmarkable_filters(pool: sqlx::Pg
 }
 
 #[sqlx::test]
-async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
+async fn the_row_forms_load_when_opened(pool: sqlx::PgPool) {
     let b = book(pool).await;
-    let a1 = id_of(&b.app, "A1").await;
     let a2 = id_of(&b.app, "A2").await;
 
     // The row forms load when opened.
@@ -309,6 +308,11 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
             .status(),
         404
     );
+}
+
+#[sqlx::test]
+async fn a_task_is_completed_once(pool: sqlx::PgPool) {
+    let b = book(pool).await;
 
     // Complete a task.
     let task = task_id(&b.app, "Quarterly review").await;
@@ -330,6 +334,14 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
         "once"
     );
     assert_eq!(b.app.audit_count("task.complete").await, 1);
+}
+
+#[sqlx::test]
+async fn an_intervention_answers_a_task_books_a_follow_up_and_shows_on_the_timeline(
+    pool: sqlx::PgPool,
+) {
+    let b = book(pool).await;
+    let a1 = id_of(&b.app, "A1").await;
 
     // Log an intervention that answers a task and books a follow-up.
     let call = task_id(&b.app, "Call the champion").await;
@@ -421,6 +433,12 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
             .status(),
         400
     );
+}
+
+#[sqlx::test]
+async fn feedback_on_a_prediction_carries_a_reason_the_analyst_reads(pool: sqlx::PgPool) {
+    let b = book(pool).await;
+    let a1 = id_of(&b.app, "A1").await;
 
     // Feedback on the prediction, with a reason code.
     let feedback = b
@@ -459,6 +477,13 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
         )
         .await;
     assert_eq!(bad.status(), 400);
+    assert_eq!(b.app.audit_count("prediction.feedback").await, 1);
+}
+
+#[sqlx::test]
+async fn a_snooze_hides_the_account_until_its_date(pool: sqlx::PgPool) {
+    let b = book(pool).await;
+    let a2 = id_of(&b.app, "A2").await;
 
     // Snooze: the account leaves the list until the date, and shows under "Snoozed".
     let snoozed = b
@@ -498,7 +523,6 @@ async fn a_csm_acts_inline_and_every_action_is_recorded(pool: sqlx::PgPool) {
         400
     );
     assert_eq!(b.app.audit_count("account.snooze").await, 1);
-    assert_eq!(b.app.audit_count("prediction.feedback").await, 1);
 }
 
 #[sqlx::test]
