@@ -254,16 +254,16 @@ async fn stages(
         ),
     );
 
-    // 6. Expansion propensity for every paying account, ranked within its segment.
-    let mut tx = pool.begin().await?;
-    let propensities =
-        crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
-    tx.commit().await?;
-    log.stage(
-        "expansion propensity",
-        "ok",
-        format!("{propensities} accounts' propensity to expand as of {day}"),
-    );
+    // 6. Expansion propensity for every paying account, ranked within its segment. A failure
+    // here is a warning: the churn scores stand, and yesterday's propensities stay.
+    match expansion_stage(pool, day).await {
+        Ok(n) => log.stage(
+            "expansion propensity",
+            "ok",
+            format!("{n} accounts' propensity to expand as of {day}"),
+        ),
+        Err(e) => log.stage("expansion propensity", "warning", format!("{e:#}")),
+    }
 
     // 7. Revenue facts for the executive's dashboard: MRR movements, retention, cohorts. A
     // failure here is a warning: the scores stand, and yesterday's facts stay.
@@ -300,4 +300,12 @@ async fn stages(
     .await?;
     log.stage("monitor", status, detail);
     Ok(written)
+}
+
+/// The day's propensities, written in one transaction.
+async fn expansion_stage(pool: &PgPool, day: Date) -> anyhow::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let n = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
+    tx.commit().await?;
+    Ok(n)
 }
