@@ -93,6 +93,9 @@ fn card(o: Row, user: &CurrentUser, now: time::OffsetDateTime) -> Card {
     }
 }
 
+/// Open opportunities the home lists (the most urgent first).
+const OPEN_SHOWN: i64 = 50;
+
 #[derive(Template, WebTemplate)]
 #[template(path = "opportunities/home.html")]
 pub struct Home {
@@ -156,7 +159,11 @@ pub async fn home(
 ) -> Result<Home> {
     let now = state.clock.now();
     let viewer = Viewer::of(&user);
-    let m = metrics::metrics(&state.db, viewer, now).await?;
+    let m = state
+        .caches
+        .get::<metrics::Cache>()
+        .get(&state.db, viewer, now)
+        .await?;
     let quarter = state
         .caches
         .get::<expansion::backtest::QuarterCache>()
@@ -181,7 +188,7 @@ pub async fn home(
     );
     Ok(Home {
         chrome,
-        open: db::open(&state.db, viewer, 200)
+        open: db::open(&state.db, viewer, OPEN_SHOWN)
             .await?
             .into_iter()
             .map(|o| card(o, &user, now))
