@@ -1,7 +1,9 @@
 //! SQL for `opportunities` and `opportunity_events`.
 
 use serde_json::Value;
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::postgres::PgArguments;
+use sqlx::query::QueryAs;
+use sqlx::{PgConnection, PgExecutor, Postgres};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -54,73 +56,46 @@ const SELECT: &str = r#"
       and ($2::uuid is null or c.manager_id = $2)
       and ($3::uuid is null or o.csm_id = $3)"#;
 
+/// `SELECT`'s query with the viewer's three scope parameters bound; the caller binds `$4`.
+fn scoped(sql: &str, viewer: Viewer) -> QueryAs<'_, Postgres, Row, PgArguments> {
+    let (seller, manager, csm) = viewer.params();
+    sqlx::query_as(sql).bind(seller).bind(manager).bind(csm)
+}
+
 /// The open opportunities a viewer sees, the acceptance SLA due soonest first, then the
 /// accepted ones by hand-off.
 pub async fn open(db: impl PgExecutor<'_>, viewer: Viewer, limit: i64) -> sqlx::Result<Vec<Row>> {
-    let (seller, manager, csm) = viewer.params();
-    sqlx::query_as(&format!(
+    let sql = format!(
         "{SELECT} and o.status in ('handed', 'accepted', 'contacted')
          order by o.status <> 'handed', o.sla_due_at, o.id limit $4"
-    ))
-    .bind(seller)
-    .bind(manager)
-    .bind(csm)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    );
+    scoped(&sql, viewer).bind(limit).fetch_all(db).await
 }
 
 /// The latest closed (or rejected) ones.
 pub async fn closed(db: impl PgExecutor<'_>, viewer: Viewer, limit: i64) -> sqlx::Result<Vec<Row>> {
-    let (seller, manager, csm) = viewer.params();
-    sqlx::query_as(&format!(
+    let sql = format!(
         "{SELECT} and o.status in ('rejected', 'won', 'lost') order by o.closed_at desc, o.id desc limit $4"
-    ))
-    .bind(seller)
-    .bind(manager)
-    .bind(csm)
-    .bind(limit)
-    .fetch_all(db)
-    .await
+    );
+    scoped(&sql, viewer).bind(limit).fetch_all(db).await
 }
 
 /// One opportunity, if the viewer may see it.
 pub async fn find(db: impl PgExecutor<'_>, viewer: Viewer, id: i64) -> sqlx::Result<Option<Row>> {
-    let (seller, manager, csm) = viewer.params();
-    sqlx::query_as(&format!("{SELECT} and o.id = $4"))
-        .bind(seller)
-        .bind(manager)
-        .bind(csm)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+    let sql = format!("{SELECT} and o.id = $4");
+    scoped(&sql, viewer).bind(id).fetch_optional(db).await
 }
 
 /// An account's opportunities, newest first.
 pub async fn of_account(db: impl PgExecutor<'_>, account: Uuid) -> sqlx::Result<Vec<Row>> {
-    sqlx::query_as(&format!(
-        "{SELECT} and o.account_id = $4 order by o.created_at desc limit 10"
-    ))
-    .bind(None::<Uuid>)
-    .bind(None::<Uuid>)
-    .bind(None::<Uuid>)
-    .bind(account)
-    .fetch_all(db)
-    .await
+    let sql = format!("{SELECT} and o.account_id = $4 order by o.created_at desc limit 10");
+    scoped(&sql, Viewer::All).bind(account).fetch_all(db).await
 }
 
 /// Every opportunity a viewer sees, for the exports, newest first.
 pub async fn all(db: impl PgExecutor<'_>, viewer: Viewer) -> sqlx::Result<Vec<Row>> {
-    let (seller, manager, csm) = viewer.params();
-    sqlx::query_as(&format!(
-        "{SELECT} and $4 order by o.created_at desc, o.id desc"
-    ))
-    .bind(seller)
-    .bind(manager)
-    .bind(csm)
-    .bind(true)
-    .fetch_all(db)
-    .await
+    let sql = format!("{SELECT} and $4 order by o.created_at desc, o.id desc");
+    scoped(&sql, viewer).bind(true).fetch_all(db).await
 }
 
 pub struct New<'a> {

@@ -30,6 +30,7 @@ pub struct Card {
     segment: &'static str,
     kind: &'static str,
     status: &'static str,
+    open: bool,
     status_label: &'static str,
     estimate: String,
     arr: String,
@@ -73,6 +74,7 @@ fn card(o: Row, user: &CurrentUser, now: time::OffsetDateTime) -> Card {
         segment: crate::segment::label_of(&o.segment),
         kind: o.kind.label(),
         status: o.status.as_str(),
+        open: o.status.is_open(),
         status_label: o.status.label(),
         estimate: dollars(o.estimated_arr_cents),
         arr: money_short(crate::money::arr_cents(o.mrr_cents)),
@@ -262,9 +264,7 @@ async fn account_card(
         .into_iter()
         .map(|o| card(o, user, now))
         .collect();
-    let open = opportunities
-        .iter()
-        .any(|o| ["handed", "accepted", "contacted"].contains(&o.status));
+    let open = opportunities.iter().any(|o| o.open);
     let at_risk = crate::scores::db::latest_score(&state.db, id)
         .await?
         .is_some_and(|s| s.at_risk);
