@@ -20,8 +20,8 @@ use crate::auth::access::{self, Access, Route};
 use crate::config::Config;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, expansion, health, ingest, model, opportunities, pipeline, playbooks, reasons,
-    revenue, scores, web, worklist,
+    accounts, auth, expansion, experiments, health, ingest, model, opportunities, pipeline,
+    playbooks, reasons, revenue, scores, web, worklist,
 };
 
 const SESSION_COOKIE: &str = "keel_session";
@@ -47,6 +47,7 @@ pub fn routes() -> Vec<Route> {
         reasons::routes(),
         expansion::routes(),
         opportunities::routes(),
+        experiments::routes(),
     ]
     .into_iter()
     .flatten()

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod expansion;
+pub mod experiments;
 pub mod features;
 pub mod health;
 pub mod ingest;

@@ -170,7 +170,7 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
 }
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 17] = [
+pub const NAV_LINKS: [(&str, &str); 18] = [
     ("Worklist", "/worklist"),
     ("Emails to review", "/emails/review"),
     ("Team", "/team"),
@@ -178,6 +178,7 @@ pub const NAV_LINKS: [(&str, &str); 17] = [
     ("Opportunities", "/opportunities"),
     ("Dashboard", "/dashboard"),
     ("Expansion", "/expansion"),
+    ("Experiments", "/experiments"),
     ("Models", "/models"),
     ("Model health", "/models/health"),
     ("Scoring", "/admin/scoring"),

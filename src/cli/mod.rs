@@ -181,6 +181,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
                 print_training(&trained)?;
+                let planted = crate::demo::experiments::load(&pool, as_of, &loaded.trial).await?;
+                writeln!(
+                    std::io::stdout(),
+                    "Planted a finished outreach experiment a year back ({planted} high-risk accounts), one running on medium-risk accounts, and a 10 % holdout on the at-risk SMB playbook."
+                )?;
                 let outcome = crate::demo::score_history(&pool, as_of, 12).await?;
                 print_run(&outcome)?;
                 let escalated = crate::demo::simulate_work(&pool).await?;

@@ -10,6 +10,7 @@ use time::{Date, Duration};
 
 mod events;
 mod exports;
+pub mod trial;
 
 /// Segment mix of the default company (4,200 paying accounts) and its MRR and seat ranges.
 pub const SEGMENTS: [Segment; 4] = [
@@ -143,6 +144,8 @@ pub struct Company {
     pub as_of: Date,
     pub days: i64,
     pub accounts: Vec<Account>,
+    /// The finished experiment planted a year back.
+    pub trial: trial::Trial,
     seed: u64,
 }
 
@@ -308,10 +311,12 @@ impl Company {
                 owner: i % owners.max(1),
             });
         }
+        let trial = trial::plant(&mut accounts, as_of, seed);
         Company {
             as_of,
             days,
             accounts,
+            trial,
             seed,
         }
     }

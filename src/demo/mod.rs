@@ -2,6 +2,7 @@
 //! functions as real data.
 
 pub mod company;
+pub mod experiments;
 pub mod handoffs;
 
 use std::time::Instant;
@@ -104,6 +105,8 @@ pub struct Loaded {
     pub accounts: usize,
     pub events: u64,
     pub seconds: f64,
+    /// The planted experiment: its day and (external id, variant, stratum, slot).
+    pub trial: company::trial::Planted,
 }
 
 /// Whether customer data is already there (the demo loads once).
@@ -140,6 +143,22 @@ pub async fn load(
     for (entity, csv) in batches {
         submit(pool, entity, csv).await?;
     }
+    let trial = (
+        company.trial.day,
+        company
+            .trial
+            .assigned
+            .iter()
+            .map(|(i, v, s, slot)| {
+                (
+                    company.accounts[*i].external_id.clone(),
+                    *v,
+                    s.clone(),
+                    *slot,
+                )
+            })
+            .collect(),
+    );
     // Two weeks of events per batch; the next batch is simulated while the last one loads.
     let company = std::sync::Arc::new(company);
     let mut windows = Vec::new();
@@ -165,6 +184,7 @@ pub async fn load(
         accounts: company.accounts.len(),
         events,
         seconds: started.elapsed().as_secs_f64(),
+        trial,
     })
 }
 

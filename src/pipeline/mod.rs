@@ -1,6 +1,6 @@
-//! The daily pipeline: extract features → quality gate → score → flag at-risk → open plays →
-//! expansion propensity → revenue facts → monitor, recorded
-//! stage by stage like a build log. A failed critical check aborts the run and leaves the
+//! The daily pipeline: extract features → quality gate → score → flag at-risk → experiments →
+//! open plays → expansion propensity → revenue facts → monitor, recorded stage by stage like
+//! a build log. A failed critical check aborts the run and leaves the
 //! previous scores in place; re-running a day replaces that day's scores.
 
 pub mod db;
@@ -229,13 +229,25 @@ async fn stages(
         ),
     );
 
-    // 5. Open plays on the accounts the enabled playbooks match.
+    // 5. Experiments assign the accounts that qualify today and open their variants' plays;
+    // then the enabled playbooks open plays on the accounts they match that no experiment
+    // holds.
     let mut tx = pool.begin().await?;
     // A past day's plays open as of that day's end, so re-running history keeps its timing.
     let day_end = (day + Duration::days(1)).midnight().assume_utc();
     let opened_at = OffsetDateTime::now_utc().min(day_end);
-    let opened = crate::playbooks::open_plays(pool, &mut tx, day, opened_at).await?;
+    let (assigned, opened) = open_plays(pool, &mut tx, day, opened_at).await?;
     tx.commit().await?;
+    log.stage(
+        "experiments",
+        "ok",
+        format!(
+            "{} accounts assigned, {} variant plays opened ({})",
+            assigned.accounts,
+            assigned.plays.plays,
+            named_counts(&assigned.by_experiment)
+        ),
+    );
     log.stage(
         "open plays",
         "ok",
@@ -244,13 +256,7 @@ async fn stages(
             opened.plays,
             opened.tasks,
             opened.emails,
-            opened
-                .by_playbook
-                .iter()
-                .filter(|(_, n)| *n > 0)
-                .map(|(name, n)| format!("{name}: {n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            named_counts(&opened.by_playbook)
         ),
     );
 
@@ -303,6 +309,34 @@ async fn stages(
 }
 
 /// The day's propensities, written in one transaction.
+/// "name: n" for each non-zero count.
+fn named_counts(counts: &[(String, usize)]) -> String {
+    counts
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(name, n)| format!("{name}: {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The day's assignments to experiments, then the default playbooks' plays on the accounts
+/// no experiment holds, in the caller's transaction.
+pub async fn open_plays(
+    pool: &PgPool,
+    conn: &mut sqlx::PgConnection,
+    day: Date,
+    now: OffsetDateTime,
+) -> anyhow::Result<(
+    crate::experiments::assign::Assigned,
+    crate::playbooks::Opened,
+)> {
+    let candidates = crate::playbooks::db::candidates(&mut *conn, day).await?;
+    let (assigned, aside) =
+        crate::experiments::assign::assign(pool, conn, day, &candidates, now).await?;
+    let opened = crate::playbooks::open_plays(pool, conn, day, &candidates, now, &aside).await?;
+    Ok((assigned, opened))
+}
+
 async fn expansion_stage(pool: &PgPool, day: Date) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
     let n = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;

@@ -13,6 +13,7 @@ pub struct Playbook {
     pub description: String,
     pub enabled: bool,
     pub review_emails: bool,
+    pub holdout_pct: i16,
     pub rule: Value,
     pub steps: Value,
 }
@@ -20,7 +21,7 @@ pub struct Playbook {
 pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Playbook>> {
     sqlx::query_as!(
         Playbook,
-        "select id, name, description, enabled, review_emails, rule, steps from playbooks order by id"
+        "select id, name, description, enabled, review_emails, holdout_pct, rule, steps from playbooks order by id"
     )
     .fetch_all(db)
     .await
@@ -29,7 +30,7 @@ pub async fn list(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Playbook>> {
 pub async fn find(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Playbook>> {
     sqlx::query_as!(
         Playbook,
-        "select id, name, description, enabled, review_emails, rule, steps from playbooks where id = $1",
+        "select id, name, description, enabled, review_emails, holdout_pct, rule, steps from playbooks where id = $1",
         id
     )
     .fetch_optional(db)
@@ -52,6 +53,7 @@ pub struct Draft<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub review_emails: bool,
+    pub holdout_pct: i16,
     pub rule: &'a Value,
     pub steps: &'a Value,
 }
@@ -63,13 +65,14 @@ pub fn name_taken(e: &sqlx::Error) -> bool {
 
 pub async fn create(db: impl PgExecutor<'_>, d: &Draft<'_>, by: &str) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into playbooks (name, description, review_emails, rule, steps, created_by) values ($1, $2, $3, $4, $5, $6) returning id",
+        "insert into playbooks (name, description, review_emails, rule, steps, created_by, holdout_pct) values ($1, $2, $3, $4, $5, $6, $7) returning id",
         d.name,
         d.description,
         d.review_emails,
         d.rule,
         d.steps,
-        by
+        by,
+        d.holdout_pct
     )
     .fetch_one(db)
     .await
@@ -77,13 +80,14 @@ pub async fn create(db: impl PgExecutor<'_>, d: &Draft<'_>, by: &str) -> sqlx::R
 
 pub async fn update(db: impl PgExecutor<'_>, id: i64, d: &Draft<'_>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "update playbooks set name = $2, description = $3, review_emails = $6, rule = $4, steps = $5, updated_at = now() where id = $1",
+        "update playbooks set name = $2, description = $3, review_emails = $6, rule = $4, steps = $5, holdout_pct = $7, updated_at = now() where id = $1",
         id,
         d.name,
         d.description,
         d.rule,
         d.steps,
-        d.review_emails
+        d.review_emails,
+        d.holdout_pct
     )
     .execute(db)
     .await?;
@@ -161,6 +165,7 @@ pub async fn open_plays(
     Ok(rows.into_iter().map(|r| (r.id, r.account_id)).collect())
 }
 
+#[derive(Default)]
 pub struct NewTasks {
     pub play: Vec<i64>,
     pub account: Vec<Uuid>,

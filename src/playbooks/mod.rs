@@ -9,10 +9,11 @@ mod routes;
 pub mod rules;
 mod team;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use sqlx::{PgConnection, PgPool};
 use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::auth::access::{Access, Route};
@@ -49,17 +50,20 @@ pub fn routes() -> Vec<Route> {
 pub struct Parsed {
     pub id: i64,
     pub name: String,
+    pub enabled: bool,
     pub review_emails: bool,
+    /// The share of matching accounts held out at random (0 for none).
+    pub holdout_pct: i16,
     pub rule: Rule,
     pub steps: Vec<Step>,
 }
 
-/// Enabled playbooks whose rule and steps parse (a broken one is skipped and logged).
-async fn enabled(pool: &PgPool) -> sqlx::Result<Vec<Parsed>> {
+/// Every playbook whose rule and steps parse (a broken one is skipped and logged), enabled
+/// or not: an experiment's variant runs its playbook whether or not it is a default.
+pub async fn parsed(pool: &PgPool) -> sqlx::Result<Vec<Parsed>> {
     Ok(db::list(pool)
         .await?
         .into_iter()
-        .filter(|p| p.enabled)
         .filter_map(|p| {
             let parsed = serde_json::from_value(p.rule.clone())
                 .and_then(|rule| Ok((rule, serde_json::from_value(p.steps.clone())?)));
@@ -67,7 +71,9 @@ async fn enabled(pool: &PgPool) -> sqlx::Result<Vec<Parsed>> {
                 Ok((rule, steps)) => Some(Parsed {
                     id: p.id,
                     name: p.name,
+                    enabled: p.enabled,
                     review_emails: p.review_emails,
+                    holdout_pct: p.holdout_pct,
                     rule,
                     steps,
                 }),
@@ -102,71 +108,93 @@ pub struct Opened {
     pub by_playbook: Vec<(String, usize)>,
 }
 
-/// Opens plays for every enabled playbook on the accounts its rule matches on `day` (never a
-/// second open play of the same playbook on an account), with their tasks assigned to the
-/// account's CSM or that CSM's manager, due `sla_hours` after `now`. In the caller's
-/// transaction.
+/// The accounts the default playbooks leave alone today: those inside an experiment's
+/// window (everywhere), and per playbook those held out of it or assigned to another
+/// variant of an experiment it runs in.
+#[derive(Debug, Default)]
+pub struct StandAside {
+    pub everywhere: HashSet<Uuid>,
+    pub from: HashMap<i64, HashSet<Uuid>>,
+}
+
+impl StandAside {
+    pub fn allows(&self, playbook: i64, account: Uuid) -> bool {
+        !self.everywhere.contains(&account)
+            && !self
+                .from
+                .get(&playbook)
+                .is_some_and(|s| s.contains(&account))
+    }
+}
+
+/// Opens plays for every enabled playbook on the accounts its rule matches on `day` and
+/// `aside` allows (never a second open play of the same playbook on an account). In the
+/// caller's transaction.
 pub async fn open_plays(
     pool: &PgPool,
     conn: &mut PgConnection,
     day: Date,
+    candidates: &[Candidate],
     now: OffsetDateTime,
+    aside: &StandAside,
 ) -> anyhow::Result<Opened> {
-    let playbooks = enabled(pool).await?;
-    let candidates = db::candidates(&mut *conn, day).await?;
-    let by_account: HashMap<uuid::Uuid, &Candidate> =
-        candidates.iter().map(|c| (c.account, c)).collect();
     let mut opened = Opened::default();
-    for p in &playbooks {
-        let matched = matching(&p.rule, &candidates, day);
-        let accounts: Vec<uuid::Uuid> = matched.iter().map(|(c, _)| c.account).collect();
-        let reasons: Vec<String> = matched
-            .iter()
-            .map(|(_, why)| format!("{}: {why}", p.name))
+    for p in parsed(pool).await?.iter().filter(|p| p.enabled) {
+        let matched: Vec<_> = matching(&p.rule, candidates, day)
+            .into_iter()
+            .filter(|(c, _)| aside.allows(p.id, c.account))
+            .map(|(c, why)| (c, format!("{}: {why}", p.name)))
             .collect();
-        let plays = db::open_plays(&mut *conn, p.id, &accounts, &reasons, now).await?;
-        let why: HashMap<uuid::Uuid, &String> = accounts.iter().copied().zip(&reasons).collect();
-        let mut tasks = db::NewTasks {
-            play: Vec::new(),
-            account: Vec::new(),
-            assignee: Vec::new(),
-            title: Vec::new(),
-            kind: Vec::new(),
-            due_at: Vec::new(),
-            reason: Vec::new(),
-        };
-        let mut emails = Vec::new();
-        for (play, account) in &plays {
-            let Some(c) = by_account.get(account) else {
-                continue;
-            };
-            let reason = why.get(account).map(|r| (*r).clone()).unwrap_or_default();
-            for step in &p.steps {
-                if let (Some(template), Some((_, address))) = (&step.email, &c.contact) {
-                    let (subject, body) = template
-                        .render(&|f| c.merge_field(f))
-                        .map_err(|e| anyhow::anyhow!("playbook {}: {e}", p.name))?;
-                    emails.push((*account, address.clone(), subject, body));
-                }
-                let assignee = match step.owner_role.as_str() {
-                    "manager" => c.manager.or(c.owner),
-                    _ => c.owner,
-                };
-                let Some(assignee) = assignee else { continue };
-                tasks.play.push(*play);
-                tasks.account.push(*account);
-                tasks.assignee.push(assignee);
-                tasks.title.push(step.title.clone());
-                tasks.kind.push(step.kind.clone());
-                tasks.due_at.push(now + Duration::hours(step.sla_hours));
-                tasks.reason.push(reason.clone());
-            }
-        }
-        opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
-        opened.emails +=
-            crate::mail::db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
-        opened.plays += plays.len();
-        opened.by_playbook.push((p.name.clone(), plays.len()));
+        open_for(conn, p, &matched, now, &mut opened).await?;
     }
     Ok(opened)
+}
+
+/// Opens `p`'s play on each matched account (with why), its tasks assigned to the account's
+/// CSM or that CSM's manager, due `sla_hours` after `now`, and its emails queued.
+pub async fn open_for(
+    conn: &mut PgConnection,
+    p: &Parsed,
+    matched: &[(&Candidate, String)],
+    now: OffsetDateTime,
+    opened: &mut Opened,
+) -> anyhow::Result<()> {
+    let accounts: Vec<Uuid> = matched.iter().map(|(c, _)| c.account).collect();
+    let reasons: Vec<String> = matched.iter().map(|(_, why)| why.clone()).collect();
+    let plays = db::open_plays(&mut *conn, p.id, &accounts, &reasons, now).await?;
+    let by_account: HashMap<Uuid, &(&Candidate, String)> =
+        matched.iter().map(|m| (m.0.account, m)).collect();
+    let mut tasks = db::NewTasks::default();
+    let mut emails = Vec::new();
+    for (play, account) in &plays {
+        let Some((c, reason)) = by_account.get(account).map(|m| (m.0, &m.1)) else {
+            continue;
+        };
+        for step in &p.steps {
+            if let (Some(template), Some((_, address))) = (&step.email, &c.contact) {
+                let (subject, body) = template
+                    .render(&|f| c.merge_field(f))
+                    .map_err(|e| anyhow::anyhow!("playbook {}: {e}", p.name))?;
+                emails.push((*account, address.clone(), subject, body));
+            }
+            let assignee = match step.owner_role.as_str() {
+                "manager" => c.manager.or(c.owner),
+                _ => c.owner,
+            };
+            let Some(assignee) = assignee else { continue };
+            tasks.play.push(*play);
+            tasks.account.push(*account);
+            tasks.assignee.push(assignee);
+            tasks.title.push(step.title.clone());
+            tasks.kind.push(step.kind.clone());
+            tasks.due_at.push(now + Duration::hours(step.sla_hours));
+            tasks.reason.push(reason.clone());
+        }
+    }
+    opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
+    opened.emails +=
+        crate::mail::db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
+    opened.plays += plays.len();
+    opened.by_playbook.push((p.name.clone(), plays.len()));
+    Ok(())
 }

@@ -25,6 +25,7 @@ pub struct PlaybookRow {
     description: String,
     enabled: bool,
     review_emails: bool,
+    holdout_pct: i16,
     rule: String,
     steps: String,
 }
@@ -37,6 +38,7 @@ fn row(p: db::Playbook) -> PlaybookRow {
         description: p.description,
         enabled: p.enabled,
         review_emails: p.review_emails,
+        holdout_pct: p.holdout_pct,
         rule: p.rule.to_string(),
         steps: steps
             .iter()
@@ -118,6 +120,7 @@ pub struct EditPage {
     name: String,
     description: String,
     review_emails: bool,
+    holdout: String,
     rule: String,
     steps: String,
     errors: Vec<String>,
@@ -130,6 +133,7 @@ pub async fn new(chrome: Chrome) -> EditPage {
         name: String::new(),
         description: String::new(),
         review_emails: true,
+        holdout: "0".into(),
         rule: r#"{"at_risk": true, "min_arr": 20000}"#.into(),
         steps: r#"[{"title": "Call the account", "kind": "call", "owner_role": "csm", "sla_hours": 24}]"#.into(),
         errors: Vec::new(),
@@ -148,6 +152,7 @@ pub async fn edit(
         name: p.name,
         description: p.description,
         review_emails: p.review_emails,
+        holdout: p.holdout_pct.to_string(),
         rule: serde_json::to_string_pretty(&p.rule).unwrap_or_default(),
         steps: serde_json::to_string_pretty(&p.steps).unwrap_or_default(),
         errors: Vec::new(),
@@ -160,12 +165,24 @@ fn field(form: &HashMap<String, String>, name: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The typed rule and steps, or every problem with them named.
-fn parse(form: &HashMap<String, String>) -> std::result::Result<(Value, Value), Vec<String>> {
+/// The typed rule, steps and holdout share, or every problem with them named.
+fn parse(form: &HashMap<String, String>) -> std::result::Result<(Value, Value, i16), Vec<String>> {
     let mut errors = Vec::new();
     if field(form, "name").is_empty() {
         errors.push("name: a playbook needs a name".to_owned());
     }
+    let holdout = match field(form, "holdout").as_str() {
+        "" => 0,
+        h => match h.parse::<i16>() {
+            Ok(pct) if (0..=50).contains(&pct) => pct,
+            _ => {
+                errors.push(format!(
+                    "holdout: '{h}' is not a whole percentage from 0 to 50"
+                ));
+                0
+            }
+        },
+    };
     let rule = match serde_json::from_str::<Rule>(&field(form, "rule")) {
         Ok(r) => Some(r),
         Err(e) => {
@@ -187,7 +204,7 @@ fn parse(form: &HashMap<String, String>) -> std::result::Result<(Value, Value), 
         }
     };
     match (rule, steps) {
-        (Some(r), Some(s)) if errors.is_empty() => Ok((json!(r), json!(s))),
+        (Some(r), Some(s)) if errors.is_empty() => Ok((json!(r), json!(s), holdout)),
         _ => Err(errors),
     }
 }
@@ -208,6 +225,7 @@ async fn save(
                 name: field(&form, "name"),
                 description: field(&form, "description"),
                 review_emails: form.contains_key("review_emails"),
+                holdout: field(&form, "holdout"),
                 rule: field(&form, "rule"),
                 steps: field(&form, "steps"),
                 errors,
@@ -215,7 +233,7 @@ async fn save(
         )
             .into_response()
     };
-    let (rule, steps) = match parse(&form) {
+    let (rule, steps, holdout_pct) = match parse(&form) {
         Ok(v) => v,
         Err(errors) => return Ok(refuse(errors)),
     };
@@ -224,6 +242,7 @@ async fn save(
         name: &name,
         description: &description,
         review_emails: form.contains_key("review_emails"),
+        holdout_pct,
         rule: &rule,
         steps: &steps,
     };
@@ -250,7 +269,7 @@ async fn save(
         &actor,
         "playbook.save",
         Some(format!("playbook:{id}")),
-        json!({"name": name, "rule": rule, "steps": steps}),
+        json!({"name": name, "rule": rule, "steps": steps, "holdout_pct": holdout_pct}),
     )
     .await?;
     tx.commit().await?;

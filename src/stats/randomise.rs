@@ -1,6 +1,6 @@
 //! Stratified permuted-block randomisation, for experiments: within each stratum (segment ×
 //! risk tier, say), accounts are assigned in the order they qualify to slots 0, 1, 2, …;
-//! slots come in blocks holding every variant in proportion to its allocation, each block
+//! slots come in short blocks holding every variant in proportion to its allocation, each block
 //! shuffled by a generator seeded from (experiment seed, stratum, block number). So an
 //! assignment is reproducible from those three and the slot alone, never depends on later
 //! accounts, and every stratum stays balanced to within one block.
@@ -9,15 +9,48 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
-/// One block's variants in order before shuffling: variant `i` appears `allocation[i] / g`
-/// times, `g` the allocations' greatest common divisor (33/34/33 gives blocks of 100, 1/1
-/// blocks of 2, 90/10 blocks of 10).
+/// The longest block worth using: small blocks keep small strata balanced.
+const MAX_BLOCK: usize = 12;
+/// How far (in percentage points of the total) a short block may round an allocation.
+const TOLERANCE: f64 = 1.5;
+
+/// One block's variants in order before shuffling. Exact when the allocations reduce to a
+/// block of at most 12 (1/1 gives 2, 90/10 gives 10); otherwise the shortest block of at
+/// most 12 whose rounded shares are each within 1.5 points of the allocation (33/34/33
+/// gives 1/1/1), and failing that the exact block (33/34/33 would need 100).
 pub fn block(allocation: &[u32]) -> Vec<usize> {
+    let total: u32 = allocation.iter().sum();
+    if total == 0 {
+        return Vec::new();
+    }
     let g = allocation.iter().copied().fold(0, gcd).max(1);
-    allocation
+    let counts: Vec<u32> = if (total / g) as usize <= MAX_BLOCK {
+        allocation.iter().map(|w| w / g).collect()
+    } else {
+        (allocation.len()..=MAX_BLOCK)
+            .map(|len| {
+                allocation
+                    .iter()
+                    .map(|&w| (f64::from(w) * len as f64 / f64::from(total)).round() as u32)
+                    .collect::<Vec<u32>>()
+            })
+            .find(|c| {
+                let len: u32 = c.iter().sum();
+                len > 0
+                    && c.iter().zip(allocation).all(|(&k, &w)| {
+                        (w == 0) == (k == 0)
+                            && (100.0
+                                * (f64::from(k) / f64::from(len) - f64::from(w) / f64::from(total)))
+                            .abs()
+                                <= TOLERANCE
+                    })
+            })
+            .unwrap_or_else(|| allocation.iter().map(|w| w / g).collect())
+    };
+    counts
         .iter()
         .enumerate()
-        .flat_map(|(i, &w)| std::iter::repeat_n(i, (w / g) as usize))
+        .flat_map(|(i, &k)| std::iter::repeat_n(i, k as usize))
         .collect()
 }
 
@@ -62,8 +95,15 @@ mod tests {
     #[test]
     fn blocks_hold_each_variant_in_proportion() {
         assert_eq!(block(&[1, 1]), [0, 1]);
+        assert_eq!(block(&[50, 50]), [0, 1]);
         assert_eq!(block(&[90, 10]).len(), 10);
-        assert_eq!(block(&[33, 34, 33]).len(), 100);
+        assert_eq!(block(&[70, 30]).iter().filter(|v| **v == 1).count(), 3);
+        // 33/34/33 rounds to thirds (within 0.7 points), not a block of 100.
+        assert_eq!(block(&[33, 34, 33]), [0, 1, 2]);
+        // 45/55 → 4/5 of 9 (44.4 % / 55.6 %).
+        assert_eq!(block(&[45, 55]), [0, 0, 0, 0, 1, 1, 1, 1, 1]);
+        // 1/98/1 has no short block within 1.5 points of every share: the exact one.
+        assert_eq!(block(&[1, 98, 1]).len(), 100);
         assert_eq!(block(&[0, 0]), Vec::<usize>::new());
         assert_eq!(variant(1, "x", 0, &[0, 0]), None);
     }
@@ -89,28 +129,25 @@ mod tests {
 
     #[test]
     fn every_prefix_is_balanced_to_within_one_block() {
-        for allocation in [&[1, 1][..], &[33, 34, 33], &[90, 10], &[1, 2]] {
-            let len = block(allocation).len() as u64;
-            let total: u32 = allocation.iter().sum();
+        for allocation in [&[1, 1][..], &[33, 34, 33], &[90, 10], &[1, 2], &[45, 55]] {
+            let b = block(allocation);
+            let len = b.len() as u64;
+            let share = |i: usize| b.iter().filter(|v| **v == i).count() as u64;
             for slots in [1, 7, len, 3 * len + 5, 1000] {
                 let c = counts(3, "enterprise/medium", slots, allocation);
                 for (i, &n) in c.iter().enumerate() {
-                    let share = u64::from(allocation[i]) * len / u64::from(total);
                     // Whole blocks give exactly the share; the open block adds at most one share.
-                    let whole = slots / len * share;
+                    let whole = slots / len * share(i);
                     assert!(
-                        n >= whole && n <= whole + share,
+                        n >= whole && n <= whole + share(i),
                         "{allocation:?} after {slots}: {c:?}"
                     );
                 }
             }
-            // After whole blocks the allocation holds exactly.
+            // After whole blocks each variant has exactly its block share.
             let c = counts(3, "s", 10 * len, allocation);
-            let total_blocks: Vec<u64> = allocation
-                .iter()
-                .map(|w| 10 * u64::from(*w) * len / u64::from(total))
-                .collect();
-            assert_eq!(c, total_blocks);
+            let want: Vec<u64> = (0..allocation.len()).map(|i| 10 * share(i)).collect();
+            assert_eq!(c, want);
         }
     }
 }

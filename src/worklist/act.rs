@@ -98,6 +98,8 @@ pub struct InterventionForm {
     #[serde(default)]
     follow_up_days: String,
     #[serde(default)]
+    minutes_spent: String,
+    #[serde(default)]
     notes: String,
 }
 
@@ -134,6 +136,17 @@ pub async fn log_intervention(
         "" => None,
         raw => Some(days("follow_up_days", raw)?),
     };
+    let minutes = match form.minutes_spent.trim() {
+        "" => None,
+        raw => match raw.parse::<i32>() {
+            Ok(m) if (0..=1440).contains(&m) => Some(m),
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "minutes_spent: '{raw}' is not 0–1440 minutes"
+                )));
+            }
+        },
+    };
     let mut tx = pool.begin().await?;
     if let Some(t) = task
         && !db::close_task_on(&mut *tx, t, account.id, user.id).await?
@@ -151,6 +164,7 @@ pub async fn log_intervention(
             kind,
             happened_on,
             outcome,
+            minutes,
             notes: form.notes.trim(),
         },
     )

@@ -124,6 +124,8 @@ pub struct NewIntervention<'a> {
     pub kind: &'a str,
     pub happened_on: Date,
     pub outcome: &'a str,
+    /// CSM time spent, for experiments' cost per account.
+    pub minutes: Option<i32>,
     pub notes: &'a str,
 }
 
@@ -132,15 +134,16 @@ pub async fn insert_intervention(
     i: &NewIntervention<'_>,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar!(
-        "insert into interventions (account_id, user_id, task_id, kind, happened_on, outcome, notes)
-         values ($1, $2, $3, $4, $5, $6, $7) returning id",
+        "insert into interventions (account_id, user_id, task_id, kind, happened_on, outcome, notes, minutes_spent)
+         values ($1, $2, $3, $4, $5, $6, $7, $8) returning id",
         i.account,
         i.user,
         i.task,
         i.kind,
         i.happened_on,
         i.outcome,
-        i.notes
+        i.notes,
+        i.minutes
     )
     .fetch_one(db)
     .await

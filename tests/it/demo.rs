@@ -81,3 +81,29 @@ async fn the_demo_loads_through_ingestion(pool: PgPool) {
     }
     assert!(keel::demo::has_data(&pool).await.unwrap());
 }
+
+#[test]
+fn the_planted_experiment_has_its_sample_and_its_effects() {
+    let c = Company::simulate(7, 4_200, date!(2026 - 11 - 23), 14);
+    let day = c.trial.day.unwrap();
+    let mut per = [(0, 0); 3];
+    for (i, v, _, _) in &c.trial.assigned {
+        let a = &c.accounts[*i];
+        per[*v].0 += 1;
+        if a.churn_on.is_none_or(|d| (d - day).whole_days() > 90) {
+            per[*v].1 += 1;
+        }
+    }
+    assert!(
+        per.iter().all(|p| p.0 >= 100),
+        "{per:?}: the sources' minimum per variant"
+    );
+    let retention: Vec<f64> = per
+        .iter()
+        .map(|p| f64::from(p.1) / f64::from(p.0))
+        .collect();
+    assert!(
+        retention[1] > retention[0] + 0.08 && retention[2] > retention[0] - 0.02,
+        "{retention:?}: outreach keeps more than no outreach"
+    );
+}

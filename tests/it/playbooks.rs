@@ -24,7 +24,7 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .unwrap();
     let now = OffsetDateTime::now_utc();
     let mut tx = pool.begin().await.unwrap();
-    let opened = keel::playbooks::open_plays(&pool, &mut tx, today, now)
+    let (_, opened) = keel::pipeline::open_plays(&pool, &mut tx, today, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -117,7 +117,7 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
 
     // The next run opens nothing twice.
     let mut tx = pool.begin().await.unwrap();
-    let again = keel::playbooks::open_plays(&pool, &mut tx, today, now)
+    let (_, again) = keel::pipeline::open_plays(&pool, &mut tx, today, now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
@@ -330,7 +330,7 @@ async fn managers_write_playbooks_with_a_preview_and_toggle_them(pool: sqlx::PgP
     assert_eq!(b.app.audit_count("playbook.disable").await, 1);
     let today = OffsetDateTime::now_utc().date();
     let mut tx = pool.begin().await.unwrap();
-    let opened = keel::playbooks::open_plays(&pool, &mut tx, today, OffsetDateTime::now_utc())
+    let (_, opened) = keel::pipeline::open_plays(&pool, &mut tx, today, OffsetDateTime::now_utc())
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -252,10 +252,13 @@ pub fn survival(label: &str, days: f64, curves: &[CurveData]) -> SurvivalChart {
             }
         })
         .collect();
+    // Legend entries side by side, each as wide as its name (about 6 px a character).
+    let mut legend = PAD + 20.0;
     let curves = curves
         .iter()
-        .enumerate()
-        .map(|(n, (name, class, steps))| {
+        .map(|(name, class, steps)| {
+            let legend_x = legend;
+            legend += name.chars().count() as f64 * 6.0 + 18.0;
             let mut line = vec![(0.0, 1.0)];
             let mut upper = vec![(0.0, 1.0)];
             let mut lower = vec![(0.0, 1.0)];
@@ -284,7 +287,7 @@ pub fn survival(label: &str, days: f64, curves: &[CurveData]) -> SurvivalChart {
                 class,
                 steps: fmt(&mut line.iter()),
                 band,
-                legend_x: px(PAD + 20.0 + 150.0 * n as f64),
+                legend_x: px(legend_x),
             }
         })
         .collect();
