@@ -38,7 +38,8 @@ pub struct Arm {
 #[derive(Debug)]
 pub struct Comparison {
     pub variant: String,
-    pub difference: f64,
+    /// The variant's retention minus control's, once both have matured accounts.
+    pub difference: Option<f64>,
     pub interval: Option<(f64, f64)>,
     /// The N−1 chi-squared statistic and p; `None` when an expected count is below 1
     /// (Campbell 2007: too few for any large-sample test).
@@ -212,10 +213,7 @@ fn compare(
         .values()
         .map(|c| Table::of(c[0], c[1], c[2], c[3]))
         .collect();
-    let difference = match (t.retention, control.retention) {
-        (Some(a), Some(b)) => a - b,
-        _ => 0.0,
-    };
+    let difference = t.retention.zip(control.retention).map(|(a, b)| a - b);
     Comparison {
         variant: t.variant.name.clone(),
         difference,
@@ -238,15 +236,12 @@ fn verdict(
         .iter()
         .filter(|c| c.significant)
         .map(|c| {
+            let d = c.difference.unwrap_or(0.0);
             format!(
                 "'{}' {} retention by {:.1} points",
                 c.variant,
-                if c.difference > 0.0 {
-                    "raises"
-                } else {
-                    "lowers"
-                },
-                c.difference.abs() * 100.0
+                if d > 0.0 { "raises" } else { "lowers" },
+                d.abs() * 100.0
             )
         })
         .collect();

@@ -247,7 +247,8 @@ fn results_view(e: &Experiment, r: &Results) -> ResultsView {
             name: c.variant.clone(),
             significant: c.significant,
             cells: vec![
-                format!("{:+.1} pts", c.difference * 100.0),
+                c.difference
+                    .map_or("—".into(), |d| format!("{:+.1} pts", d * 100.0)),
                 interval(c.interval, true),
                 c.test.map_or("too few for a test".into(), |(x, p)| {
                     format!("χ² = {x:.2}, p = {}", p_value(p))

@@ -71,6 +71,7 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
             "volume",
             "score",
             "flag at-risk",
+            "experiments",
             "open plays",
             "expansion propensity",
             "revenue facts",
