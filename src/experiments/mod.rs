@@ -12,6 +12,7 @@ pub mod db;
 pub mod design;
 pub mod results;
 mod routes;
+mod view;
 
 use serde_json::json;
 use sqlx::PgPool;

@@ -48,6 +48,16 @@ pub async fn set_enabled(db: impl PgExecutor<'_>, id: i64, enabled: bool) -> sql
     Ok(done.rows_affected() == 1)
 }
 
+/// Makes a playbook a default for the cohort `rule` matches: its rule, and enabled.
+pub async fn make_default(db: impl PgExecutor<'_>, id: i64, rule: &Value) -> sqlx::Result<()> {
+    sqlx::query("update playbooks set rule = $2, enabled = true, updated_at = now() where id = $1")
+        .bind(id)
+        .bind(rule)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
 /// What an admin or manager writes into a playbook.
 pub struct Draft<'a> {
     pub name: &'a str,

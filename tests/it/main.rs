@@ -11,6 +11,7 @@ mod browser_experiment;
 mod browser_handoff;
 mod demo;
 mod expansion;
+mod experiment_results;
 mod experiments;
 mod features;
 mod fuzz;
