@@ -58,6 +58,55 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
+/// Measured evidence of what a play saves: the retention gained over control (points as a
+/// share) and its 95 % Newcombe interval, from the latest concluded experiment with a
+/// winner, else from the playbook holdout with the most matured accounts.
+pub struct Evidence {
+    pub id: i64,
+    pub name: String,
+    pub gain: f64,
+    pub interval: (f64, f64),
+}
+
+pub async fn evidence(pool: &PgPool, today: Date) -> Result<Option<Evidence>> {
+    let all = db::all(pool).await?;
+    let winners = all
+        .iter()
+        .filter(|e| e.status == "concluded" && e.winner_variant_id.is_some());
+    let holdouts = all.iter().filter(|e| e.holdout_of.is_some());
+    let mut best: Option<(u64, Evidence)> = None;
+    for e in winners.chain(holdouts) {
+        let variants = db::variants(pool, &[e.id]).await?;
+        let outcomes = db::outcomes(pool, e.id).await?;
+        let r = results::analyse(e, &variants, &outcomes, today);
+        let winner = e
+            .winner_variant_id
+            .and_then(|w| variants.iter().find(|v| v.id == w))
+            .or_else(|| variants.get(1))
+            .map(|v| v.name.clone());
+        let found = r
+            .comparisons
+            .iter()
+            .find(|c| Some(&c.variant) == winner.as_ref());
+        let matured: u64 = r.arms.iter().map(|a| a.matured).sum();
+        if let Some((gain, interval)) = found.and_then(|c| c.difference.zip(c.interval)) {
+            let evidence = Evidence {
+                id: e.id,
+                name: e.name.clone(),
+                gain,
+                interval,
+            };
+            if e.holdout_of.is_none() {
+                return Ok(Some(evidence));
+            }
+            if best.as_ref().is_none_or(|b| matured > b.0) {
+                best = Some((matured, evidence));
+            }
+        }
+    }
+    Ok(best.map(|b| b.1))
+}
+
 /// Saves a checked design as a draft, with its audit row; `Conflict` when the name is taken.
 pub async fn create(pool: &PgPool, actor: &Actor, d: &Checked) -> Result<i64> {
     let rule = json!(d.rule);

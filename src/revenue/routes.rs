@@ -117,6 +117,8 @@ pub struct DashboardPage {
     revenue_heat: bool,
     query: String,
     roi: RoiView,
+    /// Where the churn reductions come from when an experiment measured one.
+    evidence: Option<(i64, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -144,8 +146,29 @@ pub async fn show(
     teams.extend(team_choices.iter().map(|(v, l)| (v.as_str(), l.as_str())));
     let mut segments = vec![("", "Every segment")];
     segments.extend(Segment::options());
-    let inputs = Inputs::defaults(figures.arr_at_risk);
+    let mut inputs = Inputs::defaults(figures.arr_at_risk);
+    let evidence = crate::experiments::evidence(&state.db, state.clock.now().date())
+        .await?
+        .map(|e| {
+            let half_points = |share: f64| (share.max(0.0) * 200.0).round() / 2.0;
+            inputs.reduction = [
+                half_points(e.interval.1),
+                half_points(e.gain),
+                half_points(e.interval.0),
+            ];
+            (
+                e.id,
+                format!(
+                    "Churn reductions from '{}': it kept {:+.1} points more accounts than control (95 % interval {:+.1} to {:+.1}); likely is the measured gain, best and worst its interval's ends (a negative end counts as none).",
+                    e.name,
+                    e.gain * 100.0,
+                    e.interval.0 * 100.0,
+                    e.interval.1 * 100.0
+                ),
+            )
+        });
     Ok(DashboardPage {
+        evidence,
         chrome,
         windows: choices(&WINDOWS.map(|w| (w.0, w.2)), value),
         segments: choices(&segments, &q.segment),

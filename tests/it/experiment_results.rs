@@ -118,6 +118,21 @@ async fn results_follow_the_definitions_and_the_decision_is_recorded(pool: sqlx:
     assert!(enabled, "the winner's playbook becomes a default");
     assert_eq!(rule, serde_json::json!({}));
     assert_eq!(lab.app.audit_count("experiment.conclude").await, 1);
+    // The dashboard's ROI takes its churn reductions from the winner's measured gain: likely
+    // +20 points, best and worst Newcombe's ends (33.39 and 5.24, to the half point).
+    let dashboard = executive.get("/dashboard").await.text().await.unwrap();
+    assert!(
+        dashboard.contains("Churn reductions from &#39;Calls&#39;"),
+        "{dashboard}"
+    );
+    for (field, value) in [("r0", "33.5"), ("r1", "20"), ("r2", "5")] {
+        assert!(
+            dashboard.contains(&format!(
+                "name=\"{field}\" min=\"0\" max=\"100\" step=\"0.5\" value=\"{value}\""
+            )),
+            "{field} = {value}"
+        );
+    }
     let again = lab
         .analyst
         .post_form(
