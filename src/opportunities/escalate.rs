@@ -66,5 +66,6 @@ pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
         .await?;
     }
     tx.commit().await?;
+    super::changed();
     Ok(breaches.len() as u64)
 }

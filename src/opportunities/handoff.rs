@@ -126,6 +126,7 @@ pub async fn hand_off(
     )
     .await?;
     tx.commit().await?;
+    super::changed();
     Ok(id)
 }
 

@@ -13,6 +13,8 @@ mod metrics;
 mod routes;
 mod steps;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use serde::Deserialize;
 use time::Duration;
 
@@ -28,6 +30,19 @@ const READERS: Access = Access::Roles(&[Role::Sales, Role::Manager, Role::Execut
 const SELLERS: Access = Access::Roles(&[Role::Sales, Role::Admin]);
 /// Who hands accounts over (the handler checks the account is in their book).
 const HANDERS: Access = Access::Roles(&[Role::Csm, Role::Manager, Role::Admin]);
+
+/// Bumped by every write to opportunities in this process: a page cached before the last
+/// bump is stale. (Writes by other processes, and the daily run's new propensities, show
+/// once the cache's 30 seconds are up.)
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+fn changed() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+fn generation() -> u64 {
+    GENERATION.load(Ordering::Relaxed)
+}
 
 pub fn routes() -> Vec<Route> {
     vec![

@@ -1,10 +1,16 @@
 //! The sales home (`/opportunities`), the steps sales take on a card (htmx swaps the card),
 //! and the expansion card the account page loads for CSMs, with the hand-off form.
 
+use std::collections::HashMap;
+use std::sync::PoisonError;
+use std::time::Instant;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::response::Html;
 use uuid::Uuid;
 
 use super::db::{self, Row};
@@ -154,13 +160,52 @@ fn tiles(m: &Metrics) -> Vec<(&'static str, String, &'static str)> {
     ]
 }
 
+/// The sales home as rendered for one user, kept 30 seconds unless an opportunity changes.
+#[derive(Default)]
+pub struct HomeCache(std::sync::Mutex<HashMap<Uuid, (Instant, u64, Bytes)>>);
+
+const HOME_FRESH: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl HomeCache {
+    fn fresh(&self, user: Uuid, generation: u64) -> Option<Bytes> {
+        let cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        cached
+            .get(&user)
+            .filter(|(at, g, _)| *g == generation && at.elapsed() < HOME_FRESH)
+            .map(|(_, _, page)| page.clone())
+    }
+
+    fn keep(&self, user: Uuid, generation: u64, page: Bytes) {
+        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        cached.retain(|_, (at, _, _)| at.elapsed() < HOME_FRESH);
+        cached.insert(user, (Instant::now(), generation, page));
+    }
+}
+
+/// The sales home: from the cache when nothing changed in the last 30 seconds.
 pub async fn home(
     State(state): State<AppState>,
     chrome: Chrome,
     user: CurrentUser,
-) -> Result<Home> {
+) -> Result<Html<Bytes>> {
+    let cache = state.caches.get::<HomeCache>();
+    let generation = super::generation();
+    if let Some(page) = cache.fresh(user.id, generation) {
+        return Ok(Html(page));
+    }
+    let page = Bytes::from(
+        render_home(&state, chrome, &user)
+            .await?
+            .render()
+            .map_err(|e| AppError::Internal(e.into()))?,
+    );
+    cache.keep(user.id, generation, page.clone());
+    Ok(Html(page))
+}
+
+async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Result<Home> {
     let now = state.clock.now();
-    let viewer = Viewer::of(&user);
+    let viewer = Viewer::of(user);
     let m = state
         .caches
         .get::<metrics::Cache>()
@@ -169,14 +214,16 @@ pub async fn home(
     let quarter = state
         .caches
         .get::<expansion::backtest::QuarterCache>()
-        .get(&state.db, now.date())
-        .await?;
+        .ready_or_start(&state.db, now.date());
     let precision = match quarter {
-        Some((day, p)) => format!(
+        Some(Some((day, p))) => format!(
             "{}: of the ten accounts ranked highest on {day}, the share whose billed MRR grew in the 90 days after.",
             percent(Some(p))
         ),
-        None => "Not yet: it needs 90 days of history.".to_owned(),
+        Some(None) => "Not yet: it needs 90 days of history.".to_owned(),
+        None => {
+            "Being computed from the ranking of 90 days ago; it shows within a minute.".to_owned()
+        }
     };
     let funnel = charts::bars(
         "Hand-offs in the last year: handed, accepted, contacted, won",
@@ -193,12 +240,12 @@ pub async fn home(
         open: db::open(&state.db, viewer, OPEN_SHOWN)
             .await?
             .into_iter()
-            .map(|o| card(o, &user, now))
+            .map(|o| card(o, user, now))
             .collect(),
         closed: db::closed(&state.db, viewer, 20)
             .await?
             .into_iter()
-            .map(|o| card(o, &user, now))
+            .map(|o| card(o, user, now))
             .collect(),
         rejections: reason_codes(&state.db, "rejection").await?,
         losses: reason_codes(&state.db, "loss").await?,

@@ -132,5 +132,6 @@ pub async fn take(
     )
     .await?;
     tx.commit().await?;
+    super::changed();
     db::find(pool, viewer, id).await?.ok_or(AppError::NotFound)
 }
