@@ -181,6 +181,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 )?;
                 let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
                 print_training(&trained)?;
+                if let Some(b) =
+                    crate::health::config::calibrate_bands(&pool, as_of, &Actor::Cli).await?
+                {
+                    writeln!(
+                        std::io::stdout(),
+                        "Calibrated the health bands on history: red up to {}, yellow up to {}.",
+                        b.red_max,
+                        b.yellow_max
+                    )?;
+                }
                 let planted = crate::demo::experiments::load(&pool, as_of, &loaded.trial).await?;
                 writeln!(
                     std::io::stdout(),

@@ -97,3 +97,98 @@ pub fn run(snapshots: &[(FeatureTable, Vec<bool>)], signals: &[Signal], bands: B
         dates: snapshots.iter().map(|(t, _)| t.as_of).collect(),
     }
 }
+
+/// The share of the lowest scores a red band may hold at most, and where green may start.
+const RED_UP_TO: usize = 6; // of twenty: the 30th percentile
+const GREEN_FROM: usize = 10; // of twenty: the 50th percentile
+
+/// Band cut-offs calibrated on outcomes, so each band means what it says on this company's
+/// history: candidates are the scores at every 5th percentile; red ends at the highest
+/// candidate up to the 30th percentile below which the 60-day churn rate is at least twice
+/// the overall rate (else the 10th percentile); green starts above the lowest candidate from
+/// the 50th percentile up above which the churn rate is at most half the overall rate (else
+/// the 70th percentile). `None` without snapshots or churn.
+pub fn cutoffs(scored: &mut [(f64, bool)]) -> Option<Bands> {
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = scored.len();
+    let churned = scored.iter().filter(|s| s.1).count();
+    if n < 20 || churned == 0 {
+        return None;
+    }
+    let base = churned as f64 / n as f64;
+    // The candidate at k twentieths, and how many scores are at or below it.
+    let at = |k: usize| {
+        let c = scored[(n * k / 20).saturating_sub(1)].0;
+        (c, scored.partition_point(|s| s.0 <= c))
+    };
+    let rate = |from: usize, to: usize| {
+        let part = &scored[from..to];
+        (!part.is_empty()).then(|| part.iter().filter(|s| s.1).count() as f64 / part.len() as f64)
+    };
+    let red = (1..=RED_UP_TO)
+        .rev()
+        .map(at)
+        .find(|&(_, below)| rate(0, below).is_some_and(|r| r >= 2.0 * base))
+        .unwrap_or_else(|| at(2))
+        .0;
+    let green = (GREEN_FROM..20)
+        .map(at)
+        .find(|&(c, above)| c > red && rate(above, n).is_some_and(|r| r <= base / 2.0))
+        .unwrap_or_else(|| at(14))
+        .0;
+    let round = |x: f64| (x * 10.0).round() / 10.0;
+    Some(Bands {
+        red_max: round(red),
+        yellow_max: round(green.max(red + 0.1)),
+    })
+}
+
+/// Scores every snapshot with `signals` and calibrates the bands on the outcomes.
+pub fn calibrate(snapshots: &[(FeatureTable, Vec<bool>)], signals: &[Signal]) -> Option<Bands> {
+    let mut scored = Vec::new();
+    for (table, churned) in snapshots {
+        let segments = table.segments();
+        for (h, &y) in score::score(&table.rows, &segments, signals, Bands::default())
+            .iter()
+            .zip(churned)
+        {
+            scored.push((h.score, y));
+        }
+    }
+    cutoffs(&mut scored)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_offs_follow_the_outcomes() {
+        // Scores 0–99. Churned: 0–7 (eight of the ten lowest), 10–12, 30–31; 13 in all, so
+        // the overall rate is 13 %. At or below 29 (the 30th percentile) 11 of 30 churned,
+        // 36.7 % ≥ 26 %: red ends at 29. Above 49 (the median) none churned, 0 ≤ 6.5 %:
+        // green starts above 49.
+        let churned = |i: u32| i < 8 || (10..13).contains(&i) || (30..32).contains(&i);
+        let mut scored: Vec<(f64, bool)> =
+            (0..100).rev().map(|i| (f64::from(i), churned(i))).collect();
+        assert_eq!(
+            cutoffs(&mut scored),
+            Some(Bands {
+                red_max: 29.0,
+                yellow_max: 49.0
+            })
+        );
+        // Churn spread evenly: no candidate qualifies, so the fallbacks (10th and 70th
+        // percentiles) hold.
+        let mut even: Vec<(f64, bool)> = (0..100).map(|i| (f64::from(i), i % 10 == 5)).collect();
+        assert_eq!(
+            cutoffs(&mut even),
+            Some(Bands {
+                red_max: 9.0,
+                yellow_max: 69.0
+            })
+        );
+        let mut none: Vec<(f64, bool)> = (0..100).map(|i| (f64::from(i), false)).collect();
+        assert_eq!(cutoffs(&mut none), None);
+    }
+}

@@ -106,3 +106,42 @@ pub fn signals_from(value: &Value) -> Vec<Signal> {
         parsed
     }
 }
+
+/// Calibrates the bands in force on the latest labelled snapshots and saves them as a new
+/// version (same weights and thresholds), with its audit row. `None` when history has no
+/// churn to calibrate on.
+pub async fn calibrate_bands(
+    pool: &PgPool,
+    today: time::Date,
+    actor: &crate::auth::audit::Actor,
+) -> anyhow::Result<Option<Bands>> {
+    let current = settings(pool).await?;
+    let snapshots = super::backtest::SnapshotCache::default()
+        .get(pool, today)
+        .await?;
+    let signals = current.signals.clone();
+    let Some(bands) =
+        tokio::task::spawn_blocking(move || super::backtest::calibrate(&snapshots, &signals))
+            .await?
+    else {
+        return Ok(None);
+    };
+    let config = db::NewHealthConfig {
+        signals: serde_json::to_value(&current.signals)?,
+        bands,
+        thresholds: current.thresholds,
+        note: "bands calibrated on history",
+    };
+    let mut tx = pool.begin().await?;
+    let id = db::insert_health_config(&mut *tx, &config, &actor.label()).await?;
+    crate::auth::audit::record(
+        &mut *tx,
+        actor,
+        "scoring.calibrate",
+        Some(format!("health_config:{id}")),
+        serde_json::json!({"bands": [bands.red_max, bands.yellow_max]}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(bands))
+}

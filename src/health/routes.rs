@@ -71,6 +71,8 @@ pub struct BacktestView {
     current: Option<OutcomeView>,
     proposed: Option<OutcomeView>,
     summary: String,
+    /// Bands calibrated on the outcomes, when asked for: they replace the form's.
+    calibrated: Option<(f64, f64)>,
 }
 
 pub struct OutcomeView {
@@ -294,7 +296,7 @@ pub async fn backtest(
     State(state): State<AppState>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response> {
-    let proposal = match parse(&values_from(&form)) {
+    let mut proposal = match parse(&values_from(&form)) {
         Ok(p) => p,
         Err(errors) => {
             return Ok((
@@ -304,6 +306,7 @@ pub async fn backtest(
                     current: None,
                     proposed: None,
                     summary: String::new(),
+                    calibrated: None,
                 },
             )
                 .into_response());
@@ -316,10 +319,18 @@ pub async fn backtest(
         .get::<super::backtest::SnapshotCache>()
         .get(&state.db, today)
         .await?;
-    let (now, proposed) = tokio::task::spawn_blocking(move || {
+    let calibrate = form.contains_key("calibrate");
+    let (now, proposed, calibrated) = tokio::task::spawn_blocking(move || {
+        let calibrated = calibrate
+            .then(|| backtest::calibrate(&snapshots, &proposal.signals))
+            .flatten();
+        if let Some(b) = calibrated {
+            proposal.bands = b;
+        }
         (
             backtest::run(&snapshots, &current.signals, current.bands),
             backtest::run(&snapshots, &proposal.signals, proposal.bands),
+            calibrated.map(|b| (b.red_max, b.yellow_max)),
         )
     })
     .await
@@ -338,6 +349,7 @@ pub async fn backtest(
         current: Some(OutcomeView::from(&now)),
         proposed: Some(OutcomeView::from(&proposed)),
         summary,
+        calibrated,
     }
     .into_response())
 }

@@ -186,6 +186,39 @@ async fn the_admin_backtests_new_weights_and_saves_them_as_a_version(pool: PgPoo
         "a back-test saves nothing"
     );
 
+    // Calibrating on history fills in cut-offs taken from the outcomes: the proposed red
+    // band churns more than the green one.
+    let mut calibrate = fields.clone();
+    calibrate.push(("calibrate", "1"));
+    let html = admin
+        .hx_post("/admin/scoring/backtest", &calibrate)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("id=\"calibrated\""), "{html}");
+    let value_of = |id: &str| -> f64 {
+        html.split(&format!("id=\"{id}\" value=\""))
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("{id} not filled in: {html}"))
+    };
+    assert!(value_of("red_max") < value_of("yellow_max"));
+    let rate = |band: &str| -> f64 {
+        let row = html.split(&format!("badge {band}\">")).nth(1).unwrap();
+        // The proposed column is the row's last "(x %)".
+        let cell = row
+            .split("</tr>")
+            .next()
+            .unwrap()
+            .rsplit('(')
+            .next()
+            .unwrap();
+        cell.split(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(rate("red") > rate("green"), "{html}");
+
     let saved = admin.post_form("/admin/scoring", &fields).await;
     assert_eq!(saved.status(), 303);
     assert!(location(&saved).starts_with("/admin/scoring?notice="));
