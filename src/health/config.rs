@@ -48,19 +48,24 @@ pub struct Settings {
     pub thresholds: Thresholds,
 }
 
+/// A stored `real` as the decimal it was typed as (0.8, not 0.800000011920929).
+fn widen(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
+
 impl Settings {
     pub fn from_row(c: db::HealthConfig) -> Settings {
         Settings {
             id: c.id,
             signals: signals_from(&c.signals),
             bands: Bands {
-                red_max: f64::from(c.red_max),
-                yellow_max: f64::from(c.yellow_max),
+                red_max: widen(c.red_max),
+                yellow_max: widen(c.yellow_max),
             },
             thresholds: Thresholds {
-                high: f64::from(c.high_risk),
-                medium: f64::from(c.medium_risk),
-                at_risk: f64::from(c.at_risk),
+                high: widen(c.high_risk),
+                medium: widen(c.medium_risk),
+                at_risk: widen(c.at_risk),
             },
         }
     }
@@ -144,4 +149,14 @@ pub async fn calibrate_bands(
     .await?;
     tx.commit().await?;
     Ok(Some(bands))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stored_thresholds_read_back_as_typed() {
+        assert_eq!(super::widen(0.8), 0.8);
+        assert_eq!(super::widen(0.65), 0.65);
+        assert_eq!(super::widen(46.3), 46.3);
+    }
 }
