@@ -88,9 +88,12 @@ fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
             .collect(),
         signals,
         trajectory: s.trajectory.unwrap_or_else(|| "no history yet".into()),
-        decrement: s
-            .decrement
-            .map(|d| format!("{d:.0} points lost since the previous score")),
+        decrement: s.decrement.map(|d| {
+            format!(
+                "{} lost since the previous score",
+                crate::web::format::count(d.round() as i64, "point", "points")
+            )
+        }),
         anomaly: s.anomaly,
         champion_loss: s.champion_loss,
         rescored: s.rescored_at.map(timestamp),

@@ -244,6 +244,17 @@ pub async fn simulate_work(pool: &PgPool) -> anyhow::Result<u64> {
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // Nobody leaves a task open for weeks: what is still open from before last week was
+    // done, late.
+    let done = done
+        + sqlx::query(
+            "update tasks set status = 'done', completed_by = assignee_id,
+                    completed_at = due_at + interval '2 days'
+             where status = 'open' and due_at < now() - interval '7 days'",
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
     sqlx::query(
         "insert into interventions (account_id, user_id, kind, happened_on, outcome, notes, created_at)
          select p.account_id, a.owner_id, 'call', (p.opened_at + interval '1 day')::date,

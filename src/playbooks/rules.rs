@@ -195,7 +195,10 @@ impl Rule {
             {
                 return None;
             }
-            why.push(format!("health fell {d:.0} points"));
+            why.push(format!(
+                "health fell {}",
+                crate::web::format::count(d.round() as i64, "point", "points")
+            ));
         }
         if !self.tiers.is_empty() {
             let t = c.tier.as_ref()?;

@@ -49,6 +49,11 @@ pub fn money_short(cents: i64) -> String {
     }
 }
 
+/// A count with its noun in the right number: "1 point", "3 points".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// A share as a percentage with one decimal: 104.3 %; a dash for none.
 pub fn percent(share: Option<f64>) -> String {
     share.map_or_else(|| "—".to_owned(), |s| format!("{:.1} %", s * 100.0))
@@ -82,6 +87,14 @@ pub fn choices(options: &[(&str, &str)], selected: &str) -> Vec<Choice> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn counts_take_the_noun_in_the_right_number() {
+        assert_eq!(count(1, "point", "points"), "1 point");
+        assert_eq!(count(0, "point", "points"), "0 points");
+        assert_eq!(count(14, "account", "accounts"), "14 accounts");
+    }
+
     use super::*;
 
     #[test]

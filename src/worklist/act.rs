@@ -83,6 +83,16 @@ const KINDS: [&str; 7] = [
     "remediation",
     "other",
 ];
+/// How a task or intervention kind reads.
+pub fn kind_label(kind: &str) -> &str {
+    match kind {
+        "in_app" => "in-app message",
+        "qbr" => "QBR",
+        "remediation" => "technical remediation",
+        other => other,
+    }
+}
+
 const OUTCOMES: [&str; 4] = ["positive", "neutral", "negative", "no_response"];
 
 #[derive(Deserialize)]

@@ -130,7 +130,7 @@ pub async fn index(
             account_id: t.account_id,
             account_name: t.account_name,
             title: t.title,
-            kind: t.kind,
+            kind: super::act::kind_label(&t.kind).to_owned(),
             reason: t.reason,
             countdown: Countdown::new(t.due_at, now),
         })
