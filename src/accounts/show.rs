@@ -42,6 +42,41 @@ pub struct ScoreView {
     rescored: Option<String>,
 }
 
+/// A health signal's name as people say it.
+fn signal_label(feature: &str) -> String {
+    match feature {
+        "seat_utilization" => "Seats in use".into(),
+        "features_adopted" => "Feature areas used (30 days)".into(),
+        "usage_trend_ratio_7d_30d" => "Usage trend (last 7 days against 30)".into(),
+        "days_since_last_login" => "Since the last login".into(),
+        "downgraded_last_period" => "Downgraded at the last renewal".into(),
+        "account_age_days" => "Customer for".into(),
+        "urgent_tickets_30d" => "Urgent tickets (30 days)".into(),
+        "support_tickets_30d" => "Support tickets (30 days)".into(),
+        "avg_csat" => "Average CSAT".into(),
+        "nps_score" => "Latest NPS answer".into(),
+        other => other.replace('_', " "),
+    }
+}
+
+/// A health signal's raw value with its unit.
+fn signal_value(feature: &str, v: f64) -> String {
+    use crate::web::format::count;
+    match feature {
+        "seat_utilization" => format!("{:.0} %", v * 100.0),
+        "usage_trend_ratio_7d_30d" => format!("{v:.2}× (below 1 is falling)"),
+        "days_since_last_login" | "account_age_days" => count(v.round() as i64, "day", "days"),
+        "downgraded_last_period" => if v > 0.0 { "yes" } else { "no" }.into(),
+        "urgent_tickets_30d" | "support_tickets_30d" => {
+            count(v.round() as i64, "ticket", "tickets")
+        }
+        "features_adopted" => count(v.round() as i64, "area", "areas"),
+        "avg_csat" => format!("{v:.1} of 5"),
+        "nps_score" => format!("{v:.0} of 10"),
+        _ => format!("{v:.2}"),
+    }
+}
+
 fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
     let signals = s
         .signals
@@ -50,15 +85,12 @@ fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
         .unwrap_or_default()
         .iter()
         .map(|sig| {
-            let name = sig
-                .get("name")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .replace('_', " ");
+            let feature = sig.get("name").and_then(|v| v.as_str()).unwrap_or("");
             let value = sig
                 .get("value")
                 .and_then(|v| v.as_f64())
-                .map_or_else(|| "no data".to_owned(), |v| format!("{v:.2}"));
+                .map_or_else(|| "no data".to_owned(), |v| signal_value(feature, v));
+            let name = signal_label(feature);
             let weight = sig.get("weight").and_then(|v| v.as_f64()).unwrap_or(0.0);
             let norm = sig.get("normalised").and_then(|v| v.as_f64());
             let share = match norm {
@@ -324,4 +356,19 @@ pub async fn timeline(
     Ok(TimelineFragment {
         timeline: timeline::load(&state.db, id, kind, &history).await?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_signals_read_with_their_units() {
+        assert_eq!(signal_label("account_age_days"), "Customer for");
+        assert_eq!(signal_value("account_age_days", 165.0), "165 days");
+        assert_eq!(signal_value("seat_utilization", 0.625), "62 %");
+        assert_eq!(signal_value("downgraded_last_period", 1.0), "yes");
+        assert_eq!(signal_value("urgent_tickets_30d", 1.0), "1 ticket");
+        assert_eq!(signal_value("nps_score", 7.0), "7 of 10");
+    }
 }

@@ -173,7 +173,7 @@ fn row_view(r: BookRow, today: Date) -> AccountRow {
             _ => "—".into(),
         },
         flags,
-        priority: format!("{:.0}", priority(&r, today)),
+        priority: crate::web::format::dollars((priority(&r, today) * 100.0).round() as i64),
         snoozed_until: r.snoozed_until.map(|d| d.to_string()),
         name: r.name,
     }
