@@ -42,6 +42,15 @@ pub struct ScoreView {
     rescored: Option<String>,
 }
 
+/// A plan code as a name: `business_plus` → "Business plus".
+fn plan_label(plan: &str) -> String {
+    let spaced = plan.replace('_', " ");
+    let mut chars = spaced.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// A health signal's name as people say it.
 fn signal_label(feature: &str) -> String {
     match feature {
@@ -198,7 +207,7 @@ pub async fn show(
     let facts = vec![
         ("External id", a.external_id),
         ("Segment", segment::label_of(&a.segment).to_owned()),
-        ("Plan", a.plan),
+        ("Plan", plan_label(&a.plan)),
         ("Seats", a.seats.to_string()),
         ("ARR", dollars(money::arr_cents(a.mrr_cents))),
         ("Renewal", renewal),
@@ -243,7 +252,7 @@ pub async fn show(
                 line(vec![
                     p.period_start.to_string(),
                     p.period_end.to_string(),
-                    p.plan,
+                    plan_label(&p.plan),
                     p.seats.to_string(),
                     dollars(p.mrr_cents),
                 ])
@@ -365,6 +374,7 @@ mod tests {
     #[test]
     fn health_signals_read_with_their_units() {
         assert_eq!(signal_label("account_age_days"), "Customer for");
+        assert_eq!(plan_label("business_plus"), "Business plus");
         assert_eq!(signal_value("account_age_days", 165.0), "165 days");
         assert_eq!(signal_value("seat_utilization", 0.625), "62 %");
         assert_eq!(signal_value("downgraded_last_period", 1.0), "yes");

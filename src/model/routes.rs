@@ -135,7 +135,7 @@ pub async fn index(
                 VersionView {
                     id: v.id.to_string(),
                     version: v.version,
-                    algorithm: v.algorithm,
+                    algorithm: super::train::Algorithm::label(&v.algorithm).to_owned(),
                     trained: timestamp(v.trained_at),
                     window: format!("{} → {}", v.train_from, v.train_to),
                     rows: v.rows,

@@ -28,6 +28,15 @@ impl Algorithm {
             Algorithm::GradientBoostedTrees => "gradient_boosted_trees",
         }
     }
+
+    /// As people say it.
+    pub fn label(name: &str) -> &str {
+        match name {
+            "logistic_regression" => "Logistic regression",
+            "gradient_boosted_trees" => "Gradient-boosted trees",
+            other => other,
+        }
+    }
 }
 
 /// Rows of features with their label and the date of their snapshot.
