@@ -164,9 +164,12 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
         return Err(AppError::Forbidden);
     }
     let nav = guard.nav.for_user(&user, req.uri().path());
-    req.extensions_mut().insert(nav);
+    req.extensions_mut().insert(nav.clone());
     req.extensions_mut().insert(user);
-    Ok(next.run(req).await)
+    let mut resp = next.run(req).await;
+    // So an error page rendered further out keeps the signed-in navigation.
+    resp.extensions_mut().insert(nav);
+    Ok(resp)
 }
 
 /// Every navigation entry, in display order; shown to the roles its route admits.

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_htmx::{HxRedirect, HxReswap, SwapOption};
 use tower_http::csrf::ProtectionError;
 
-use super::layout::Chrome;
+use super::layout::{Chrome, NavUser};
 use crate::error::{AppError, ErrorInfo};
 
 #[derive(Template, WebTemplate)]
@@ -37,6 +37,29 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// A request the framework refused before a handler ran (a malformed id in the path, a
+/// query or form it could not read) answers in plain text; it gets the same treatment as
+/// Keel's own refusals. Any other response passes through.
+async fn rejection(resp: Response) -> Result<ErrorInfo, Response> {
+    let plain = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !resp.status().is_client_error() || !plain {
+        return Err(resp);
+    }
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail: String = String::from_utf8_lossy(&body).chars().take(300).collect();
+    Ok(ErrorInfo {
+        status,
+        message: format!("This request could not be read: {}", detail.trim()),
+        internal: None,
+    })
+}
+
 pub async fn render(req: Request, next: Next) -> Response {
     let request_id = req
         .headers()
@@ -52,6 +75,7 @@ pub async fn render(req: Request, next: Next) -> Response {
     let api = is_api(req.uri().path());
 
     let mut resp = next.run(req).await;
+    let nav = resp.extensions().get::<NavUser>().cloned();
     let info = match resp.extensions_mut().remove::<ErrorInfo>() {
         Some(info) => info,
         None if resp.extensions().get::<ProtectionError>().is_some() => ErrorInfo {
@@ -59,7 +83,10 @@ pub async fn render(req: Request, next: Next) -> Response {
             message: "Cross-site request refused: this form was not sent from Keel.".into(),
             internal: None,
         },
-        None => return resp,
+        None => match rejection(resp).await {
+            Ok(info) => info,
+            Err(resp) => return resp,
+        },
     };
     if let Some(cause) = &info.internal {
         tracing::error!(request_id, error = ?cause, "request failed");
@@ -94,7 +121,10 @@ pub async fn render(req: Request, next: Next) -> Response {
         };
     }
     let page = ErrorPage {
-        chrome: Chrome::anonymous(),
+        chrome: Chrome {
+            user: nav,
+            ..Chrome::anonymous()
+        },
         status: info.status.as_u16(),
         title: info.status.canonical_reason().unwrap_or("Error"),
         message: info.message,

@@ -26,6 +26,33 @@ async fn unknown_page_is_a_404_page_with_the_request_id(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn malformed_ids_and_queries_get_the_styled_page_with_navigation(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (csm, _) = app.login_as(keel::auth::Role::Csm).await;
+    for path in ["/accounts/not-a-uuid", "/worklist?page=abc"] {
+        let resp = csm.get(path).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html"),
+            "{path}"
+        );
+        let id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+        let body = resp.text().await.unwrap();
+        assert!(
+            body.contains("This request could not be read") && body.contains(&id),
+            "{path}: {body}"
+        );
+        assert!(
+            body.contains("Sign out"),
+            "{path}: the page keeps the navigation"
+        );
+    }
+}
+
+#[sqlx::test]
 async fn internal_errors_show_a_request_id_and_no_internals(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
