@@ -68,10 +68,21 @@ pub async fn render(req: Request, next: Next) -> Response {
         .unwrap_or("-")
         .to_owned();
     let is_htmx = req.headers().contains_key("hx-request");
-    let path_and_query = req
-        .uri()
-        .path_and_query()
-        .map_or_else(|| "/".to_owned(), ToString::to_string);
+    // Where to come back to after signing in: this page, or for a form sent from a page
+    // (htmx or not), that page, since the form's own address only takes a POST.
+    let path_and_query = if req.method() == axum::http::Method::GET {
+        req.uri()
+            .path_and_query()
+            .map_or_else(|| "/".to_owned(), ToString::to_string)
+    } else {
+        req.headers()
+            .get("hx-current-url")
+            .or_else(|| req.headers().get(header::REFERER))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|url| url.parse::<axum::http::Uri>().ok())
+            .and_then(|uri| uri.path_and_query().map(ToString::to_string))
+            .unwrap_or_else(|| "/".to_owned())
+    };
     let api = is_api(req.uri().path());
 
     let mut resp = next.run(req).await;

@@ -46,6 +46,30 @@ async fn sign_in_returns_to_the_page_first_asked_for(pool: PgPool) {
 }
 
 #[sqlx::test]
+async fn a_session_that_expires_during_an_htmx_post_returns_to_its_page(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (client, _) = app.login_as(Role::Csm).await;
+    sqlx::query("delete from tower_sessions.session")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let resp = client
+        .http
+        .post(app.url("/accounts/00000000-0000-0000-0000-000000000001/interventions"))
+        .header("hx-request", "true")
+        .header("hx-current-url", app.url("/worklist?band=red"))
+        .form(&[("kind", "call")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers()["hx-redirect"].to_str().unwrap(),
+        "/login?next=%2Fworklist%3Fband%3Dred",
+        "back to the page the form was on, not to an address that only takes a POST"
+    );
+}
+
+#[sqlx::test]
 async fn wrong_email_and_wrong_password_look_the_same(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let user = app.create_user(Role::Csm).await;
