@@ -20,7 +20,7 @@ use time::{Duration, OffsetDateTime};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     if std::env::var("KEEL_LOG").is_ok() {
-        keel::telemetry::init();
+        keel::telemetry::init("info,sqlx=warn");
     }
     let args: Vec<usize> = std::env::args()
         .skip(1)

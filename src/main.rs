@@ -2,6 +2,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    keel::telemetry::init();
-    keel::cli::run(keel::cli::Cli::parse()).await
+    let cli = keel::cli::Cli::parse();
+    keel::telemetry::init(cli.default_log_filter());
+    keel::cli::run(cli).await
 }

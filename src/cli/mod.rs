@@ -128,6 +128,17 @@ enum UserCommand {
     },
 }
 
+impl Cli {
+    /// The demo is a newcomer's first minute: its output is the progress and the logins,
+    /// so its default log level keeps to warnings from Keel (`KEEL_LOG` still decides).
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Command::Demo { .. } => "warn,sqlx=error,tower_sessions=error",
+            _ => "info,sqlx=warn,tower_sessions=warn",
+        }
+    }
+}
+
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { config, worker } => {
