@@ -37,6 +37,12 @@ pub struct Config {
     #[arg(long, env = "KEEL_SESSION_IDLE_SECS", default_value_t = 28_800)]
     pub session_idle_secs: i64,
 
+    /// How long per-user daily roll-ups (and the ids of events counted) are kept, in days;
+    /// older ones are folded into the account roll-ups already and deleted by the worker.
+    /// The default is 13 months, the sources' figure.
+    #[arg(long, env = "KEEL_USER_RETENTION_DAYS", default_value_t = 396)]
+    pub user_retention_days: i64,
+
     /// Failed sign-ins for one email before each further try must wait (2 s, doubling with
     /// every failure, at most the window).
     #[arg(long, env = "KEEL_LOGIN_MAX_FAILURES", default_value_t = 5)]
@@ -93,6 +99,7 @@ impl Config {
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             secure_cookies: false,
             session_idle_secs: 28_800,
+            user_retention_days: 396,
             login_max_failures: 5,
             login_max_failures_per_ip: 50,
             login_window_minutes: 15,

@@ -147,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 tokio::spawn(crate::jobs::run_forever(
                     pool.clone(),
                     config.pipeline_at,
+                    time::Duration::days(config.user_retention_days),
                     mailer(&config)?,
                     crate::app::shutdown_signal(),
                 ));
@@ -158,6 +159,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::jobs::run_forever(
                 pool,
                 config.pipeline_at,
+                time::Duration::days(config.user_retention_days),
                 mailer(&config)?,
                 crate::app::shutdown_signal(),
             )

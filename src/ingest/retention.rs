@@ -10,14 +10,11 @@ use uuid::Uuid;
 use crate::auth::audit::{self, Actor};
 use crate::error::Result;
 
-/// How long per-user daily roll-ups (and the ids of events counted) are kept: 13 months,
-/// the sources' figure. Account roll-ups are kept for good.
-pub const USER_RETENTION: time::Duration = time::Duration::days(396);
-
-/// Deletes per-user roll-ups and counted event ids older than the retention window; the
-/// account roll-ups, already summed from them, stay. Returns the user-days deleted.
-pub async fn prune(pool: &PgPool, now: OffsetDateTime) -> Result<u64> {
-    let before = (now - USER_RETENTION).date();
+/// Deletes per-user roll-ups and counted event ids older than the retention `window`
+/// (`--user-retention-days`, 13 months by default); the account roll-ups, already summed
+/// from them, stay for good. Returns the user-days deleted.
+pub async fn prune(pool: &PgPool, now: OffsetDateTime, window: time::Duration) -> Result<u64> {
+    let before = (now - window).date();
     let mut tx = pool.begin().await?;
     let days = delete_user_days_before(&mut *tx, before).await?;
     let ids = delete_event_ids_before(&mut *tx, before).await?;

@@ -57,6 +57,7 @@ pub async fn tick(
 pub async fn run_forever(
     pool: PgPool,
     at: Time,
+    retention: time::Duration,
     mailer: Option<Mailer>,
     stop: impl std::future::Future<Output = ()>,
 ) {
@@ -107,7 +108,7 @@ pub async fn run_forever(
             continue;
         }
         last_schedule_check = Some(std::time::Instant::now());
-        match crate::ingest::retention::prune(&pool, OffsetDateTime::now_utc()).await {
+        match crate::ingest::retention::prune(&pool, OffsetDateTime::now_utc(), retention).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 user_days = n,

@@ -625,7 +625,7 @@ async fn per_user_days_past_thirteen_months_are_pruned_and_the_account_days_stay
     // Thirteen months later, the old user-day goes; its account-day stays.
     let later = now + time::Duration::days(10);
     assert_eq!(
-        keel::ingest::retention::prune(&app.db, later)
+        keel::ingest::retention::prune(&app.db, later, time::Duration::days(396))
             .await
             .unwrap(),
         1
@@ -638,7 +638,7 @@ async fn per_user_days_past_thirteen_months_are_pruned_and_the_account_days_stay
     );
     assert_eq!(app.audit_count("retention.prune").await, 1);
     assert_eq!(
-        keel::ingest::retention::prune(&app.db, later)
+        keel::ingest::retention::prune(&app.db, later, time::Duration::days(396))
             .await
             .unwrap(),
         0
