@@ -40,6 +40,8 @@ pub struct ScoreView {
     anomaly: Option<String>,
     champion_loss: Option<String>,
     rescored: Option<String>,
+    /// When health and the churn model disagree, why they can, in words.
+    reading: Option<String>,
 }
 
 /// A plan code as a name: `business_plus` → "Business plus".
@@ -109,6 +111,7 @@ fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
             (name, value, share)
         })
         .collect();
+    let reading = reading(&s.band, s.risk_tier.as_deref(), &s.signals);
     ScoreView {
         day: s.day.to_string(),
         health: format!("{:.0}", s.health_score),
@@ -138,6 +141,34 @@ fn score_view(s: crate::scores::db::LatestScore) -> ScoreView {
         anomaly: s.anomaly,
         champion_loss: s.champion_loss,
         rescored: s.rescored_at.map(timestamp),
+        reading,
+    }
+}
+
+/// Health ranks an account against its segment's peers on fixed weights; the churn
+/// probability is learned from what preceded churn in this company's history. When they
+/// point opposite ways, the page says so and why, instead of showing both silently.
+fn reading(band: &str, tier: Option<&str>, signals: &serde_json::Value) -> Option<String> {
+    let mut weakest: Vec<(f64, &str)> = signals
+        .as_array()?
+        .iter()
+        .filter_map(|s| Some((s.get("normalised")?.as_f64()?, s.get("name")?.as_str()?)))
+        .collect();
+    weakest.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let low: Vec<String> = weakest
+        .iter()
+        .take(2)
+        .map(|(_, n)| signal_label(n).to_lowercase())
+        .collect();
+    match (band, tier?) {
+        ("red", "low") => Some(format!(
+            "Health is low against this account's peers (weakest: {}), yet the churn model puts its risk low: in this company's history those signals have not preceded churn on their own. Check with the account before escalating.",
+            low.join(" and ")
+        )),
+        ("green", "high") => Some(
+            "Health looks good against this account's peers, yet the churn model puts its risk high: it weighs what preceded churn here, which health's fixed weights do not. The drivers below say what it sees.".to_owned(),
+        ),
+        _ => None,
     }
 }
 
@@ -380,5 +411,22 @@ mod tests {
         assert_eq!(signal_value("downgraded_last_period", 1.0), "yes");
         assert_eq!(signal_value("urgent_tickets_30d", 1.0), "1 ticket");
         assert_eq!(signal_value("nps_score", 7.0), "7 of 10");
+    }
+
+    #[test]
+    fn health_and_churn_risk_that_disagree_are_explained() {
+        let signals = serde_json::json!([
+            {"name": "nps_score", "normalised": 0.05},
+            {"name": "seat_utilization", "normalised": 0.9},
+            {"name": "avg_csat", "normalised": 0.1}
+        ]);
+        let low = reading("red", Some("low"), &signals).unwrap();
+        assert!(
+            low.contains("weakest: latest nps answer and average csat"),
+            "{low}"
+        );
+        assert!(reading("green", Some("high"), &signals).is_some());
+        assert_eq!(reading("red", Some("high"), &signals), None, "they agree");
+        assert_eq!(reading("yellow", Some("low"), &signals), None);
     }
 }
