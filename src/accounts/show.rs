@@ -61,7 +61,7 @@ fn signal_label(feature: &str) -> String {
         "usage_trend_ratio_7d_30d" => "Usage trend (last 7 days against 30)".into(),
         "days_since_last_login" => "Since the last login".into(),
         "downgraded_last_period" => "Downgraded at the last renewal".into(),
-        "account_age_days" => "Customer for".into(),
+        "account_age_days" => "Time as a customer".into(),
         "urgent_tickets_30d" => "Urgent tickets (30 days)".into(),
         "support_tickets_30d" => "Support tickets (30 days)".into(),
         "avg_csat" => "Average CSAT".into(),
@@ -158,12 +158,12 @@ fn reading(band: &str, tier: Option<&str>, signals: &serde_json::Value) -> Optio
     let low: Vec<String> = weakest
         .iter()
         .take(2)
-        .map(|(_, n)| signal_label(n).to_lowercase())
+        .map(|(_, n)| signal_label(n))
         .collect();
     match (band, tier?) {
         ("red", "low") => Some(format!(
             "Health is low against this account's peers (weakest: {}), yet the churn model puts its risk low: in this company's history those signals have not preceded churn on their own. Check with the account before escalating.",
-            low.join(" and ")
+            low.join(", ")
         )),
         ("green", "high") => Some(
             "Health looks good against this account's peers, yet the churn model puts its risk high: it weighs what preceded churn here, which health's fixed weights do not. The drivers below say what it sees.".to_owned(),
@@ -404,7 +404,7 @@ mod tests {
 
     #[test]
     fn health_signals_read_with_their_units() {
-        assert_eq!(signal_label("account_age_days"), "Customer for");
+        assert_eq!(signal_label("account_age_days"), "Time as a customer");
         assert_eq!(plan_label("business_plus"), "Business plus");
         assert_eq!(signal_value("account_age_days", 165.0), "165 days");
         assert_eq!(signal_value("seat_utilization", 0.625), "62 %");
@@ -422,7 +422,7 @@ mod tests {
         ]);
         let low = reading("red", Some("low"), &signals).unwrap();
         assert!(
-            low.contains("weakest: latest nps answer and average csat"),
+            low.contains("weakest: Latest NPS answer, Average CSAT"),
             "{low}"
         );
         assert!(reading("green", Some("high"), &signals).is_some());
