@@ -193,17 +193,17 @@ pub async fn home(
     if let Some(page) = cache.fresh(user.id, generation) {
         return Ok(Html(page));
     }
-    let (home, complete) = render_home(&state, chrome, &user).await?;
-    let page = Bytes::from(home.render().map_err(|e| AppError::Internal(e.into()))?);
-    // A page still waiting for the quarter's figure is not kept.
-    if complete {
-        cache.keep(user.id, generation, page.clone());
-    }
+    let page = Bytes::from(
+        render_home(&state, chrome, &user)
+            .await?
+            .render()
+            .map_err(|e| AppError::Internal(e.into()))?,
+    );
+    cache.keep(user.id, generation, page.clone());
     Ok(Html(page))
 }
 
-/// The page, and whether every figure on it is ready.
-async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Result<(Home, bool)> {
+async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Result<Home> {
     let now = state.clock.now();
     let viewer = Viewer::of(user);
     let m = state
@@ -215,7 +215,6 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
         .caches
         .get::<expansion::backtest::QuarterCache>()
         .ready_or_start(&state.db, now.date());
-    let complete = quarter.is_some();
     let precision = match quarter {
         Some(Some((day, p))) => format!(
             "{}: of the ten accounts ranked highest on {day}, the share whose billed MRR grew in the 90 days after.",
@@ -236,7 +235,7 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
         ],
         |v| format!("{v:.0}"),
     );
-    let home = Home {
+    Ok(Home {
         chrome,
         open: db::open(&state.db, viewer, OPEN_SHOWN)
             .await?
@@ -253,8 +252,7 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
         tiles: tiles(&m),
         funnel,
         precision,
-    };
-    Ok((home, complete))
+    })
 }
 
 #[derive(Template, WebTemplate)]
