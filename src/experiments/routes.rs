@@ -95,16 +95,22 @@ pub async fn new(State(state): State<AppState>, chrome: Chrome) -> Result<NewPag
     })
 }
 
-/// What a design can detect, in words, for the designer and the draft's page.
-#[derive(Template, WebTemplate)]
-#[template(path = "experiments/detectable.html")]
-pub struct DetectableFragment {
+/// What a design can detect, in words (`experiments/_detectable.html`), for the designer
+/// and the draft's page.
+pub struct Detect {
     errors: Vec<String>,
     d: Option<Detectable>,
     minimum: i32,
 }
 
-impl DetectableFragment {
+/// The designer's preview: the same words as an htmx fragment.
+#[derive(Template, WebTemplate)]
+#[template(path = "experiments/detectable.html")]
+pub struct DetectableFragment {
+    f: Detect,
+}
+
+impl Detect {
     fn rise(&self) -> String {
         match self.d.as_ref().and_then(|d| d.rise) {
             Some(r) => format!("{:.1} percentage points", r * 100.0),
@@ -113,8 +119,8 @@ impl DetectableFragment {
     }
 }
 
-async fn detect(state: &AppState, checked: &Checked) -> Result<DetectableFragment> {
-    Ok(DetectableFragment {
+async fn detect(state: &AppState, checked: &Checked) -> Result<Detect> {
+    Ok(Detect {
         errors: Vec::new(),
         d: detectable(&state.db, checked).await?,
         minimum: checked.min_per_variant,
@@ -131,11 +137,15 @@ pub async fn preview(
         .map(|p| p.0)
         .collect();
     match DesignForm::from_pairs(&pairs).check(&ids) {
-        Ok(checked) => detect(&state, &checked).await,
+        Ok(checked) => Ok(DetectableFragment {
+            f: detect(&state, &checked).await?,
+        }),
         Err(errors) => Ok(DetectableFragment {
-            errors,
-            d: None,
-            minimum: 0,
+            f: Detect {
+                errors,
+                d: None,
+                minimum: 0,
+            },
         }),
     }
 }
@@ -180,7 +190,7 @@ pub struct ShowPage {
     eligibility: String,
     variants: Vec<Variant>,
     can_design: bool,
-    detect: Option<DetectableFragment>,
+    detect: Option<Detect>,
     results: Option<ResultsView>,
     winner: Option<String>,
 }

@@ -222,6 +222,19 @@ async fn a_design_shows_what_it_can_detect_and_says_when_it_falls_short(pool: sq
     let html = resp.text().await.unwrap();
     assert!(html.contains("eligibility: unknown field `tier`"), "{html}");
     assert_eq!(lab.app.audit_count("experiment.create").await, 0);
+    // A saved draft's page says the same.
+    let resp = lab
+        .analyst
+        .post_form("/experiments", &form("Calls", "{}", "50", &two))
+        .await;
+    let draft = lab
+        .analyst
+        .get(&location(&resp))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(draft.contains("24.9 percentage points"), "{draft}");
 }
 
 #[sqlx::test]
