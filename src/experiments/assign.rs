@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
-use sqlx::{PgConnection, PgPool};
+use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -32,14 +32,13 @@ pub fn stratum(c: &Candidate) -> String {
 /// Assigns the day's newly eligible accounts and opens their variants' plays, in the
 /// caller's transaction; returns what the default playbooks must leave alone.
 pub async fn assign(
-    pool: &PgPool,
     conn: &mut PgConnection,
     day: Date,
     candidates: &[Candidate],
+    playbooks: &[Parsed],
     now: OffsetDateTime,
 ) -> anyhow::Result<(Assigned, StandAside)> {
-    let playbooks = playbooks::parsed(pool).await?;
-    ensure_holdouts(conn, &playbooks, day).await?;
+    ensure_holdouts(conn, playbooks, day).await?;
     let running = db::running(&mut *conn, day).await?;
     let ids: Vec<i64> = running.iter().map(|e| e.id).collect();
     let variants = db::variants(&mut *conn, &ids).await?;
@@ -83,7 +82,7 @@ pub async fn assign(
                 conn,
                 e,
                 &of,
-                &playbooks,
+                playbooks,
                 &new,
                 candidates,
                 now,

@@ -330,10 +330,13 @@ pub async fn open_plays(
     crate::experiments::assign::Assigned,
     crate::playbooks::Opened,
 )> {
+    // Both read the same candidates and playbooks, loaded once.
     let candidates = crate::playbooks::db::candidates(&mut *conn, day).await?;
+    let playbooks = crate::playbooks::parsed(pool).await?;
     let (assigned, aside) =
-        crate::experiments::assign::assign(pool, conn, day, &candidates, now).await?;
-    let opened = crate::playbooks::open_plays(pool, conn, day, &candidates, now, &aside).await?;
+        crate::experiments::assign::assign(conn, day, &candidates, &playbooks, now).await?;
+    let opened =
+        crate::playbooks::open_plays(conn, day, &candidates, &playbooks, now, &aside).await?;
     Ok((assigned, opened))
 }
 

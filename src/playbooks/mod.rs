@@ -131,15 +131,15 @@ impl StandAside {
 /// `aside` allows (never a second open play of the same playbook on an account). In the
 /// caller's transaction.
 pub async fn open_plays(
-    pool: &PgPool,
     conn: &mut PgConnection,
     day: Date,
     candidates: &[Candidate],
+    playbooks: &[Parsed],
     now: OffsetDateTime,
     aside: &StandAside,
 ) -> anyhow::Result<Opened> {
     let mut opened = Opened::default();
-    for p in parsed(pool).await?.iter().filter(|p| p.enabled) {
+    for p in playbooks.iter().filter(|p| p.enabled) {
         let matched: Vec<_> = matching(&p.rule, candidates, day)
             .into_iter()
             .filter(|(c, _)| aside.allows(p.id, c.account))
