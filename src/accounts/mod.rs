@@ -11,8 +11,9 @@ use crate::auth::access::{ADMIN, Access, Route};
 use crate::auth::{CurrentUser, Role};
 use db::Scope;
 
-/// Everyone who works with accounts; sales see opportunities, not the book.
-const READERS: Access = Access::Roles(&[
+/// Everyone who works with accounts; sales see opportunities, not the book. The account
+/// page's fragments served by other domains admit the same.
+pub const READERS: Access = Access::Roles(&[
     Role::Csm,
     Role::Manager,
     Role::Executive,

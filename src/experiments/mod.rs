@@ -41,13 +41,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/experiments/{id}/conclude", DESIGNERS, routes::conclude),
         Route::get(
             "/accounts/{id}/experiments",
-            Access::Roles(&[
-                Role::Csm,
-                Role::Manager,
-                Role::Executive,
-                Role::Analyst,
-                Role::Admin,
-            ]),
+            crate::accounts::READERS,
             routes::account_note,
         ),
         Route::get(

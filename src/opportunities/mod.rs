@@ -52,13 +52,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/opportunities/{id}/{step}", SELLERS, routes::step),
         Route::get(
             "/accounts/{id}/expansion",
-            Access::Roles(&[
-                Role::Csm,
-                Role::Manager,
-                Role::Executive,
-                Role::Analyst,
-                Role::Admin,
-            ]),
+            crate::accounts::READERS,
             routes::card_fragment,
         ),
         Route::post("/accounts/{id}/opportunities", HANDERS, routes::hand_off),
