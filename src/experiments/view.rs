@@ -3,6 +3,7 @@
 
 use super::db::Experiment;
 use super::results::{INTERIM_P, Results};
+use crate::stats::survival::Step;
 use crate::web::charts::revenue::{self as charts, SurvivalChart};
 use crate::web::format::{dollars, percent};
 
@@ -102,17 +103,7 @@ pub fn results_view(e: &Experiment, r: &Results) -> ResultsView {
             (
                 format!("{} ({})", a.variant.name, a.assigned),
                 classes[i % classes.len()],
-                a.curve
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.time,
-                            s.survival,
-                            s.lower.unwrap_or(s.survival),
-                            s.upper.unwrap_or(s.survival),
-                        )
-                    })
-                    .collect(),
+                a.curve.iter().map(Step::point).collect(),
             )
         })
         .collect();

@@ -10,7 +10,7 @@ use time::Date;
 use uuid::Uuid;
 
 use crate::scores;
-use crate::stats::survival::{Subject, kaplan_meier, log_rank};
+use crate::stats::survival::{Step, Subject, kaplan_meier, log_rank};
 
 /// The bands, riskiest first.
 pub const BANDS: [&str; 3] = ["red", "yellow", "green"];
@@ -49,17 +49,7 @@ fn survival(groups: &BTreeMap<usize, Vec<Subject>>) -> (Vec<Curve>, Option<Test>
         .map(|(b, g)| Curve {
             band: BANDS[*b].to_owned(),
             accounts: g.len(),
-            steps: kaplan_meier(g)
-                .iter()
-                .map(|s| {
-                    (
-                        s.time,
-                        s.survival,
-                        s.lower.unwrap_or(s.survival),
-                        s.upper.unwrap_or(s.survival),
-                    )
-                })
-                .collect(),
+            steps: kaplan_meier(g).iter().map(Step::point).collect(),
         })
         .collect();
     let test = (groups.len() > 1).then(|| {

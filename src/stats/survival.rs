@@ -28,6 +28,19 @@ pub struct Step {
     pub upper: Option<f64>,
 }
 
+impl Step {
+    /// (time, survival, lower, upper), the limits standing at the survival where there are
+    /// none: a point of a drawn curve with its band.
+    pub fn point(&self) -> (f64, f64, f64, f64) {
+        (
+            self.time,
+            self.survival,
+            self.lower.unwrap_or(self.survival),
+            self.upper.unwrap_or(self.survival),
+        )
+    }
+}
+
 /// The Kaplan–Meier estimate, one step per distinct event time.
 pub fn kaplan_meier(subjects: &[Subject]) -> Vec<Step> {
     let mut sorted: Vec<Subject> = subjects
