@@ -5,9 +5,8 @@
 use std::collections::HashMap;
 
 use keel::auth::Role;
-use keel::auth::audit::Actor;
 use keel::clock::Clock;
-use keel::ingest::{Entity, Payload, Status};
+use keel::ingest::Entity;
 use reqwest::StatusCode;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -39,16 +38,7 @@ pub async fn lab(pool: sqlx::PgPool, n: usize) -> Lab {
             csm_user.email
         ));
     }
-    let out = keel::ingest::ingest(
-        &app.db,
-        Entity::Accounts,
-        Payload::Csv(csv.into_bytes()),
-        "test",
-        &Actor::Cli,
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
+    app.load_csv(Entity::Accounts, csv).await;
     let today = app.clock.now().date();
     score(&app, today, |i| ["high", "medium", "low"][(i / 4) % 3]).await;
     Lab {
@@ -62,13 +52,7 @@ pub async fn lab(pool: sqlx::PgPool, n: usize) -> Lab {
 
 /// Scores every lab account on `day` with the tier `tier(i)`.
 async fn score(app: &TestApp, day: Date, tier: impl Fn(usize) -> &'static str) {
-    let run: i64 = sqlx::query_scalar(
-        "insert into pipeline_runs (day, trigger, status) values ($1, 'test', 'succeeded') returning id",
-    )
-    .bind(day)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let run = app.test_run(day).await;
     let ids: Vec<(Uuid, String)> =
         sqlx::query_as("select id, external_id from accounts order by external_id")
             .fetch_all(&app.db)

@@ -2,9 +2,8 @@
 //! steps sales takes, the acceptance SLA's escalation, who may do what, and the export.
 
 use keel::auth::Role;
-use keel::auth::audit::Actor;
 use keel::clock::Clock;
-use keel::ingest::{Entity, Payload, Status};
+use keel::ingest::Entity;
 use reqwest::StatusCode;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -43,24 +42,9 @@ pub async fn desk(pool: sqlx::PgPool) -> Desk {
         me = csm_user.email,
         them = other.email
     );
-    let out = keel::ingest::ingest(
-        &app.db,
-        Entity::Accounts,
-        Payload::Csv(csv.into_bytes()),
-        "test",
-        &Actor::Cli,
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
+    app.load_csv(Entity::Accounts, csv).await;
     let today = app.clock.now().date();
-    let run: i64 = sqlx::query_scalar(
-        "insert into pipeline_runs (day, trigger, status) values ($1, 'test', 'succeeded') returning id",
-    )
-    .bind(today)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    let run = app.test_run(today).await;
     let signals = serde_json::json!({
         "depth": {"raw": 0.8, "normalised": 0.95}, "co_usage": {"raw": 0.6, "normalised": 0.7},
         "seat_growth": {"raw": 0.25, "normalised": 0.9}, "nps_trend": {"raw": 1.5, "normalised": 0.8},

@@ -8,12 +8,13 @@ use keel::auth::audit::Actor;
 use keel::auth::users::{self, UserInput};
 use keel::clock::FixedClock;
 use keel::config::Config;
+use keel::ingest::{Entity, Payload, Status};
 use keel::state::AppState;
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, Response, StatusCode};
 use sqlx::PgPool;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "test-password-123";
@@ -71,6 +72,31 @@ impl TestApp {
             jar,
             base: self.base.clone(),
         }
+    }
+
+    /// Loads a CSV of `entity` through ingestion, which must accept all of it.
+    pub async fn load_csv(&self, entity: Entity, csv: String) {
+        let out = keel::ingest::ingest(
+            &self.db,
+            entity,
+            Payload::Csv(csv.into_bytes()),
+            "test",
+            &Actor::Cli,
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
+    }
+
+    /// A succeeded pipeline run on `day`, for the scores a test writes itself; its id.
+    pub async fn test_run(&self, day: Date) -> i64 {
+        sqlx::query_scalar(
+            "insert into pipeline_runs (day, trigger, status) values ($1, 'test', 'succeeded') returning id",
+        )
+        .bind(day)
+        .fetch_one(&self.db)
+        .await
+        .unwrap()
     }
 
     pub async fn create_user(&self, role: Role) -> TestUser {

@@ -2,8 +2,7 @@
 //! and who may see and act on what.
 
 use keel::auth::Role;
-use keel::auth::audit::Actor;
-use keel::ingest::{Entity, Payload, Status};
+use keel::ingest::Entity;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -51,23 +50,8 @@ pub async fn book(pool: sqlx::PgPool) -> Book {
         me = csm_user.email,
         them = other.email
     );
-    let out = keel::ingest::ingest(
-        &app.db,
-        Entity::Accounts,
-        Payload::Csv(csv.into_bytes()),
-        "test",
-        &Actor::Cli,
-    )
-    .await
-    .unwrap();
-    assert_eq!(out.status, Status::Accepted, "{:?}", out.errors);
-    let run: i64 = sqlx::query_scalar(
-        "insert into pipeline_runs (day, trigger, status) values ($1, 'test', 'succeeded') returning id",
-    )
-    .bind(today)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
+    app.load_csv(Entity::Accounts, csv).await;
+    let run = app.test_run(today).await;
     // (account, health, band, probability, tier, at risk, anomaly)
     let scores = [
         ("A1", 25.0, "red", 0.70, "medium", true, None),
