@@ -21,7 +21,7 @@ use crate::config::Config;
 use crate::state::AppState;
 use crate::{
     accounts, auth, expansion, experiments, health, ingest, model, opportunities, pipeline,
-    playbooks, reasons, revenue, scores, web, worklist,
+    playbooks, reasons, revenue, scores, taxonomy, web, worklist,
 };
 
 const SESSION_COOKIE: &str = "keel_session";
@@ -48,6 +48,7 @@ pub fn routes() -> Vec<Route> {
         expansion::routes(),
         opportunities::routes(),
         experiments::routes(),
+        taxonomy::routes(),
     ]
     .into_iter()
     .flatten()

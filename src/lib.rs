@@ -28,6 +28,7 @@ pub mod scores;
 pub mod segment;
 pub mod state;
 pub mod stats;
+pub mod taxonomy;
 pub mod telemetry;
 pub mod web;
 pub mod worklist;

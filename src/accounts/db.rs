@@ -157,7 +157,7 @@ pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Resu
     sqlx::query_as!(
         UsageDay,
         r#"select day, active_users, events, core_actions,
-                  (select count(*) from unnest(feature_users) f where f > 0)::int as "features!"
+                  length(replace(categories::bit(32)::text, '0', ''))::int as "features!"
            from usage_daily where account_id = $1 and day >= $2 order by day"#,
         id,
         since
@@ -252,7 +252,8 @@ pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Con
     sqlx::query_as!(
         Contact,
         r#"select c.external_id, c.name, c.email, c.title, c.is_champion,
-                  (select max(u.day) from usage_user_daily u where u.account_id = c.account_id and u.user_ref = c.user_ref) as last_active
+                  (select max(u.day) from usage_user_daily u where u.account_id = c.account_id and u.user_ref = c.user_ref
+                     and u.events > 0) as last_active
            from contacts c where c.account_id = $1 order by c.is_champion desc, c.name limit 50"#,
         id
     )

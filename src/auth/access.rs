@@ -173,7 +173,7 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
 }
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 18] = [
+pub const NAV_LINKS: [(&str, &str); 19] = [
     ("Worklist", "/worklist"),
     ("Emails to review", "/emails/review"),
     ("Team", "/team"),
@@ -187,6 +187,7 @@ pub const NAV_LINKS: [(&str, &str); 18] = [
     ("Scoring", "/admin/scoring"),
     ("Accounts", "/accounts"),
     ("Ingestion", "/ingest"),
+    ("Event types", "/event-types"),
     ("Users", "/admin/users"),
     ("API tokens", "/admin/tokens"),
     ("Audit log", "/admin/audit"),

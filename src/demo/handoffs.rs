@@ -56,7 +56,7 @@ async fn top(pool: &PgPool, day: Date, n: usize, taken: &[Uuid]) -> anyhow::Resu
                 owner,
                 mrr_cents: r.mrr_cents,
                 propensity: scored.propensity[i],
-                signals: expansion::signals_json(&r.raw, &scored.normalised[i]),
+                signals: expansion::signals_json(&r.raw, &scored.normalised[i], scored.areas),
             })
         })
         .take(n)

@@ -126,6 +126,10 @@ pub async fn load(
     staff: &Staff,
 ) -> anyhow::Result<Loaded> {
     let started = Instant::now();
+    // The demo product's taxonomy is data, saved as the first mapping version.
+    crate::taxonomy::install_demo(pool, &Actor::Cli)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let authors: Vec<String> = staff.csms.iter().map(|c| c.1.clone()).collect();
     let books = owners.len();

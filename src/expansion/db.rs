@@ -46,14 +46,14 @@ pub async fn signals(
                  and status <> 'trial'),
            per_user as (
                select account_id, user_ref, bit_or(categories) as c from usage_user_daily
-               where day > $1 - 30 and day <= $1 group by 1, 2),
+               where day > $1 - 30 and day <= $1 and events > 0 group by 1, 2),
            usage_now as (
                select account_id, bit_or(c) as areas, count(*) as users,
                       count(*) filter (where c & (c - 1) <> 0) as co_users
                from per_user group by 1),
            usage_before as (
                select account_id, count(distinct user_ref) as users from usage_user_daily
-               where day > $1 - 121 and day <= $1 - 91 group by 1),
+               where day > $1 - 121 and day <= $1 - 91 and events > 0 group by 1),
            billed as (
                select account_id,
                       sum(mrr_cents) filter (where period_start <= $1 and period_end > $1) as mrr,

@@ -18,7 +18,6 @@ use uuid::Uuid;
 
 use crate::auth::Role;
 use crate::auth::access::{Access, Route};
-use crate::ingest::usage::CATEGORIES;
 use crate::segment::Segment;
 use propensity::{Tier, Weights};
 
@@ -74,11 +73,18 @@ pub struct Scored {
     pub rows: Vec<db::SignalRow>,
     pub normalised: Vec<[f64; 5]>,
     pub propensity: Vec<f64>,
+    /// How many feature areas the event mapping names.
+    pub areas: usize,
 }
 
 /// Scores the population as of `day` under `weights`.
 pub async fn score(conn: &mut PgConnection, day: Date, weights: &Weights) -> sqlx::Result<Scored> {
-    let rows = db::signals(&mut *conn, day, CATEGORIES.len()).await?;
+    let areas = crate::taxonomy::current(&mut *conn)
+        .await
+        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?
+        .modules
+        .len();
+    let rows = db::signals(&mut *conn, day, areas).await?;
     let segments: Vec<Segment> = rows
         .iter()
         .map(|r| Segment::from_mrr(r.mrr_cents as f64 / 100.0))
@@ -93,16 +99,28 @@ pub async fn score(conn: &mut PgConnection, day: Date, weights: &Weights) -> sql
         rows,
         normalised,
         propensity,
+        areas,
     })
 }
 
-/// The signals as stored: each one's raw and normalised value.
-pub fn signals_json(raw: &propensity::Raw, normalised: &[f64; 5]) -> serde_json::Value {
+/// The signals as stored: each one's raw and normalised value (and for depth, of how many
+/// feature areas).
+pub fn signals_json(
+    raw: &propensity::Raw,
+    normalised: &[f64; 5],
+    areas: usize,
+) -> serde_json::Value {
     let signals: serde_json::Map<String, serde_json::Value> = propensity::SIGNALS
         .iter()
         .zip(raw.values())
         .zip(normalised)
-        .map(|((s, raw), norm)| ((*s).to_owned(), json!({"raw": raw, "normalised": norm})))
+        .map(|((s, raw), norm)| {
+            let mut v = json!({"raw": raw, "normalised": norm});
+            if *s == "depth" {
+                v["areas"] = json!(areas);
+            }
+            ((*s).to_owned(), v)
+        })
         .collect();
     serde_json::Value::Object(signals)
 }
@@ -136,7 +154,7 @@ pub async fn refresh(
         out.account.push(r.account);
         out.propensity.push(*p as f32);
         out.tier.push(tier);
-        out.signals.push(signals_json(&r.raw, n));
+        out.signals.push(signals_json(&r.raw, n, scored.areas));
         out.poc.push(poc as f32);
         out.projected_arr_cents
             .push(propensity::projected_arr_cents(

@@ -3,7 +3,6 @@
 use serde_json::Value;
 
 use super::propensity::{SIGNALS, Weights};
-use crate::ingest::usage::CATEGORIES;
 
 /// One signal as people read it: what it measures for this account, and where that puts
 /// the account in its segment.
@@ -17,27 +16,28 @@ pub struct Said {
     pub points: f64,
 }
 
-fn sentence(signal: &str, raw: f64) -> String {
-    match signal {
-        "depth" => format!(
-            "Uses {} of {} feature areas",
-            (raw * CATEGORIES.len() as f64).round(),
-            CATEGORIES.len()
+/// `areas`: how many feature areas the mapping named when the signal was stored.
+fn sentence(signal: &str, raw: f64, areas: Option<u64>) -> String {
+    match (signal, areas) {
+        ("depth", Some(areas)) => format!(
+            "Uses {} of {areas} feature areas",
+            (raw * areas as f64).round()
         ),
-        "co_usage" => format!(
+        ("depth", None) => format!("Uses {:.0} % of the feature areas", 100.0 * raw),
+        ("co_usage", _) => format!(
             "{:.0} % of active people use two or more areas together",
             100.0 * raw
         ),
-        "seat_growth" if raw.abs() < 0.005 => "Seats in use flat on a quarter ago".to_owned(),
-        "seat_growth" => format!(
+        ("seat_growth", _) if raw.abs() < 0.005 => "Seats in use flat on a quarter ago".to_owned(),
+        ("seat_growth", _) => format!(
             "Seats in use {} {:.0} % on a quarter ago",
             if raw > 0.0 { "up" } else { "down" },
             100.0 * raw.abs()
         ),
-        "nps_trend" if raw.abs() < 0.05 => {
+        ("nps_trend", _) if raw.abs() < 0.05 => {
             "NPS flat on the quarter before (or too few answers)".to_owned()
         }
-        "nps_trend" => format!(
+        ("nps_trend", _) => format!(
             "NPS {} {:.1} points on the quarter before",
             if raw > 0.0 { "up" } else { "down" },
             raw.abs()
@@ -61,7 +61,7 @@ pub fn explain(signals: &Value, weights: &Weights) -> Vec<Said> {
             let norm = v.get("normalised")?.as_f64()?;
             Some(Said {
                 signal: s,
-                text: sentence(s, raw),
+                text: sentence(s, raw, v.get("areas").and_then(Value::as_u64)),
                 percentile: (100.0 * norm).round() as u32,
                 points: 100.0 * w * norm,
             })
@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn signals_read_as_sentences_strongest_first() {
         let signals = json!({
-            "depth": {"raw": 0.7, "normalised": 0.9},
+            "depth": {"raw": 0.7, "normalised": 0.9, "areas": 10},
             "co_usage": {"raw": 0.25, "normalised": 0.2},
             "seat_growth": {"raw": 0.18, "normalised": 0.95},
             "nps_trend": {"raw": -1.5, "normalised": 0.1},

@@ -53,7 +53,7 @@ pub struct UsageRows {
     pub active_users: Vec<i32>,
     pub core_actions: Vec<i32>,
     pub invites: Vec<i32>,
-    /// bitmask of the categories touched that day by anyone
+    /// bitmask of the feature areas touched that day by anyone
     pub categories: Vec<i32>,
 }
 
@@ -64,8 +64,7 @@ pub async fn usage_30d(
 ) -> sqlx::Result<UsageRows> {
     let rows = sqlx::query(
         r#"select account_id::text, (day - $1::date)::int as age, active_users, core_actions, invites,
-                  (select coalesce(sum(1 << (i - 1)), 0)::int from generate_subscripts(feature_users, 1) i
-                   where feature_users[i] > 0) as categories
+                  categories
            from usage_daily where day > $1::date - 30 and day <= $1::date
              and ($2::uuid[] is null or account_id = any($2))"#,
     )
@@ -100,7 +99,7 @@ pub async fn users_30d(
 ) -> sqlx::Result<(Vec<String>, Vec<String>, Vec<bool>)> {
     let rows = sqlx::query(
         r#"select account_id::text, user_ref, bool_or(comments > 0)
-           from usage_user_daily where day > $1::date - 30 and day <= $1::date
+           from usage_user_daily where day > $1::date - 30 and day <= $1::date and events > 0
              and ($2::uuid[] is null or account_id = any($2))
            group by account_id, user_ref"#,
     )
@@ -140,7 +139,8 @@ pub async fn points(
     sqlx::query_as!(
         Point,
         r#"select a.id as "account!",
-                  (select max(day) from usage_daily u where u.account_id = a.id and u.day <= $1) as last_active,
+                  (select max(day) from usage_daily u where u.account_id = a.id and u.day <= $1
+                     and u.active_users > 0) as last_active,
                   (select count(*) from tickets t where t.account_id = a.id
                      and t.opened_at::date > $2 and t.opened_at::date <= $1) as "tickets_30d!",
                   (select count(*) from tickets t where t.account_id = a.id and t.priority in ('high', 'urgent')

@@ -205,7 +205,7 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     sqlx::query(
         r#"create temp table usage_batch (
                account_id uuid, day date, user_ref text collate "C", events int, core_actions int,
-               comments int, invites int, categories int
+               comments int, invites int, categories int, event_types smallint[], type_events int[]
            ) on commit drop"#,
     )
     .execute(&mut *conn)
@@ -215,18 +215,21 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
         .await?;
     let mut buf = String::with_capacity(1 << 20);
     for r in rows {
-        let day = time::Date::from_julian_day(r.day + 2_440_588).unwrap_or(time::Date::MIN);
+        let ids: Vec<String> = r.types.iter().map(|t| t.0.to_string()).collect();
+        let counts: Vec<String> = r.types.iter().map(|t| t.1.to_string()).collect();
         let _ = writeln!(
             buf,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{{{}}}\t{{{}}}",
             r.account,
-            day,
+            r.day,
             escape_copy(&r.user_ref),
             r.events,
             r.core_actions,
             r.comments,
             r.invites,
-            r.categories
+            r.categories,
+            ids.join(","),
+            counts.join(",")
         );
         if buf.len() > (1 << 20) {
             copy.send(buf.as_bytes()).await?;
@@ -236,44 +239,52 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     copy.send(buf.as_bytes()).await?;
     let written = copy.finish().await?;
     let copied_ms = started.elapsed().as_millis();
+    // A user-day already there (an earlier batch ended inside it) adds its events type by type.
     sqlx::query(
         r#"insert into usage_user_daily as u
-               (account_id, day, user_ref, events, core_actions, comments, invites, categories)
+               (account_id, day, user_ref, events, core_actions, comments, invites, categories,
+                event_types, type_events)
            select * from usage_batch order by account_id, day, user_ref
            on conflict (account_id, day, user_ref) do update set
                events = u.events + excluded.events,
                core_actions = u.core_actions + excluded.core_actions,
                comments = u.comments + excluded.comments,
                invites = u.invites + excluded.invites,
-               categories = u.categories | excluded.categories"#,
+               categories = u.categories | excluded.categories,
+               (event_types, type_events) = (
+                   select array_agg(t order by t), array_agg(n order by t)
+                   from (select t, sum(n)::int as n
+                         from (select * from unnest(u.event_types, u.type_events)
+                               union all
+                               select * from unnest(excluded.event_types, excluded.type_events)) x(t, n)
+                         group by t) y)"#,
     )
     .execute(&mut *conn)
     .await?;
     let merged_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_daily as d
-               (account_id, day, active_users, events, core_actions, comments, invites, feature_users)
-           select t.account_id, t.day, agg.*
-           from (select distinct account_id, day from usage_batch) t
+               (account_id, day, active_users, events, core_actions, comments, invites, categories,
+                event_types, type_events)
+           select k.account_id, k.day, agg.*, types.*
+           from (select distinct account_id, day from usage_batch) k
            -- one index range per touched account-day, however large the history grows
            cross join lateral (
-               select count(*), sum(u.events), sum(u.core_actions), sum(u.comments), sum(u.invites),
-                      array[count(*) filter (where u.categories & 1 <> 0),
-                      count(*) filter (where u.categories & 2 <> 0),
-                      count(*) filter (where u.categories & 4 <> 0),
-                      count(*) filter (where u.categories & 8 <> 0),
-                      count(*) filter (where u.categories & 16 <> 0),
-                      count(*) filter (where u.categories & 32 <> 0),
-                      count(*) filter (where u.categories & 64 <> 0),
-                      count(*) filter (where u.categories & 128 <> 0),
-                      count(*) filter (where u.categories & 256 <> 0),
-                      count(*) filter (where u.categories & 512 <> 0)]::int[]
-               from usage_user_daily u where u.account_id = t.account_id and u.day = t.day
+               select count(*) filter (where u.events > 0)::int, sum(u.events), sum(u.core_actions),
+                      sum(u.comments), sum(u.invites), bit_or(u.categories)
+               from usage_user_daily u where u.account_id = k.account_id and u.day = k.day
            ) agg
+           cross join lateral (
+               select coalesce(array_agg(x.t order by x.t), '{}'), coalesce(array_agg(x.n order by x.t), '{}')
+               from (select y.t, sum(y.n)::int as n
+                     from usage_user_daily u, unnest(u.event_types, u.type_events) y(t, n)
+                     where u.account_id = k.account_id and u.day = k.day group by y.t) x
+           ) types
            on conflict (account_id, day) do update set
                active_users = excluded.active_users, events = excluded.events,
                core_actions = excluded.core_actions, comments = excluded.comments,
-               invites = excluded.invites, feature_users = excluded.feature_users"#,
+               invites = excluded.invites, categories = excluded.categories,
+               event_types = excluded.event_types, type_events = excluded.type_events"#,
     )
     .execute(&mut *conn)
     .await?;

@@ -326,8 +326,8 @@ async fn write(
     Ok((written, 0, newest))
 }
 
-/// Events are validated and rolled up with polars off the async runtime, then added to
-/// the roll-ups.
+/// Events are validated and rolled up under the event mapping off the async runtime, then
+/// added to the roll-ups.
 async fn write_events(
     tx: &mut sqlx::PgConnection,
     table: &Table,
@@ -340,20 +340,22 @@ async fn write_events(
     let fresh = retention::record_event_ids(tx, &keyed).await?;
     let seen: std::collections::HashSet<(uuid::Uuid, String)> =
         keyed.into_iter().filter(|k| !fresh.contains(k)).collect();
+    let types = crate::taxonomy::for_batch(tx, &usage::type_names(table)).await?;
     let table = table.clone();
     let (rollup, found) = tokio::task::spawn_blocking(move || {
         let mut found = Errors::default();
-        let rollup = usage::rollup(&table, &accounts, &seen, &mut found);
+        let rollup = usage::rollup(&table, &accounts, &types, &seen, &mut found);
         (rollup, found)
     })
     .await
     .map_err(anyhow::Error::from)?;
     *errors = found;
-    let Some(rollup) = rollup.map_err(anyhow::Error::from)? else {
+    let Some(rollup) = rollup else {
         return Ok((0, 0, None));
     };
     let rollup_ms = started.elapsed().as_millis();
     let written = db::add_usage(tx, &rollup.rows).await?;
+    crate::taxonomy::db::widen_seen(&mut *tx, &rollup.seen).await?;
     tracing::debug!(
         rollup_ms,
         upsert_ms = started.elapsed().as_millis() - rollup_ms,

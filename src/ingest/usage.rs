@@ -1,62 +1,42 @@
-//! Product events → daily roll-ups per account-user, aggregated with polars.
+//! Product events → daily roll-ups per account-user: the events of each type, and the
+//! figures the features need under the event mapping (core actions, comments, invites,
+//! feature areas touched).
 
 use std::collections::{HashMap, HashSet};
 
-use polars::prelude::*;
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
+
+use polars::prelude::{ChunkFullNull, StringChunked};
+
+use crate::taxonomy::{Roles, Types};
 
 use super::cells::parse_timestamp;
 use super::table::{Errors, Table};
 
-/// Feature categories by event-type prefix, in bitmask order (bit i = CATEGORIES[i]).
-pub const CATEGORIES: [(&str, &str); 10] = [
-    ("board_", "kanban_boards"),
-    ("gantt_", "gantt"),
-    ("timeline_", "timeline"),
-    ("automation_", "automation"),
-    ("form_", "forms"),
-    ("dashboard_", "dashboards"),
-    ("integration_", "integrations"),
-    ("report_", "reports"),
-    ("api_", "api"),
-    ("invite_sent", "team_invites"),
-];
-
-/// Core actions (the spec's definition).
-pub const CORE_ACTIONS: [&str; 4] = [
-    "task_created",
-    "task_completed",
-    "comment_added",
-    "file_uploaded",
-];
-
-pub fn category_bit(event_type: &str) -> i32 {
-    CATEGORIES
-        .iter()
-        .position(|(prefix, _)| event_type.starts_with(prefix))
-        .map_or(0, |i| 1 << i)
-}
-
 /// One account-user-day of activity.
 pub struct UserDay {
     pub account: Uuid,
-    pub day: i32,
+    pub day: Date,
     pub user_ref: String,
     pub events: i64,
     pub core_actions: i64,
     pub comments: i64,
     pub invites: i64,
-    pub categories: i64,
+    pub categories: i32,
+    /// (event type id, events), by type id.
+    pub types: Vec<(i16, i64)>,
 }
 
 pub struct Rollup {
     pub rows: Vec<UserDay>,
     pub events: u64,
     pub newest: Option<OffsetDateTime>,
+    /// Per event type id, the first and last day of the batch that has it.
+    pub seen: Vec<(i16, Date, Date)>,
 }
 
-fn valid_event_type(s: &str) -> bool {
+pub fn valid_event_type(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
@@ -78,14 +58,56 @@ pub fn event_keys(table: &Table, accounts: &HashMap<String, Uuid>) -> Vec<(Uuid,
         .collect()
 }
 
-/// Validates every event and rolls the batch up per account, day and user, leaving out the
-/// events in `seen` (their id arrived in an earlier batch).
+/// The event types a batch names (valid names only, each once), to look their ids up.
+pub fn type_names(table: &Table) -> Vec<String> {
+    let names: HashSet<&str> = table
+        .column("event_type")
+        .map(|c| {
+            c.iter()
+                .flatten()
+                .map(str::trim)
+                .filter(|t| valid_event_type(t))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.into_iter().map(str::to_owned).collect()
+}
+
+/// One account-user-day being summed.
+#[derive(Default)]
+struct Sums {
+    counted: i64,
+    core: i64,
+    comments: i64,
+    invites: i64,
+    categories: i32,
+    types: Vec<(i16, i64)>,
+}
+
+impl Sums {
+    fn add(&mut self, id: i16, roles: Roles, n: i64) {
+        let of = |yes: bool| if yes { n } else { 0 };
+        self.counted += of(roles.counted);
+        self.core += of(roles.core);
+        self.comments += of(roles.collaboration);
+        self.invites += of(roles.invite);
+        self.categories |= roles.modules;
+        match self.types.iter_mut().find(|t| t.0 == id) {
+            Some(t) => t.1 += n,
+            None => self.types.push((id, n)),
+        }
+    }
+}
+
+/// Validates every event and rolls the batch up per account, day and user under the
+/// mapping's `types`, leaving out the events in `seen` (their id arrived in an earlier batch).
 pub fn rollup(
     table: &Table,
     accounts: &HashMap<String, Uuid>,
+    types: &Types,
     seen: &HashSet<(Uuid, String)>,
     errors: &mut Errors,
-) -> PolarsResult<Option<Rollup>> {
+) -> Option<Rollup> {
     let n = table.len();
     let empty = StringChunked::full_null("".into(), n);
     let col = |name| table.column(name).unwrap_or(&empty);
@@ -97,21 +119,8 @@ pub fn rollup(
         col("count"),
         col("event_id"),
     );
-
-    let mut ids: Vec<Uuid> = Vec::with_capacity(accounts.len());
-    let mut index: HashMap<&str, u32> = HashMap::with_capacity(accounts.len());
-    for (external, id) in accounts {
-        index.insert(external.as_str(), ids.len() as u32);
-        ids.push(*id);
-    }
-    let mut acct = Vec::with_capacity(n);
-    let mut day = Vec::with_capacity(n);
-    let mut count = Vec::with_capacity(n);
-    let mut core = Vec::with_capacity(n);
-    let mut comments = Vec::with_capacity(n);
-    let mut invites = Vec::with_capacity(n);
-    let mut bits = Vec::with_capacity(n);
-    let mut users = Vec::with_capacity(n);
+    let mut groups: HashMap<(Uuid, i32, &str), Sums> = HashMap::new();
+    let mut days: HashMap<i16, (i32, i32)> = HashMap::new();
     let mut seen_ids = HashSet::new();
     let mut newest: Option<OffsetDateTime> = None;
     // Clocks drift: allow five minutes.
@@ -132,26 +141,30 @@ pub fn rollup(
             errors.add(row, column, message);
             ok = false;
         };
-        let a_idx = match a.map(str::trim).filter(|s| !s.is_empty()) {
+        let account = match a.map(str::trim).filter(|s| !s.is_empty()) {
             None => {
                 fail("account_id", "required but empty".into());
-                0
+                None
             }
-            Some(a) => match index.get(a) {
-                Some(&ix) => ix,
-                None => {
+            Some(a) => {
+                let found = accounts.get(a).copied();
+                if found.is_none() {
                     fail("account_id", format!("unknown account '{a}'"));
-                    0
                 }
-            },
-        };
-        match u.map(str::trim) {
-            None | Some("") => fail("user_id", "required but empty".into()),
-            Some(u) if u.chars().any(char::is_control) => {
-                fail("user_id", "contains control characters".into())
+                found
             }
-            Some(_) => {}
-        }
+        };
+        let user = match u.map(str::trim) {
+            None | Some("") => {
+                fail("user_id", "required but empty".into());
+                ""
+            }
+            Some(u) if u.chars().any(char::is_control) => {
+                fail("user_id", "contains control characters".into());
+                ""
+            }
+            Some(u) => u,
+        };
         let t = t.map(str::trim).unwrap_or("");
         if t.is_empty() {
             fail("event_type", "required but empty".into());
@@ -198,105 +211,56 @@ pub fn rollup(
         {
             fail("event_id", format!("duplicate key '{id}' within the batch"));
         }
-        let counted_before = id.is_some_and(|id| {
-            ok && !seen.is_empty() && seen.contains(&(ids[a_idx as usize], id.to_owned()))
-        });
         if errors.is_full() {
             break;
         }
-        if !ok || counted_before {
+        let (true, Some(account), Some(when), Some(&(type_id, roles))) =
+            (ok, account, when, types.get(t))
+        else {
+            continue;
+        };
+        if id.is_some_and(|id| seen.contains(&(account, id.to_owned()))) {
             continue;
         }
-        let Some(when) = when else { continue };
         newest = newest.max(Some(when));
         total += n_events as u64;
-        acct.push(a_idx);
-        day.push(when.date().to_julian_day() - 2_440_588);
-        count.push(n_events);
-        let is = |name: &str| if t == name { n_events } else { 0 };
-        core.push(if CORE_ACTIONS.contains(&t) {
-            n_events
-        } else {
-            0
-        });
-        comments.push(is("comment_added"));
-        invites.push(is("invite_sent"));
-        bits.push(category_bit(t) as i64);
-        users.push(u.map(str::trim));
+        let day = when.date().to_julian_day();
+        let span = days.entry(type_id).or_insert((day, day));
+        *span = (span.0.min(day), span.1.max(day));
+        groups
+            .entry((account, day, user))
+            .or_default()
+            .add(type_id, roles, n_events);
     }
     if !errors.is_empty() {
-        return Ok(None);
+        return None;
     }
-
-    let kept = acct.len();
-    let users: StringChunked = users.into_iter().collect();
-    let frame = DataFrame::new(
-        kept,
-        vec![
-            Column::new("acct".into(), acct),
-            Column::new("user".into(), users),
-            Column::new("day".into(), day),
-            Column::new("n".into(), count),
-            Column::new("core".into(), core),
-            Column::new("comments".into(), comments),
-            Column::new("invites".into(), invites),
-            Column::new("bit".into(), bits),
-        ],
-    )?;
-    let grouped = frame
-        .lazy()
-        .group_by([col_expr("acct"), col_expr("day"), col_expr("user")])
-        .agg([
-            col_expr("n").sum().alias("events"),
-            col_expr("core").sum(),
-            col_expr("comments").sum(),
-            col_expr("invites").sum(),
-            // bits are powers of two, so the sum of the distinct ones is their bitwise or
-            col_expr("bit").unique().sum().alias("categories"),
-        ])
-        .collect()?;
-
-    let acct = grouped.column("acct")?.u32()?;
-    let day = grouped.column("day")?.i32()?;
-    let user = grouped.column("user")?.str()?;
-    let events = grouped.column("events")?.i64()?;
-    let core = grouped.column("core")?.i64()?;
-    let comments = grouped.column("comments")?.i64()?;
-    let invites = grouped.column("invites")?.i64()?;
-    let categories = grouped.column("categories")?.i64()?;
-    let rows = (0..grouped.height())
-        .map(|i| UserDay {
-            account: ids[acct.get(i).unwrap_or(0) as usize],
-            day: day.get(i).unwrap_or(0),
-            user_ref: user.get(i).unwrap_or("").to_owned(),
-            events: events.get(i).unwrap_or(0),
-            core_actions: core.get(i).unwrap_or(0),
-            comments: comments.get(i).unwrap_or(0),
-            invites: invites.get(i).unwrap_or(0),
-            categories: categories.get(i).unwrap_or(0),
+    let date = |d: i32| Date::from_julian_day(d).unwrap_or(Date::MIN);
+    let rows = groups
+        .into_iter()
+        .map(|((account, day, user), mut s)| {
+            s.types.sort_unstable();
+            UserDay {
+                account,
+                day: date(day),
+                user_ref: user.to_owned(),
+                events: s.counted,
+                core_actions: s.core,
+                comments: s.comments,
+                invites: s.invites,
+                categories: s.categories,
+                types: s.types,
+            }
         })
         .collect();
-    Ok(Some(Rollup {
+    let seen = days
+        .into_iter()
+        .map(|(id, (first, last))| (id, date(first), date(last)))
+        .collect();
+    Some(Rollup {
         rows,
         events: total,
         newest,
-    }))
-}
-
-fn col_expr(name: &str) -> Expr {
-    polars::prelude::col(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn categories_follow_event_type_prefixes() {
-        assert_eq!(category_bit("board_created"), 1);
-        assert_eq!(category_bit("gantt_viewed"), 2);
-        assert_eq!(category_bit("invite_sent"), 1 << 9);
-        assert_eq!(category_bit("page_viewed"), 0);
-        assert_eq!(category_bit("task_created"), 0);
-    }
+        seen,
+    })
 }

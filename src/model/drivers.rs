@@ -30,7 +30,7 @@ fn describe(feature: &str, v: f64) -> String {
         ),
         "action_trend_ratio" => format!("core actions at {:.0} % of the 30-day pace", pct(v)),
         "seat_utilization" => format!("{:.0} % of seats active in 30 days", pct(v)),
-        "features_adopted" => format!("uses {v:.0} of 10 feature areas"),
+        "features_adopted" => format!("uses {v:.0} feature areas"),
         "days_since_last_login" => format!("no activity for {v:.0} days"),
         "urgent_tickets_30d" => format!("{v:.0} urgent or high-priority tickets in 30 days"),
         "support_tickets_30d" => format!("{v:.0} support tickets in 30 days"),

@@ -170,7 +170,8 @@ async fn annotate(
                       count(*) filter (where day <= $1::date - 14) as before,
                       count(*) filter (where day > $1::date - 14) as recent
                from usage_user_daily
-               where day > $1::date - 44 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
+               where day > $1::date - 44 and day <= $1 and events > 0
+                 and ($2::uuid[] is null or account_id = any($2))
                group by 1, 2
            ), watched as (
                select u.account_id, u.user_ref, u.before, u.recent, c.name,

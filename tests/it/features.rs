@@ -31,7 +31,7 @@ fn value(t: &FeatureTable, row: usize, name: &str) -> f64 {
 
 #[sqlx::test]
 async fn features_as_of_a_day_ignore_everything_after_it(pool: PgPool) {
-    keel::db::migrate(&pool).await.unwrap();
+    crate::helpers::migrate(&pool).await;
     load(
         &pool,
         Entity::Accounts,
@@ -101,7 +101,7 @@ A,u3,invite_sent,2026-10-20T10:00:00Z,1\n",
 
 #[sqlx::test]
 async fn snapshots_keep_accounts_that_churned_later_and_label_them(pool: PgPool) {
-    keel::db::migrate(&pool).await.unwrap();
+    crate::helpers::migrate(&pool).await;
     load(
         &pool,
         Entity::Accounts,

@@ -105,7 +105,24 @@ fn csv_batches_never_panic() {
                     .into_iter()
                     .map(|(k, v)| (k.to_owned(), uuid::Uuid::from_u128(v)))
                     .collect();
-                let _ = keel::ingest::usage::rollup(&t, &accounts, &HashSet::new(), &mut errors);
+                let mapping = keel::taxonomy::Compiled::new(
+                    keel::taxonomy::rules::parse(keel::taxonomy::DEMO_MAPPING).unwrap(),
+                );
+                let types = keel::ingest::usage::type_names(&t)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, n)| {
+                        let roles = mapping.roles(&n);
+                        (n, (i as i16, roles))
+                    })
+                    .collect();
+                let _ = keel::ingest::usage::rollup(
+                    &t,
+                    &accounts,
+                    &types,
+                    &HashSet::new(),
+                    &mut errors,
+                );
             }
         });
     }

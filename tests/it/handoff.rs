@@ -46,7 +46,7 @@ pub async fn desk(pool: sqlx::PgPool) -> Desk {
     let today = app.clock.now().date();
     let run = app.test_run(today).await;
     let signals = serde_json::json!({
-        "depth": {"raw": 0.8, "normalised": 0.95}, "co_usage": {"raw": 0.6, "normalised": 0.7},
+        "depth": {"raw": 0.8, "normalised": 0.95, "areas": 10}, "co_usage": {"raw": 0.6, "normalised": 0.7},
         "seat_growth": {"raw": 0.25, "normalised": 0.9}, "nps_trend": {"raw": 1.5, "normalised": 0.8},
         "feature_requests": {"raw": 2.0, "normalised": 0.9}
     });

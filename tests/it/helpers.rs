@@ -37,7 +37,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(pool: PgPool, configure: impl FnOnce(&mut Config)) -> TestApp {
-        keel::db::migrate(&pool).await.unwrap();
+        migrate(&pool).await;
         let mut config = Config::for_database("postgres://unused");
         configure(&mut config);
         let clock = Arc::new(FixedClock::new(OffsetDateTime::now_utc()));
@@ -227,4 +227,13 @@ pub fn location(resp: &Response) -> String {
         .get("location")
         .map(|v| v.to_str().unwrap().to_owned())
         .unwrap_or_default()
+}
+
+/// Migrates a test database and installs the demo product's event mapping, which the tests'
+/// events (task_created, board_viewed, ...) follow.
+pub async fn migrate(pool: &PgPool) {
+    keel::db::migrate(pool).await.unwrap();
+    keel::taxonomy::install_demo(pool, &keel::auth::audit::Actor::Cli)
+        .await
+        .unwrap();
 }

@@ -25,4 +25,5 @@ mod playbooks;
 mod privacy;
 mod revenue;
 mod scoring;
+mod taxonomy;
 mod worklist;

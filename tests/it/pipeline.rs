@@ -19,7 +19,7 @@ async fn load(pool: &PgPool, entity: Entity, csv: String) {
 
 /// Three accounts with a little usage, the newest event an hour old.
 async fn company(pool: &PgPool) {
-    keel::db::migrate(pool).await.unwrap();
+    crate::helpers::migrate(pool).await;
     load(pool, Entity::Accounts, "external_id,name,plan,seats,mrr,customer_since\nA,Acme,team,4,400,2025-01-01\nB,Beta,team,9,900,2025-03-01\nC,Core,team,2,90,2025-06-01\n".into()).await;
     let hour_ago = (OffsetDateTime::now_utc() - Duration::hours(1))
         .replace_nanosecond(0)
@@ -210,7 +210,7 @@ async fn the_same_day_never_runs_twice_at_once_and_a_dead_run_never_blocks_it(po
 
 #[sqlx::test]
 async fn a_run_left_running_by_a_stopped_process_is_marked_abandoned(pool: PgPool) {
-    keel::db::migrate(&pool).await.unwrap();
+    crate::helpers::migrate(&pool).await;
     let today = OffsetDateTime::now_utc().date();
     sqlx::query(
         "insert into pipeline_runs (day, trigger, status) values ($1, 'killed worker', 'running')",

@@ -12,7 +12,7 @@ const ACCOUNTS: usize = 120;
 /// A demo company scored weekly over its last six weeks (and trained, so churn
 /// probabilities and drift exist).
 async fn company_with_history(pool: &PgPool) -> Date {
-    keel::db::migrate(pool).await.unwrap();
+    crate::helpers::migrate(pool).await;
     let staff = keel::demo::seed_staff(pool, ACCOUNTS).await.unwrap();
     let as_of = OffsetDateTime::now_utc().date() - Duration::days(1);
     keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff)

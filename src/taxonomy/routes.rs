@@ -1,0 +1,215 @@
+//! The event types page: what the data holds, the mapping in force with its past versions,
+//! a preview of the features under a proposed mapping (htmx), and saving it.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::catalog::{self, Profile};
+use super::preview::{self, MEASURES, Spread};
+use super::rules::{self, Compiled};
+use super::{db, save as save_mapping};
+use crate::auth::CurrentUser;
+use crate::auth::audit::Actor;
+use crate::error::Result;
+use crate::state::AppState;
+use crate::web::format::count;
+use crate::web::layout::Chrome;
+
+/// A catalogue row: the profile and what the mapping in force makes of the type.
+pub struct Row {
+    p: Profile,
+    counts_as: String,
+}
+
+pub struct Version {
+    id: i64,
+    note: String,
+    by: String,
+    when: String,
+    rules: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "taxonomy/index.html")]
+pub struct Page {
+    chrome: Chrome,
+    day: Option<String>,
+    summary: String,
+    sort: String,
+    sorts: [(&'static str, &'static str); 6],
+    rows: Vec<Row>,
+    text: String,
+    note: String,
+    errors: Vec<String>,
+    saved: Option<i64>,
+    versions: Vec<Version>,
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    sort: String,
+    saved: Option<i64>,
+}
+
+async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
+    let mapping = super::current(&state.db).await?;
+    let day = catalog::newest_day(&state.db).await?;
+    let mut profiles = match day {
+        Some(day) => catalog::profiles(&state.db, day).await?,
+        None => Vec::new(),
+    };
+    catalog::sort(&mut profiles, sort);
+    let unmapped = profiles
+        .iter()
+        .filter(|p| mapping.describe(&p.name) == "activity only")
+        .count();
+    let rows: Vec<Row> = profiles
+        .into_iter()
+        .map(|p| Row {
+            counts_as: mapping.describe(&p.name),
+            p,
+        })
+        .collect();
+    let versions = db::versions(&state.db)
+        .await?
+        .into_iter()
+        .map(|v| Version {
+            id: v.id,
+            note: v.note,
+            by: v.created_by,
+            when: crate::web::format::timestamp(v.created_at),
+            rules: serde_json::from_value(v.rules)
+                .map(|r: Vec<rules::Rule>| rules::text(&r))
+                .unwrap_or_default(),
+        })
+        .collect::<Vec<_>>();
+    let summary = format!(
+        "{} seen; {} count as activity only (no rule matches them); the mapping names {}.",
+        count(rows.len() as i64, "event type", "event types"),
+        count(unmapped as i64, "type", "types"),
+        count(
+            mapping.modules.len() as i64,
+            "feature area",
+            "feature areas"
+        ),
+    );
+    Ok(Page {
+        chrome,
+        day: day.map(|d| d.to_string()),
+        summary,
+        sort: if catalog::SORTS.iter().any(|s| s.0 == sort) {
+            sort.to_owned()
+        } else {
+            "events_30d".to_owned()
+        },
+        sorts: catalog::SORTS,
+        rows,
+        text: rules::text(&mapping.rules),
+        note: String::new(),
+        errors: Vec::new(),
+        saved: None,
+        versions,
+    })
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Query(q): Query<ShowQuery>,
+) -> Result<Page> {
+    let mut page = page(&state, chrome, &q.sort).await?;
+    page.saved = q.saved;
+    Ok(page)
+}
+
+#[derive(Deserialize)]
+pub struct MappingForm {
+    rules: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// One measure under the mapping in force and under the proposal.
+pub struct Compared {
+    measure: &'static str,
+    now: Spread,
+    proposed: Spread,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "taxonomy/_preview.html")]
+pub struct PreviewFragment {
+    errors: Vec<String>,
+    day: String,
+    accounts: usize,
+    compared: Vec<Compared>,
+    changes: Vec<(String, String, String)>,
+}
+
+pub async fn preview(
+    State(state): State<AppState>,
+    Form(form): Form<MappingForm>,
+) -> Result<PreviewFragment> {
+    let mut fragment = PreviewFragment {
+        errors: Vec::new(),
+        day: String::new(),
+        accounts: 0,
+        compared: Vec::new(),
+        changes: Vec::new(),
+    };
+    let proposed = match rules::parse(&form.rules) {
+        Ok(r) => Compiled::new(r),
+        Err(errors) => {
+            fragment.errors = errors;
+            return Ok(fragment);
+        }
+    };
+    let Some(day) = catalog::newest_day(&state.db).await? else {
+        fragment.errors = vec!["no events have been loaded yet".into()];
+        return Ok(fragment);
+    };
+    let current = super::current(&state.db).await?;
+    let usage = preview::usage(&state.db, day).await?;
+    let (now, next) = (usage.measure(&current), usage.measure(&proposed));
+    fragment.day = day.to_string();
+    fragment.accounts = now.len();
+    fragment.compared = MEASURES
+        .iter()
+        .zip(
+            preview::spreads(&now)
+                .into_iter()
+                .zip(preview::spreads(&next)),
+        )
+        .map(|(measure, (now, proposed))| Compared {
+            measure,
+            now,
+            proposed,
+        })
+        .collect();
+    fragment.changes = usage.changes(&current, &proposed);
+    Ok(fragment)
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    user: CurrentUser,
+    Form(form): Form<MappingForm>,
+) -> Result<Response> {
+    match save_mapping(&state.db, &Actor::from(&user), &form.rules, &form.note).await? {
+        Ok(id) => Ok(Redirect::to(&format!("/event-types?saved={id}")).into_response()),
+        Err(errors) => {
+            let mut page = page(&state, chrome, "").await?;
+            page.errors = errors;
+            page.text = form.rules;
+            page.note = form.note;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+        }
+    }
+}
