@@ -54,7 +54,7 @@ async fn main() -> anyhow::Result<()> {
     let company = Company::simulate(7, accounts, as_of, 1);
     let load = |entity, csv: Vec<u8>| {
         let pool = pool.clone();
-        async move { ingest::ingest(&pool, entity, Payload::Csv(csv), "bench", &Actor::Cli).await }
+        async move { ingest::ingest(&pool, entity, Payload::Csv(csv), None, "bench", &Actor::Cli).await }
     };
     let out = load(Entity::Accounts, company.accounts_csv(&[]))
         .await

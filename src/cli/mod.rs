@@ -7,6 +7,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use sqlx::PgPool;
 
+mod import;
 mod report;
 
 use crate::app::App;
@@ -56,6 +57,8 @@ enum Command {
     /// The daily pipeline.
     #[command(subcommand)]
     Pipeline(PipelineCommand),
+    /// Import a large CSV file in chunks; re-run it to complete an interrupted import.
+    Import(import::Args),
 }
 
 #[derive(Subcommand)]
@@ -133,7 +136,7 @@ impl Cli {
     /// so its default log level keeps to warnings from Keel (`KEEL_LOG` still decides).
     pub fn default_log_filter(&self) -> &'static str {
         match self.command {
-            Command::Demo { .. } => "warn,sqlx=error,tower_sessions=error",
+            Command::Demo { .. } | Command::Import(_) => "warn,sqlx=error,tower_sessions=error",
             _ => "info,sqlx=warn,tower_sessions=warn",
         }
     }
@@ -166,6 +169,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await;
             Ok(())
         }
+        Command::Import(args) => import::run(args).await,
         Command::Migrate(config) => {
             ready_database(&config).await?;
             tracing::info!("migrations applied");

@@ -13,12 +13,19 @@ pub(super) fn print_training(t: &crate::model::training::Trained) -> anyhow::Res
         "Trained on {} snapshot rows from {} dates in {:.1} s (walk-forward, pooled test folds):",
         t.rows, t.dates, t.seconds
     )?;
-    for (id, algorithm, r) in &t.versions {
+    for (id, algorithm, r, objections) in &t.versions {
         writeln!(out, "{}  [{id}]", algorithm_line(*algorithm, r))?;
+        for o in objections {
+            writeln!(out, "      not fit for production: {o}")?;
+        }
     }
-    if let Some(id) = t.promoted {
-        writeln!(out, "  promoted {id} to production")?;
+    for (feature, why) in &t.unused {
+        writeln!(
+            out,
+            "  left out {feature}: {why}, it adds nothing to either model"
+        )?;
     }
+    writeln!(out, "  {}", t.outcome())?;
     Ok(())
 }
 

@@ -193,7 +193,7 @@ pub async fn load(
 }
 
 async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u64> {
-    let outcome = ingest::ingest(pool, entity, Payload::Csv(csv), "demo", &Actor::Cli)
+    let outcome = ingest::ingest(pool, entity, Payload::Csv(csv), None, "demo", &Actor::Cli)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))
         .with_context(|| format!("loading demo {entity}"))?;

@@ -193,8 +193,8 @@ impl Cache {
             return Ok(s.clone());
         }
         // Without product usage there is nothing to back-test on: no days.
-        let days = match crate::features::db::first_usage_day(pool).await? {
-            Some(first) => days(first, today),
+        let days = match crate::features::db::usage_span(pool).await? {
+            Some((first, last)) => days(first, today.min(last)),
             None => Vec::new(),
         };
         let s = Arc::new(snapshots(pool, &days).await?);

@@ -285,10 +285,11 @@ pub struct Outcome {
 pub async fn outcomes(db: impl PgExecutor<'_>, experiment: i64) -> sqlx::Result<Vec<Outcome>> {
     sqlx::query_as(
         "select x.variant_id, x.stratum, x.assigned_on, a.churned_on,
-                (select s.mrr_cents from subscription_periods s where s.account_id = x.account_id
-                   and s.period_start <= x.assigned_on order by s.period_start desc limit 1) as mrr_before,
-                (select s.mrr_cents from subscription_periods s where s.account_id = x.account_id
-                   and s.period_start <= x.assigned_on + e.horizon_days order by s.period_start desc limit 1) as mrr_after,
+                (select sum(s.mrr_cents)::int8 from subscription_periods s where s.account_id = x.account_id
+                   and s.period_start <= x.assigned_on and s.period_end > x.assigned_on) as mrr_before,
+                (select sum(s.mrr_cents)::int8 from subscription_periods s where s.account_id = x.account_id
+                   and s.period_start <= x.assigned_on + e.horizon_days
+                   and s.period_end > x.assigned_on + e.horizon_days) as mrr_after,
                 (select avg(n.score)::float8 from nps_responses n where n.account_id = x.account_id
                    and n.responded_at < x.assigned_on and n.responded_at >= x.assigned_on - 180) as nps_before,
                 (select avg(n.score)::float8 from nps_responses n where n.account_id = x.account_id

@@ -29,11 +29,13 @@ pub async fn live_accounts(
     .await
 }
 
-/// The first day with any product usage.
-pub async fn first_usage_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
-    sqlx::query_scalar!("select min(day) from usage_daily")
-        .fetch_one(db)
-        .await
+/// The first and last day with any product usage.
+pub async fn usage_span(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(Date, Date)>> {
+    let span: (Option<Date>, Option<Date>) =
+        sqlx::query_as("select min(day), max(day) from usage_daily")
+            .fetch_one(db)
+            .await?;
+    Ok(span.0.zip(span.1))
 }
 
 /// When each churned account churned (for labels, which look ahead on purpose).
@@ -151,12 +153,16 @@ pub async fn points(
                   (select score from nps_responses n where n.account_id = a.id and n.responded_at::date <= $1
                      order by responded_at desc limit 1) as nps
            from accounts a
-           left join lateral (select mrr_cents, seats, period_start from subscription_periods s
-                              where s.account_id = a.id and s.period_start <= $1
-                              order by period_start desc limit 1) cur on true
-           left join lateral (select mrr_cents from subscription_periods s
-                              where s.account_id = a.id and s.period_start < cur.period_start
-                              order by period_start desc limit 1) prev on true
+           -- the day billing is read on: as-of, or the last day billed if the export ends earlier
+           left join lateral (select least($1, max(s.period_end) - 1) as day from subscription_periods s
+                              where s.account_id = a.id and s.period_start <= $1) billed on true
+           -- every line in force that day (a plan and its add-ons), and a month before
+           left join lateral (select sum(s.mrr_cents)::int8 as mrr_cents, sum(s.seats)::int4 as seats
+                              from subscription_periods s where s.account_id = a.id
+                                and s.period_start <= billed.day and s.period_end > billed.day) cur on true
+           left join lateral (select sum(s.mrr_cents)::int8 as mrr_cents from subscription_periods s
+                              where s.account_id = a.id and s.period_start <= billed.day - 31
+                                and s.period_end > billed.day - 31) prev on true
            where a.customer_since <= $1 and (a.churned_on is null or a.churned_on > $1)
              and ($4::uuid[] is null or a.id = any($4))"#,
         as_of,

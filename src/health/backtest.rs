@@ -33,12 +33,13 @@ impl SnapshotCache {
         {
             return Ok(snapshots.clone());
         }
-        let first = features::db::first_usage_day(pool)
+        let (first, last) = features::db::usage_span(pool)
             .await?
             .ok_or_else(|| anyhow::anyhow!("no product usage yet: nothing to back-test on"))?;
-        let dates = snapshot_dates(first, today);
+        let end = today.min(last);
+        let dates = snapshot_dates(first, end);
         let latest = &dates[dates.len().saturating_sub(DATES)..];
-        let snapshots = Arc::new(features::snapshots(pool, latest, today).await?);
+        let snapshots = Arc::new(features::snapshots(pool, latest, end).await?);
         *cached = Some((today, snapshots.clone()));
         Ok(snapshots)
     }

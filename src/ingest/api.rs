@@ -3,8 +3,9 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Entity, Outcome, Payload, Status};
@@ -12,15 +13,26 @@ use crate::auth::tokens::ApiToken;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 
+#[derive(Deserialize)]
+pub struct BatchQuery {
+    /// A saved column mapping to read the rows' keys through.
+    mapping: Option<String>,
+}
+
 #[tracing::instrument(skip_all, fields(token = %token.name, entity = %entity))]
 pub async fn batch(
     State(state): State<AppState>,
     token: ApiToken,
     Path(entity): Path<String>,
+    Query(q): Query<BatchQuery>,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Outcome>)> {
     let entity: Entity = entity.parse().map_err(|_| AppError::NotFound)?;
     token.require(entity.as_str())?;
+    let mapping = match &q.mapping {
+        Some(name) => Some(super::mapping::named(&state.db, name, entity).await?),
+        None => None,
+    };
     let body = body.map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(format!(
             "The batch is larger than {} MB; split it into smaller batches.",
@@ -46,6 +58,7 @@ pub async fn batch(
         &state.db,
         entity,
         Payload::Json(rows),
+        mapping.as_ref(),
         "api",
         &token.actor(),
     )

@@ -28,6 +28,14 @@ impl Reader<'_> {
         value
     }
 
+    /// Whether the row has a value in the column (valid or not).
+    pub fn given(&self, name: &str, row: usize) -> bool {
+        self.table
+            .column(name)
+            .and_then(|c| c.get(row))
+            .is_some_and(|s| !s.trim().is_empty())
+    }
+
     fn spec(&self, name: &str) -> (Kind, bool) {
         self.entity
             .columns()
@@ -36,7 +44,7 @@ impl Reader<'_> {
             .map_or((Kind::Text, false), |c| (c.kind, c.required))
     }
 
-    fn fail<T>(&mut self, row: usize, name: &str, message: String) -> Option<T> {
+    pub fn fail<T>(&mut self, row: usize, name: &str, message: String) -> Option<T> {
         self.errors.add(row + 1, name, message);
         None
     }

@@ -3,14 +3,12 @@
 //! Upserts only touch rows whose values changed, so re-sending a batch changes nothing.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 
 use sqlx::{PgConnection, PgExecutor, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::rows::{AccountRow, ContactRow, NoteRow, NpsRow, SubscriptionRow, TicketRow};
-use super::usage::UserDay;
 
 /// Keel ids of the accounts with these external ids.
 pub async fn account_ids(
@@ -41,9 +39,15 @@ pub async fn upsert_accounts(conn: &mut PgConnection, rows: &[AccountRow]) -> sq
     let done = sqlx::query(
         r#"insert into accounts (id, external_id, name, plan, seats, mrr_cents, customer_since,
                                  renewal_date, status, churned_on, owner_id, executive_sponsor)
-           select * from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[],
-                                $7::date[], $8::date[], $9::text[]::account_status[], $10::date[],
-                                $11::uuid[], $12::text[])
+           -- seats, MRR and renewal the file leaves out keep what billing gave them
+           select t.id, t.external_id, t.name, t.plan, coalesce(t.seats, a.seats, 0),
+                  coalesce(t.mrr, a.mrr_cents, 0), t.since, coalesce(t.renewal, a.renewal_date),
+                  t.status, t.churned, t.owner, t.sponsor
+           from unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[],
+                       $7::date[], $8::date[], $9::text[]::account_status[], $10::date[],
+                       $11::uuid[], $12::text[])
+                as t(id, external_id, name, plan, seats, mrr, since, renewal, status, churned, owner, sponsor)
+           left join accounts a on a.external_id = t.external_id
            on conflict (external_id) do update set
                name = excluded.name, plan = excluded.plan, seats = excluded.seats,
                mrr_cents = excluded.mrr_cents, customer_since = excluded.customer_since,
@@ -104,22 +108,55 @@ pub async fn upsert_subscriptions(
     rows: &[SubscriptionRow],
 ) -> sqlx::Result<u64> {
     let done = sqlx::query(
-        r#"insert into subscription_periods (account_id, period_start, period_end, plan, seats, mrr_cents)
-           select * from unnest($1::uuid[], $2::date[], $3::date[], $4::text[], $5::int[], $6::bigint[])
-           on conflict (account_id, period_start) do update set
+        r#"insert into subscription_periods (account_id, line_id, period_start, period_end, plan, seats,
+                                             mrr_cents, amount_cents, discount_cents, term_months)
+           select * from unnest($1::uuid[], $2::text[], $3::date[], $4::date[], $5::text[], $6::int[],
+                                $7::bigint[], $8::bigint[], $9::bigint[], $10::smallint[])
+           on conflict (account_id, line_id, period_start) do update set
                period_end = excluded.period_end, plan = excluded.plan, seats = excluded.seats,
-               mrr_cents = excluded.mrr_cents
-           where (subscription_periods.period_end, subscription_periods.plan,
-                  subscription_periods.seats, subscription_periods.mrr_cents)
+               mrr_cents = excluded.mrr_cents, amount_cents = excluded.amount_cents,
+               discount_cents = excluded.discount_cents, term_months = excluded.term_months
+           where (subscription_periods.period_end, subscription_periods.plan, subscription_periods.seats,
+                  subscription_periods.mrr_cents, subscription_periods.amount_cents,
+                  subscription_periods.discount_cents, subscription_periods.term_months)
                  is distinct from
-                 (excluded.period_end, excluded.plan, excluded.seats, excluded.mrr_cents)"#,
+                 (excluded.period_end, excluded.plan, excluded.seats, excluded.mrr_cents,
+                  excluded.amount_cents, excluded.discount_cents, excluded.term_months)"#,
     )
     .bind(rows.iter().map(|r| r.account_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.line_id.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.period_start).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.period_end).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.plan.clone()).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.seats).collect::<Vec<_>>())
     .bind(rows.iter().map(|r| r.mrr_cents).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.amount_cents).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.discount_cents).collect::<Vec<_>>())
+    .bind(rows.iter().map(|r| r.term_months).collect::<Vec<_>>())
+    .execute(&mut *conn)
+    .await?;
+    // The accounts' MRR and seats follow their lines in force today (or, for an account the
+    // CRM gave no MRR, on its last day billed); a renewal date the CRM did not give is the
+    // current term's end.
+    let accounts: Vec<Uuid> = rows.iter().map(|r| r.account_id).collect();
+    sqlx::query(
+        r#"with billed as (
+               select account_id, least(current_date, max(period_end) - 1) as day
+               from subscription_periods where account_id = any($1) group by account_id),
+           cur as (
+               select s.account_id, sum(s.mrr_cents)::int8 as mrr, sum(s.seats)::int4 as seats,
+                      max(s.period_end) as term_end, b.day = current_date as live
+               from subscription_periods s join billed b on b.account_id = s.account_id
+               where s.period_start <= b.day and s.period_end > b.day
+               group by s.account_id, b.day)
+           update accounts a set mrr_cents = cur.mrr, seats = greatest(a.seats, cur.seats),
+                  renewal_date = coalesce(a.renewal_date, cur.term_end)
+           from cur
+           where a.id = cur.account_id and (cur.live or a.mrr_cents = 0)
+             and (a.mrr_cents, a.seats, a.renewal_date) is distinct from
+                 (cur.mrr, greatest(a.seats, cur.seats), coalesce(a.renewal_date, cur.term_end))"#,
+    )
+    .bind(&accounts)
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
@@ -196,112 +233,6 @@ pub async fn upsert_notes(conn: &mut PgConnection, rows: &[NoteRow]) -> sqlx::Re
     .execute(conn)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Adds a batch's user-days to the roll-ups (streamed with COPY), then recomputes the
-/// account-days it touched. Returns the number of user-day rows written.
-pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<u64> {
-    let started = std::time::Instant::now();
-    sqlx::query(
-        r#"create temp table usage_batch (
-               account_id uuid, day date, user_ref text collate "C", events int, core_actions int,
-               comments int, invites int, categories int, event_types smallint[], type_events int[]
-           ) on commit drop"#,
-    )
-    .execute(&mut *conn)
-    .await?;
-    let mut copy = conn
-        .copy_in_raw("copy usage_batch from stdin (format text)")
-        .await?;
-    let mut buf = String::with_capacity(1 << 20);
-    for r in rows {
-        let ids: Vec<String> = r.types.iter().map(|t| t.0.to_string()).collect();
-        let counts: Vec<String> = r.types.iter().map(|t| t.1.to_string()).collect();
-        let _ = writeln!(
-            buf,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{{{}}}\t{{{}}}",
-            r.account,
-            r.day,
-            escape_copy(&r.user_ref),
-            r.events,
-            r.core_actions,
-            r.comments,
-            r.invites,
-            r.categories,
-            ids.join(","),
-            counts.join(",")
-        );
-        if buf.len() > (1 << 20) {
-            copy.send(buf.as_bytes()).await?;
-            buf.clear();
-        }
-    }
-    copy.send(buf.as_bytes()).await?;
-    let written = copy.finish().await?;
-    let copied_ms = started.elapsed().as_millis();
-    // A user-day already there (an earlier batch ended inside it) adds its events type by type.
-    sqlx::query(
-        r#"insert into usage_user_daily as u
-               (account_id, day, user_ref, events, core_actions, comments, invites, categories,
-                event_types, type_events)
-           select * from usage_batch order by account_id, day, user_ref
-           on conflict (account_id, day, user_ref) do update set
-               events = u.events + excluded.events,
-               core_actions = u.core_actions + excluded.core_actions,
-               comments = u.comments + excluded.comments,
-               invites = u.invites + excluded.invites,
-               categories = u.categories | excluded.categories,
-               (event_types, type_events) = (
-                   select array_agg(t order by t), array_agg(n order by t)
-                   from (select t, sum(n)::int as n
-                         from (select * from unnest(u.event_types, u.type_events)
-                               union all
-                               select * from unnest(excluded.event_types, excluded.type_events)) x(t, n)
-                         group by t) y)"#,
-    )
-    .execute(&mut *conn)
-    .await?;
-    let merged_ms = started.elapsed().as_millis();
-    sqlx::query(
-        r#"insert into usage_daily as d
-               (account_id, day, active_users, events, core_actions, comments, invites, categories,
-                event_types, type_events)
-           select k.account_id, k.day, agg.*, types.*
-           from (select distinct account_id, day from usage_batch) k
-           -- one index range per touched account-day, however large the history grows
-           cross join lateral (
-               select count(*) filter (where u.events > 0)::int, sum(u.events), sum(u.core_actions),
-                      sum(u.comments), sum(u.invites), bit_or(u.categories)
-               from usage_user_daily u where u.account_id = k.account_id and u.day = k.day
-           ) agg
-           cross join lateral (
-               select coalesce(array_agg(x.t order by x.t), '{}'), coalesce(array_agg(x.n order by x.t), '{}')
-               from (select y.t, sum(y.n)::int as n
-                     from usage_user_daily u, unnest(u.event_types, u.type_events) y(t, n)
-                     where u.account_id = k.account_id and u.day = k.day group by y.t) x
-           ) types
-           on conflict (account_id, day) do update set
-               active_users = excluded.active_users, events = excluded.events,
-               core_actions = excluded.core_actions, comments = excluded.comments,
-               invites = excluded.invites, categories = excluded.categories,
-               event_types = excluded.event_types, type_events = excluded.type_events"#,
-    )
-    .execute(&mut *conn)
-    .await?;
-    tracing::debug!(
-        copied_ms,
-        merged_ms,
-        total_ms = started.elapsed().as_millis(),
-        "usage written"
-    );
-    Ok(written)
-}
-
-fn escape_copy(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
 }
 
 pub struct BatchRecord<'a> {

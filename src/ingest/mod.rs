@@ -3,11 +3,15 @@
 
 mod api;
 pub(crate) mod cells;
+mod check_page;
 mod columns;
 pub mod db;
+pub mod import;
+pub mod mapping;
 mod pages;
 pub mod queue;
 pub mod retention;
+mod rollups;
 mod routes;
 mod rows;
 pub mod schema;
@@ -27,6 +31,7 @@ use crate::auth::access::{Access, Route};
 use crate::auth::audit::{self, Actor};
 use crate::error::Result;
 use cells::Reader;
+pub use mapping::ColumnMap;
 pub use schema::Entity;
 use table::{Errors, RowError, Table};
 
@@ -38,7 +43,12 @@ pub fn routes() -> Vec<Route> {
         Route::get("/ingest", DATA_STAFF, routes::index),
         Route::get("/ingest/formats", DATA_STAFF, routes::formats),
         Route::post("/ingest/uploads", DATA_STAFF, routes::upload).large_body(),
-        Route::get("/ingest/uploads/{id}", DATA_STAFF, routes::preview),
+        Route::get("/ingest/uploads/{id}", DATA_STAFF, check_page::preview),
+        Route::post(
+            "/ingest/uploads/{id}/mapping",
+            DATA_STAFF,
+            check_page::save_mapping,
+        ),
         Route::post("/ingest/uploads/{id}/confirm", DATA_STAFF, routes::confirm),
     ]
 }
@@ -108,15 +118,17 @@ pub enum Mode {
     DryRun,
 }
 
-/// Ingests one batch. Bad input is an `Outcome` with status `Rejected`, not an `Err`.
+/// Ingests one batch, its columns read through a saved column mapping if one is given.
+/// Bad input is an `Outcome` with status `Rejected`, not an `Err`.
 pub async fn ingest(
     pool: &PgPool,
     entity: Entity,
     payload: Payload,
+    mapping: Option<&ColumnMap>,
     source: &str,
     actor: &Actor,
 ) -> Result<Outcome> {
-    run(pool, entity, payload, source, actor, Mode::Commit).await
+    run(pool, entity, payload, mapping, source, actor, Mode::Commit).await
 }
 
 /// Checks a batch as `ingest` would, without writing or recording anything.
@@ -124,27 +136,46 @@ pub async fn check(
     pool: &PgPool,
     entity: Entity,
     payload: Payload,
+    mapping: Option<&ColumnMap>,
     actor: &Actor,
 ) -> Result<Outcome> {
-    run(pool, entity, payload, "check", actor, Mode::DryRun).await
+    run(pool, entity, payload, mapping, "check", actor, Mode::DryRun).await
 }
 
 async fn run(
     pool: &PgPool,
     entity: Entity,
     payload: Payload,
+    mapping: Option<&ColumnMap>,
     source: &str,
     actor: &Actor,
     mode: Mode,
 ) -> Result<Outcome> {
-    let hash = payload.content_hash();
+    // The same file read through another mapping is another batch.
+    let hash = match mapping {
+        None => payload.content_hash(),
+        Some(m) => {
+            let mut h = Sha256::new();
+            h.update(payload.content_hash());
+            h.update(format!("{:?}", m.columns));
+            format!("{:x}", h.finalize())
+        }
+    };
     let started = std::time::Instant::now();
+    let mapping = mapping.cloned();
     // Parsing is CPU work: keep it off the async runtime.
     let (table, mut errors) = tokio::task::spawn_blocking(move || {
         let mut errors = Errors::default();
+        let m = mapping.as_ref();
         let table = match payload {
-            Payload::Csv(bytes) => Table::from_csv(entity, bytes, &mut errors),
-            Payload::Json(rows) => Table::from_json(entity, &rows, &mut errors),
+            Payload::Csv(bytes) => Table::from_csv(entity, bytes, m, &mut errors),
+            Payload::Json(rows) => {
+                let rows = match m {
+                    Some(m) => table::rename_json(rows, m),
+                    None => rows,
+                };
+                Table::from_json(entity, &rows, &mut errors)
+            }
         };
         (table, errors)
     })
@@ -282,7 +313,7 @@ async fn write(
         errors,
     };
     let (written, newest) = match entity {
-        Entity::Events => return write_events(tx, table, accounts, r.errors).await,
+        Entity::Events => return rollups::write_events(tx, table, accounts, r.errors).await,
         Entity::Accounts => {
             let owners = db::user_ids_by_email(&mut *tx).await?;
             load!(r, tx, rows::accounts(&mut r, &owners), upsert_accounts, now)
@@ -324,44 +355,6 @@ async fn write(
         ),
     };
     Ok((written, 0, newest))
-}
-
-/// Events are validated and rolled up under the event mapping off the async runtime, then
-/// added to the roll-ups.
-async fn write_events(
-    tx: &mut sqlx::PgConnection,
-    table: &Table,
-    accounts: std::collections::HashMap<String, uuid::Uuid>,
-    errors: &mut Errors,
-) -> Result<(u64, u64, Option<OffsetDateTime>)> {
-    let started = std::time::Instant::now();
-    // Events with an id count once, across batches: those seen before are skipped.
-    let keyed = usage::event_keys(table, &accounts);
-    let fresh = retention::record_event_ids(tx, &keyed).await?;
-    let seen: std::collections::HashSet<(uuid::Uuid, String)> =
-        keyed.into_iter().filter(|k| !fresh.contains(k)).collect();
-    let types = crate::taxonomy::for_batch(tx, &usage::type_names(table)).await?;
-    let table = table.clone();
-    let (rollup, found) = tokio::task::spawn_blocking(move || {
-        let mut found = Errors::default();
-        let rollup = usage::rollup(&table, &accounts, &types, &seen, &mut found);
-        (rollup, found)
-    })
-    .await
-    .map_err(anyhow::Error::from)?;
-    *errors = found;
-    let Some(rollup) = rollup else {
-        return Ok((0, 0, None));
-    };
-    let rollup_ms = started.elapsed().as_millis();
-    let written = db::add_usage(tx, &rollup.rows).await?;
-    crate::taxonomy::db::widen_seen(&mut *tx, &rollup.seen).await?;
-    tracing::debug!(
-        rollup_ms,
-        upsert_ms = started.elapsed().as_millis() - rollup_ms,
-        "events rolled up"
-    );
-    Ok((written, rollup.events, rollup.newest))
 }
 
 /// How long a staged upload waits for its confirmation before the worker drops it.

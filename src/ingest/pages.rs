@@ -4,10 +4,13 @@ use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+#[derive(sqlx::FromRow)]
 pub struct Upload {
     pub entity: String,
     pub filename: String,
     pub content: Vec<u8>,
+    /// The column mapping it is read through, once chosen.
+    pub mapping: Option<String>,
 }
 
 pub async fn stage_upload(
@@ -15,18 +18,35 @@ pub async fn stage_upload(
     entity: &str,
     filename: &str,
     content: &[u8],
+    mapping: Option<&str>,
     user: Uuid,
 ) -> sqlx::Result<Uuid> {
-    sqlx::query_scalar!(
-        "insert into ingest_uploads (id, entity, filename, content, uploaded_by) values ($1, $2, $3, $4, $5) returning id",
-        Uuid::new_v4(),
-        entity,
-        filename,
-        content,
-        user
+    sqlx::query_scalar(
+        "insert into ingest_uploads (id, entity, filename, content, mapping, uploaded_by)
+         values ($1, $2, $3, $4, $5, $6) returning id",
     )
+    .bind(Uuid::new_v4())
+    .bind(entity)
+    .bind(filename)
+    .bind(content)
+    .bind(mapping)
+    .bind(user)
     .fetch_one(db)
     .await
+}
+
+/// Reads a staged upload through a column mapping from now on.
+pub async fn set_upload_mapping(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    mapping: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("update ingest_uploads set mapping = $2 where id = $1")
+        .bind(id)
+        .bind(mapping)
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 /// The upload, if it exists and belongs to `user`.
@@ -35,12 +55,11 @@ pub async fn find_upload(
     id: Uuid,
     user: Uuid,
 ) -> sqlx::Result<Option<Upload>> {
-    sqlx::query_as!(
-        Upload,
-        "select entity, filename, content from ingest_uploads where id = $1 and uploaded_by = $2",
-        id,
-        user
+    sqlx::query_as(
+        "select entity, filename, content, mapping from ingest_uploads where id = $1 and uploaded_by = $2",
     )
+    .bind(id)
+    .bind(user)
     .fetch_optional(db)
     .await
 }

@@ -9,15 +9,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::schema::{Column, Entity, Kind};
-use super::table::{Errors, RowError, Table};
+use super::table::RowError;
 use super::{Payload, Status, pages};
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::layout::Chrome;
-
-const PREVIEW_ROWS: usize = 10;
 
 pub struct BatchView {
     id: i64,
@@ -45,10 +43,12 @@ pub struct IngestPage {
     entities: Vec<&'static str>,
     batches: Vec<BatchView>,
     freshness: Vec<FreshnessView>,
+    /// Saved column mappings: (name, entity).
+    mappings: Vec<(String, &'static str)>,
     error: Option<String>,
 }
 
-fn describe(e: &RowError) -> String {
+pub(super) fn describe(e: &RowError) -> String {
     match (e.row, e.column.as_str()) {
         (0, "") => e.message.clone(),
         (0, col) => format!("header, column {col}: {}", e.message),
@@ -106,32 +106,23 @@ async fn index_page(state: &AppState, chrome: Chrome, error: Option<String>) -> 
             }
         })
         .collect();
+    let mappings = super::mapping::all(&state.db)
+        .await?
+        .into_iter()
+        .map(|m| (m.name, m.entity.as_str()))
+        .collect();
     Ok(IngestPage {
         chrome,
         entities: Entity::ALL.iter().map(|e| e.as_str()).collect(),
         batches,
         freshness,
+        mappings,
         error,
     })
 }
 
 pub async fn index(State(state): State<AppState>, chrome: Chrome) -> Result<IngestPage> {
     index_page(&state, chrome, None).await
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "ingest/preview.html")]
-pub struct PreviewPage {
-    chrome: Chrome,
-    id: String,
-    entity: String,
-    filename: String,
-    rows: usize,
-    columns: Vec<&'static str>,
-    sample: Vec<Vec<String>>,
-    problems: Vec<String>,
-    truncated: bool,
-    unchanged: bool,
 }
 
 /// Receives a CSV, stages it, and shows what ingesting it would do.
@@ -143,6 +134,7 @@ pub async fn upload(
     mut form: Multipart,
 ) -> Result<Response> {
     let mut entity = None;
+    let mut mapping_name = None;
     let mut file = None;
     while let Some(field) = form
         .next_field()
@@ -152,6 +144,10 @@ pub async fn upload(
         match field.name() {
             Some("entity") => {
                 entity = Some(field.text().await.map_err(|e| upload_error(&state, e))?)
+            }
+            Some("mapping") => {
+                let name = field.text().await.map_err(|e| upload_error(&state, e))?;
+                mapping_name = Some(name).filter(|n| !n.trim().is_empty());
             }
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.csv").to_owned();
@@ -173,9 +169,21 @@ pub async fn upload(
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
+    let mapping = match &mapping_name {
+        Some(name) => Some(super::mapping::named(&state.db, name, entity).await?),
+        None => None,
+    };
     let actor = Actor::from(&user);
     let mut tx = state.db.begin().await?;
-    let id = pages::stage_upload(&mut *tx, entity.as_str(), &filename, &bytes, user.id).await?;
+    let id = pages::stage_upload(
+        &mut *tx,
+        entity.as_str(),
+        &filename,
+        &bytes,
+        mapping_name.as_deref(),
+        user.id,
+    )
+    .await?;
     let details = json!({"entity": entity.as_str(), "filename": filename, "bytes": bytes.len()});
     audit::record(
         &mut *tx,
@@ -186,17 +194,13 @@ pub async fn upload(
     )
     .await?;
     tx.commit().await?;
-    // A file that cannot be ingested is recorded as a refused batch, with its reasons.
-    let checked = super::check(&state.db, entity, Payload::Csv(bytes.to_vec()), &actor).await?;
-    if checked.status == Status::Rejected {
-        super::ingest(
-            &state.db,
-            entity,
-            Payload::Csv(bytes.to_vec()),
-            "csv",
-            &actor,
-        )
-        .await?;
+    // A file that cannot be ingested is recorded as a refused batch, with its reasons;
+    // one whose headers are not Keel's waits for its columns to be mapped.
+    let m = mapping.as_ref();
+    let checked = super::check(&state.db, entity, Payload::Csv(bytes.to_vec()), m, &actor).await?;
+    if checked.status == Status::Rejected && !super::check_page::headers_only(&checked.errors) {
+        let payload = Payload::Csv(bytes.to_vec());
+        super::ingest(&state.db, entity, payload, m, "csv", &actor).await?;
     }
     Ok(Redirect::to(&format!("/ingest/uploads/{id}")).into_response())
 }
@@ -212,41 +216,6 @@ fn upload_error(state: &AppState, e: axum::extract::multipart::MultipartError) -
     }
 }
 
-pub async fn preview(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    chrome: Chrome,
-    Path(id): Path<Uuid>,
-) -> Result<PreviewPage> {
-    let upload = pages::find_upload(&state.db, id, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let entity: Entity = upload.entity.parse().map_err(|_| AppError::NotFound)?;
-    let mut parse_errors = Errors::default();
-    let (columns, sample) = Table::from_csv(entity, upload.content.clone(), &mut parse_errors)
-        .map(|t| t.preview(PREVIEW_ROWS))
-        .unwrap_or_default();
-    let outcome = super::check(
-        &state.db,
-        entity,
-        Payload::Csv(upload.content),
-        &Actor::from(&user),
-    )
-    .await?;
-    Ok(PreviewPage {
-        chrome,
-        id: id.to_string(),
-        entity: upload.entity,
-        filename: upload.filename,
-        rows: outcome.rows,
-        columns,
-        sample,
-        problems: outcome.errors.iter().map(describe).collect(),
-        truncated: outcome.errors_truncated,
-        unchanged: outcome.status == Status::Unchanged,
-    })
-}
-
 #[tracing::instrument(skip_all, fields(user_id = %user.id, upload = %id))]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -257,10 +226,15 @@ pub async fn confirm(
         .await?
         .ok_or(AppError::NotFound)?;
     let entity: Entity = upload.entity.parse().map_err(|_| AppError::NotFound)?;
+    let mapping = match &upload.mapping {
+        Some(name) => Some(super::mapping::named(&state.db, name, entity).await?),
+        None => None,
+    };
     let outcome = super::ingest(
         &state.db,
         entity,
         Payload::Csv(upload.content),
+        mapping.as_ref(),
         "csv",
         &Actor::from(&user),
     )
@@ -282,7 +256,7 @@ pub struct FormatsPage {
 }
 
 impl Column {
-    fn kind_label(&self) -> String {
+    pub(super) fn kind_label(&self) -> String {
         match self.kind {
             Kind::Text => "text".into(),
             Kind::Email => "email address".into(),

@@ -12,8 +12,9 @@ pub struct AccountRow {
     pub external_id: String,
     pub name: String,
     pub plan: String,
-    pub seats: i32,
-    pub mrr_cents: i64,
+    /// Left out: what billing gives (or 0).
+    pub seats: Option<i32>,
+    pub mrr_cents: Option<i64>,
     pub customer_since: Date,
     pub renewal_date: Option<Date>,
     pub status: &'static str,
@@ -32,13 +33,27 @@ pub struct ContactRow {
     pub user_ref: Option<String>,
 }
 
+/// One billing line: a plan or an add-on over a period. An account's MRR on a day is the
+/// sum of its lines in force that day.
 pub struct SubscriptionRow {
     pub account_id: Uuid,
+    /// The line within the account ("base", "sso-addon"); empty for a single-line account.
+    pub line_id: String,
     pub period_start: Date,
     pub period_end: Date,
     pub plan: String,
     pub seats: i32,
     pub mrr_cents: i64,
+    /// As billed: the amount for the term before discount, the discount, the term's months.
+    pub amount_cents: Option<i64>,
+    pub discount_cents: i64,
+    pub term_months: Option<i16>,
+}
+
+/// Whole months from `start` to `end` (2026-01-15 to 2027-01-15 is 12).
+pub fn whole_months(start: Date, end: Date) -> i64 {
+    let months = |d: Date| i64::from(d.year()) * 12 + i64::from(u8::from(d.month()));
+    months(end) - months(start) - i64::from(end.day() < start.day())
 }
 
 pub struct TicketRow {
@@ -143,8 +158,8 @@ pub fn accounts(r: &mut Reader<'_>, owners: &HashMap<String, Uuid>) -> Vec<Accou
             external_id: external_id?,
             name: name?,
             plan: plan?,
-            seats: seats? as i32,
-            mrr_cents: mrr?,
+            seats: seats.map(|s| s as i32),
+            mrr_cents: mrr,
             customer_since: since?,
             renewal_date: renewal,
             status,
@@ -180,29 +195,86 @@ pub fn contacts(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<Con
 pub fn subscriptions(r: &mut Reader<'_>, accounts: &HashMap<String, Uuid>) -> Vec<SubscriptionRow> {
     each_row(r, "period_start", |r, row| {
         let account_id = account(r, accounts, row);
+        let line_id = r.text("line_id", row).unwrap_or_default();
         let start = r.date("period_start", row);
         let end = r.date("period_end", row);
         let plan = r.text("plan", row);
-        let seats = r.int("seats", row);
+        let seats = r.int("seats", row).unwrap_or(0);
         let mrr = r.money("mrr", row);
+        let amount = r.money("amount", row);
+        let discount = r.money("discount", row).unwrap_or(0);
+        let term = r.int("term_months", row);
         let (start, end) = (start?, end?);
         if end <= start {
-            r.errors.add(
-                row + 1,
+            return r.fail(
+                row,
                 "period_end",
                 format!("{end} is not after period_start {start}"),
             );
-            return None;
         }
+        let mrr_cents = match (r.given("mrr", row), r.given("amount", row)) {
+            (true, true) => {
+                return r.fail(
+                    row,
+                    "amount",
+                    "give mrr or the term's amount, not both".into(),
+                );
+            }
+            (false, false) => {
+                return r.fail(row, "mrr", "required: mrr, or amount for the term".into());
+            }
+            (true, false) if discount > 0 => {
+                return r.fail(
+                    row,
+                    "discount",
+                    "a discount applies to amount, not to mrr".into(),
+                );
+            }
+            (true, false) => mrr?,
+            (false, true) => {
+                let amount = amount?;
+                if discount > amount {
+                    return r.fail(
+                        row,
+                        "discount",
+                        format!(
+                            "{} is more than the amount {}",
+                            discount as f64 / 100.0,
+                            amount as f64 / 100.0
+                        ),
+                    );
+                }
+                let months = term.unwrap_or_else(|| whole_months(start, end));
+                if months < 1 {
+                    return r.fail(
+                        row,
+                        "term_months",
+                        format!(
+                            "the period {start} to {end} is shorter than a month: give term_months"
+                        ),
+                    );
+                }
+                ((amount - discount) as f64 / months as f64).round() as i64
+            }
+        };
         let item = SubscriptionRow {
             account_id: account_id?,
             period_start: start,
             period_end: end,
             plan: plan?,
-            seats: seats? as i32,
-            mrr_cents: mrr?,
+            seats: seats as i32,
+            mrr_cents,
+            amount_cents: amount,
+            discount_cents: discount,
+            term_months: term.map(|t| t as i16),
+            line_id,
         };
-        Some(((item.account_id, start), start.to_string(), item))
+        let shown = if item.line_id.is_empty() {
+            start.to_string()
+        } else {
+            format!("{} from {start}", item.line_id)
+        };
+        Some(((item.account_id, item.line_id.clone(), start), shown, item))
     })
 }
 

@@ -7,6 +7,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::mapping::ColumnMap;
 use super::schema::Entity;
 
 /// At most this many errors are reported for one batch.
@@ -87,7 +88,14 @@ impl Table {
 
     /// Parses CSV text; every cell stays text until the entity's rules read it.
     /// (A file polars cannot read is described in plain words, see `csv_problem`.)
-    pub fn from_csv(entity: Entity, bytes: Vec<u8>, errors: &mut Errors) -> Option<Table> {
+    /// With a column mapping, the file's headers are read through it and the columns it
+    /// does not name are left out.
+    pub fn from_csv(
+        entity: Entity,
+        bytes: Vec<u8>,
+        mapping: Option<&ColumnMap>,
+        errors: &mut Errors,
+    ) -> Option<Table> {
         let parsed = CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(Some(0))
@@ -99,6 +107,10 @@ impl Table {
                 errors.add(0, "", csv_problem(&e.to_string()));
                 return None;
             }
+        };
+        let df = match mapping {
+            Some(m) => through(df, m, errors)?,
+            None => df,
         };
         let names: Vec<String> = df
             .get_column_names()
@@ -176,6 +188,47 @@ impl Table {
             len: rows.len(),
         })
     }
+}
+
+/// The file's columns renamed to Keel's by the mapping; the others left out.
+fn through(df: DataFrame, m: &ColumnMap, errors: &mut Errors) -> Option<DataFrame> {
+    let mut columns = Vec::with_capacity(m.columns.len());
+    for (keel, source) in &m.columns {
+        match df.column(source) {
+            Ok(c) => {
+                let mut c = c.clone();
+                c.rename(keel.as_str().into());
+                columns.push(c);
+            }
+            Err(_) => errors.add(
+                0,
+                keel,
+                format!(
+                    "the mapping '{}' takes {keel} from the column '{source}', which the file does not have",
+                    m.name
+                ),
+            ),
+        }
+    }
+    if !errors.is_empty() {
+        return None;
+    }
+    DataFrame::new(df.height(), columns).ok()
+}
+
+/// JSON rows with their keys renamed to Keel's by the mapping; other keys left out.
+pub fn rename_json(rows: Vec<Value>, m: &ColumnMap) -> Vec<Value> {
+    rows.into_iter()
+        .map(|row| match row {
+            Value::Object(mut obj) => Value::Object(
+                m.columns
+                    .iter()
+                    .filter_map(|(keel, source)| Some((keel.clone(), obj.remove(source)?)))
+                    .collect(),
+            ),
+            other => other,
+        })
+        .collect()
 }
 
 fn check_header(entity: Entity, names: &[String], errors: &mut Errors) {

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod db;
 pub mod drivers;
 pub mod evaluate;
+pub mod guard;
 pub mod logistic;
 pub mod metrics;
 pub mod monitor;

@@ -29,6 +29,8 @@ pub struct VersionView {
     rows: i32,
     figures: Vec<String>,
     in_production: bool,
+    /// Why the guard would not promote it automatically.
+    objections: Vec<String>,
 }
 
 pub struct FoldView {
@@ -148,6 +150,11 @@ pub async fn index(
                         lift.map_or_else(|| "n/a".to_owned(), |l| format!("{l:.1}×")),
                     ],
                     in_production: v.in_production,
+                    objections: v
+                        .metrics
+                        .get("objections")
+                        .and_then(|o| serde_json::from_value(o.clone()).ok())
+                        .unwrap_or_default(),
                 }
             })
             .collect(),
@@ -171,10 +178,11 @@ pub async fn train(State(state): State<AppState>, user: CurrentUser) -> Result<R
             .map_err(anyhow::Error::from)?;
     let notice = match result {
         Ok(t) => format!(
-            "Trained {} versions on {} snapshot rows in {:.0} s.",
+            "Trained {} versions on {} snapshot rows in {:.0} s; {}.",
             t.versions.len(),
             t.rows,
-            t.seconds
+            t.seconds,
+            t.outcome()
         ),
         Err(e) => format!("Training failed: {e:#}"),
     };

@@ -1,5 +1,6 @@
 //! `keel train`: snapshots from the database → walk-forward validation of both models →
-//! final fits → the registry. The best model is promoted when none is in production.
+//! final fits → the registry. When none is in production, the best model that passes the
+//! guard (beats the naive baseline, is calibrated) is promoted.
 
 use std::time::Instant;
 
@@ -8,6 +9,7 @@ use sqlx::PgPool;
 use time::{Date, Duration};
 use uuid::Uuid;
 
+use super::guard;
 use super::metrics::Report;
 use super::registry::{self, NewModel};
 use super::train::{Algorithm, Dataset, Model, walk_forward};
@@ -22,9 +24,29 @@ pub const MIN_HISTORY: usize = 3;
 pub struct Trained {
     pub rows: usize,
     pub dates: usize,
-    pub versions: Vec<(Uuid, Algorithm, Report)>,
+    /// Each version, its pooled walk-forward report and the guard's objections.
+    pub versions: Vec<(Uuid, Algorithm, Report, Vec<String>)>,
     pub promoted: Option<Uuid>,
+    /// Whether a model was already in production (and so stays).
+    pub had_production: bool,
+    /// Features that carry nothing to learn from, and why.
+    pub unused: Vec<(&'static str, &'static str)>,
     pub seconds: f64,
+}
+
+impl Trained {
+    /// What became of production, in a sentence.
+    pub fn outcome(&self) -> String {
+        match (self.promoted, self.had_production) {
+            (Some(id), _) => format!("promoted {id} to production"),
+            (None, true) => {
+                "the production model stays (promote a new version on the Models page)".into()
+            }
+            (None, false) => "nothing promoted: no version passed the guard (it must beat the \
+                naive baseline and be calibrated), so there are no churn scores until one does"
+                .into(),
+        }
+    }
 }
 
 /// Snapshot dates: every four weeks from 30 days into the usage history to the last date
@@ -44,11 +66,13 @@ async fn labelled_snapshots(
     pool: &PgPool,
     today: Date,
 ) -> anyhow::Result<(Vec<(FeatureTable, Vec<bool>)>, Vec<Date>)> {
-    let first = features::db::first_usage_day(pool)
+    let (first, last) = features::db::usage_span(pool)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no product usage yet: ingest events before training"))?;
-    let dates = snapshot_dates(first, today);
-    Ok((features::snapshots(pool, &dates, today).await?, dates))
+    // The data's own span: a historical export ends where its events end, not today.
+    let end = today.min(last);
+    let dates = snapshot_dates(first, end);
+    Ok((features::snapshots(pool, &dates, end).await?, dates))
 }
 
 /// Every labelled snapshot of the usage history, as one dataset, and the snapshot dates.
@@ -109,6 +133,11 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
         dates.len(),
         MIN_HISTORY + 1
     );
+    let unused: Vec<(&'static str, &'static str)> = FEATURES
+        .iter()
+        .zip(guard::uninformative(&data.x, FEATURES.len()))
+        .filter_map(|(f, why)| Some((*f, why?)))
+        .collect();
     let data = std::sync::Arc::new(data);
     // Drift is measured against the training distribution of each feature.
     let reference = serde_json::to_value(super::monitor::reference(&data.x))?;
@@ -138,6 +167,11 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
             .zip(importance)
             .map(|(f, v)| (f.to_string(), json!(v)))
             .collect();
+        let objections = guard::objections(&validation.overall);
+        let unused_json: serde_json::Map<String, serde_json::Value> = unused
+            .iter()
+            .map(|(f, why)| (f.to_string(), json!(why)))
+            .collect();
         let mut tx = pool.begin().await?;
         let id = registry::insert(
             &mut *tx,
@@ -146,7 +180,10 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
                 train_from: dates[0],
                 train_to: dates[dates.len() - 1],
                 rows: data.y.len() as i32,
-                metrics: json!({"overall": validation.overall, "folds": folds}),
+                metrics: json!({
+                    "overall": validation.overall, "folds": folds,
+                    "objections": objections, "unused_features": unused_json
+                }),
                 importance: serde_json::Value::Object(importance),
                 artefact: serde_json::to_value(&model)?,
                 reference: &reference,
@@ -164,11 +201,15 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
         )
         .await?;
         tx.commit().await?;
-        versions.push((id, algorithm, validation.overall));
+        versions.push((id, algorithm, validation.overall, objections));
     }
-    let promoted = if registry::production(pool).await?.is_none() {
+    let had_production = registry::production(pool).await?.is_some();
+    let promoted = if had_production {
+        None
+    } else {
         let best = versions
             .iter()
+            .filter(|v| v.3.is_empty())
             .max_by(|a, b| {
                 a.2.auc_roc
                     .unwrap_or(0.0)
@@ -179,14 +220,14 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
             promote(pool, actor, id).await?;
         }
         best
-    } else {
-        None
     };
     Ok(Trained {
         rows: data.y.len(),
         dates: dates.len(),
         versions,
         promoted,
+        had_production,
+        unused,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -19,18 +19,27 @@ pub(super) async fn check(
 ) -> anyhow::Result<()> {
     // A past day is judged as of its own end, so history can be re-run.
     let day_end = (day + Duration::days(1)).midnight().assume_utc();
+    let backfill = day_end < OffsetDateTime::now_utc();
     let now = OffsetDateTime::now_utc().min(day_end);
+    let judged = if backfill {
+        format!("back-fill, judged as of the end of {day}: ")
+    } else {
+        String::new()
+    };
     match ingest::db::newest_event(pool).await? {
         Some(t) if now - t <= options.max_event_age => log.stage(
             "freshness",
             "ok",
-            format!("newest event {} min old", (now - t).whole_minutes().max(0)),
+            format!(
+                "{judged}newest event {} min old",
+                (now - t).whole_minutes().max(0)
+            ),
         ),
         Some(t) => log.stage(
             "freshness",
             "failed",
             format!(
-                "newest event is {} h old (limit {} h): ingestion looks stalled",
+                "{judged}newest event is {} h old (limit {} h): ingestion looks stalled",
                 (now - t).whole_hours(),
                 options.max_event_age.whole_hours()
             ),

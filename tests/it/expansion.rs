@@ -15,6 +15,7 @@ async fn load(app: &TestApp, entity: Entity, csv: String) {
         &app.db,
         entity,
         Payload::Csv(csv.into_bytes()),
+        None,
         "test",
         &Actor::Cli,
     )

@@ -9,6 +9,7 @@ async fn load(pool: &PgPool, entity: Entity, csv: &str) {
         pool,
         entity,
         Payload::Csv(csv.as_bytes().to_vec()),
+        None,
         "test",
         &Actor::Cli,
     )

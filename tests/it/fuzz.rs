@@ -99,7 +99,7 @@ fn csv_batches_never_panic() {
     ] {
         fuzz(file, &corpus(file), |bytes| {
             let mut errors = Errors::default();
-            let table = Table::from_csv(entity, bytes.to_vec(), &mut errors);
+            let table = Table::from_csv(entity, bytes.to_vec(), None, &mut errors);
             if let (Some(t), Entity::Events) = (table, entity) {
                 let accounts: HashMap<String, uuid::Uuid> = [("A-1", 1), ("A-2", 2)]
                     .into_iter()

@@ -80,6 +80,7 @@ impl TestApp {
             &self.db,
             entity,
             Payload::Csv(csv.into_bytes()),
+            None,
             "test",
             &Actor::Cli,
         )

@@ -23,6 +23,7 @@ async fn csv(app: &TestApp, entity: Entity, body: &str) -> keel::ingest::Outcome
         &app.db,
         entity,
         Payload::Csv(body.as_bytes().to_vec()),
+        None,
         "test",
         &keel::auth::audit::Actor::Cli,
     )
@@ -110,7 +111,7 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
         "external_id,name,plan,seats,mrr,customer_since\nB-1,{},team,3,10,2025-01-01\n",
         "x".repeat(2_001)
     );
-    let cases: [(Entity, &str, usize, &str, &str); 13] = [
+    let cases: [(Entity, &str, usize, &str, &str); 15] = [
         (
             Entity::Accounts,
             "external_id,name,plan,seats,mrr,customer_since\nB-1,Beta,team,3,10,2025-01-01,surplus,cells\n",
@@ -148,10 +149,24 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
         ),
         (
             Entity::Accounts,
-            "external_id,name,plan,seats,customer_since\nB-1,Beta,team,3,2025-01-01\n",
+            "external_id,name,plan,seats,mrr\nB-1,Beta,team,3,10\n",
             0,
-            "mrr",
+            "customer_since",
             "missing required column",
+        ),
+        (
+            Entity::Subscriptions,
+            "account_id,period_start,period_end,plan\nA-1,2026-01-01,2026-02-01,team\n",
+            1,
+            "mrr",
+            "required: mrr, or amount for the term",
+        ),
+        (
+            Entity::Subscriptions,
+            "account_id,period_start,period_end,plan,amount,discount\nA-1,2026-01-01,2026-01-20,team,100,0\n",
+            1,
+            "term_months",
+            "shorter than a month",
         ),
         (
             Entity::Accounts,

@@ -9,6 +9,7 @@ async fn load(pool: &PgPool, entity: Entity, csv: String) {
         pool,
         entity,
         Payload::Csv(csv.into_bytes()),
+        None,
         "test",
         &Actor::Cli,
     )

@@ -13,6 +13,7 @@ async fn load(pool: &PgPool, entity: Entity, body: &str) {
         pool,
         entity,
         Payload::Csv(body.as_bytes().to_vec()),
+        None,
         "test",
         &Actor::Cli,
     )

@@ -15,6 +15,7 @@ async fn load(pool: &PgPool, entity: Entity, body: String) {
         pool,
         entity,
         Payload::Csv(body.into_bytes()),
+        None,
         "test",
         &Actor::Cli,
     )

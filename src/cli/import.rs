@@ -1,0 +1,97 @@
+//! `keel import ENTITY FILE [--mapping NAME]`: a large file streamed in chunks, with a
+//! progress bar on a terminal (a line a chunk otherwise) and a summary at the end.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use crate::auth::audit::Actor;
+use crate::config::Config;
+use crate::ingest::import::{CHUNK_ROWS, Progress, import};
+use crate::ingest::{Entity, mapping};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// What the file holds: accounts, contacts, subscriptions, events, tickets, nps or notes.
+    #[arg(value_parser = str::parse::<Entity>)]
+    entity: Entity,
+    /// The CSV file.
+    file: PathBuf,
+    /// A column mapping saved on the upload page, for a file with its own headers.
+    #[arg(long)]
+    mapping: Option<String>,
+    /// Rows per chunk; keep it the same when re-running an interrupted import, so the
+    /// chunks already in are recognised and skipped.
+    #[arg(long, default_value_t = CHUNK_ROWS)]
+    chunk_rows: usize,
+    #[command(flatten)]
+    config: Config,
+}
+
+fn bar(p: &Progress) -> String {
+    let share = if p.bytes_total > 0 {
+        p.bytes_read as f64 / p.bytes_total as f64
+    } else {
+        1.0
+    };
+    let filled = (share * 30.0).round() as usize;
+    format!(
+        "[{}{}] {:>3.0} %  {} chunks ({} already in)  {} rows  {} events  {:.0} rows/s",
+        "#".repeat(filled),
+        "-".repeat(30 - filled.min(30)),
+        100.0 * share,
+        p.chunks,
+        p.unchanged,
+        p.rows,
+        p.events,
+        p.rows as f64 / p.seconds.max(1e-3)
+    )
+}
+
+pub async fn run(args: Args) -> anyhow::Result<()> {
+    let pool = super::ready_database(&args.config).await?;
+    let mapping = match &args.mapping {
+        Some(name) => Some(
+            mapping::named(&pool, name, args.entity)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ),
+        None => None,
+    };
+    let terminal = std::io::stderr().is_terminal();
+    let draw = |p: &Progress| {
+        let mut err = std::io::stderr().lock();
+        let _ = if terminal {
+            write!(err, "\r{}", bar(p))
+        } else {
+            writeln!(err, "{}", bar(p))
+        };
+    };
+    let result = import(
+        &pool,
+        args.entity,
+        &args.file,
+        mapping.as_ref(),
+        args.chunk_rows,
+        &Actor::Cli,
+        draw,
+    )
+    .await;
+    if terminal {
+        eprintln!();
+    }
+    let done = result?;
+    writeln!(
+        std::io::stdout(),
+        "imported {} {} rows from {} in {:.1} s: {} chunks written, {} already in; {} events new ({:.0} events/s, {:.0} rows/s)",
+        done.rows,
+        args.entity,
+        args.file.display(),
+        done.seconds,
+        done.accepted,
+        done.unchanged,
+        done.events,
+        done.events as f64 / done.seconds.max(1e-3),
+        done.rows as f64 / done.seconds.max(1e-3)
+    )?;
+    Ok(())
+}
