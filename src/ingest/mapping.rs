@@ -136,19 +136,53 @@ pub async fn upsert(db: impl PgExecutor<'_>, m: &ColumnMap, by: &str) -> sqlx::R
     Ok(())
 }
 
+/// What exports commonly call some of Keel's columns (squashed: lowercase, no spaces).
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("externalid", &["accountid", "customerid", "id"]),
+    (
+        "accountid",
+        &["customerid", "customer", "groupid", "companyid"],
+    ),
+    (
+        "customersince",
+        &["createddate", "startdate", "since", "signupdate"],
+    ),
+    (
+        "churnedon",
+        &["churndate", "canceledat", "cancelledat", "enddate"],
+    ),
+    ("userid", &["user", "anonymousid", "distinctid"]),
+    ("eventtype", &["event", "eventname", "action"]),
+    (
+        "timestamp",
+        &["time", "occurredat", "createdat", "eventtime"],
+    ),
+];
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 /// The file's column most likely meant for a Keel column: the same name ignoring case,
-/// spaces and punctuation, else one containing it ("Account MRR" for `mrr`).
+/// spaces and punctuation, else a common synonym ("Account ID" for `external_id`), else one
+/// containing it ("Account MRR" for `mrr`).
 pub fn guess<'a>(keel: &str, headers: &'a [String]) -> Option<&'a str> {
-    let squash = |s: &str| -> String {
-        s.chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_lowercase())
-            .collect()
-    };
     let want = squash(keel);
+    let synonyms = SYNONYMS
+        .iter()
+        .find(|(k, _)| *k == want)
+        .map_or(&[][..], |(_, s)| *s);
     headers
         .iter()
         .find(|h| squash(h) == want)
+        .or_else(|| {
+            synonyms
+                .iter()
+                .find_map(|s| headers.iter().find(|h| squash(h) == *s))
+        })
         .or_else(|| headers.iter().find(|h| squash(h).contains(&want)))
         .map(String::as_str)
 }
@@ -199,6 +233,7 @@ mod tests {
             .map(String::from)
             .to_vec();
         assert_eq!(guess("account_id", &headers), Some("Account ID"));
+        assert_eq!(guess("external_id", &headers), Some("Account ID"));
         assert_eq!(guess("mrr", &headers), Some("Account MRR"));
         assert_eq!(guess("period_end", &headers), None);
     }

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod browser_experiment;
 mod browser_handoff;
+mod browser_mapping;
 mod demo;
 mod expansion;
 mod experiment_results;
