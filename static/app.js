@@ -30,3 +30,12 @@
   tick();
   setInterval(tick, 30000);
 })();
+
+// A "tick all" box in a table's head ticks or clears every box in its body.
+document.addEventListener('change', (e) => {
+  const all = e.target.closest('[data-tick-all]');
+  if (!all) return;
+  for (const box of all.closest('table').querySelectorAll('tbody input[type=checkbox]')) {
+    box.checked = all.checked;
+  }
+});

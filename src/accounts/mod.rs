@@ -1,7 +1,9 @@
 //! Accounts: the list a user may browse and each account's page with its subscriptions,
 //! usage, tickets, NPS, notes and contacts.
 
+mod assign;
 pub mod db;
+pub mod owners;
 pub mod privacy;
 mod routes;
 mod show;
@@ -21,9 +23,14 @@ pub const READERS: Access = Access::Roles(&[
     Role::Admin,
 ]);
 
+/// Who hands unowned accounts to CSMs.
+const ASSIGNERS: Access = Access::Roles(&[Role::Manager, Role::Admin]);
+
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/accounts", READERS, routes::list),
+        Route::get("/accounts/unassigned", ASSIGNERS, assign::show),
+        Route::post("/accounts/unassigned", ASSIGNERS, assign::submit),
         Route::get("/accounts/{id}", READERS, show::show),
         Route::get("/accounts/{id}/timeline", READERS, show::timeline),
         Route::get(

@@ -173,7 +173,7 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
 }
 
 /// Every navigation entry, in display order; shown to the roles its route admits.
-pub const NAV_LINKS: [(&str, &str); 19] = [
+pub const NAV_LINKS: [(&str, &str); 20] = [
     ("Worklist", "/worklist"),
     ("Emails to review", "/emails/review"),
     ("Team", "/team"),
@@ -186,6 +186,7 @@ pub const NAV_LINKS: [(&str, &str); 19] = [
     ("Model health", "/models/health"),
     ("Scoring", "/admin/scoring"),
     ("Accounts", "/accounts"),
+    ("Unassigned", "/accounts/unassigned"),
     ("Ingestion", "/ingest"),
     ("Event types", "/event-types"),
     ("Users", "/admin/users"),

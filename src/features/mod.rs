@@ -206,7 +206,16 @@ pub async fn compute_for(
         let u = usage.get(&key).copied().unwrap_or_default();
         let (active_30d, commenting) = users.get(&key).copied().unwrap_or((0.0, 0.0));
         let p = points.get(&a.id);
-        let seats = p.and_then(|p| p.seats).unwrap_or(a.seats).max(1) as f64;
+        // Seats unknown (neither billing nor the CRM gave any): utilisation is missing, not
+        // a share of one seat.
+        let seats = match p
+            .and_then(|p| p.seats)
+            .filter(|s| *s > 0)
+            .unwrap_or(a.seats)
+        {
+            0 => f64::NAN,
+            n => f64::from(n),
+        };
         let mrr = p.and_then(|p| p.mrr_cents).unwrap_or(0) as f64 / 100.0;
         let downgraded = p.is_some_and(
             |p| matches!((p.mrr_cents, p.prev_mrr_cents), (Some(c), Some(prev)) if c < prev),

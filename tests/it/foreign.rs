@@ -99,6 +99,14 @@ async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::P
     assert_eq!(confirmed.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.audit_count("ingest.mapping").await, 1);
 
+    // Without seats from the CRM or billing, seat utilisation is missing, not a share of one.
+    let before_billing = compute(&app.db, date!(2026 - 10 - 15)).await.unwrap();
+    let seat_use = FEATURES
+        .iter()
+        .position(|f| *f == "seat_utilization")
+        .unwrap();
+    assert!(before_billing.rows.iter().all(|r| r[seat_use].is_nan()));
+
     // Billing through the API with a mapping saved for it: S-1 pays an annual base plan,
     // $12,000 less a $1,200 discount (= $900 a month), and a $150 monthly SSO add-on that
     // it drops at the end of October; S-2 pays $600 for six months (= $100 a month).
@@ -226,6 +234,53 @@ async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::P
         (mrr_cents, seats, renewal),
         (90_000, 20, Some(date!(2027 - 01 - 01)))
     );
+
+    // Nobody owns the CRM's accounts: an admin hands them to a CSM in one go.
+    let csm = app.create_user(Role::Csm).await;
+    let page = admin
+        .get("/accounts/unassigned")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("2 unassigned") && page.contains("Solar Ltd"),
+        "{page}"
+    );
+    let ids: Vec<String> = sqlx::query_scalar("select id::text from accounts order by external_id")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let stranger = uuid::Uuid::new_v4().to_string();
+    let refused = admin
+        .hx_post(
+            "/accounts/unassigned",
+            &[("account", &ids[0]), ("csm", &stranger)],
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let csm_id = csm.id.to_string();
+    let done = admin
+        .hx_post(
+            "/accounts/unassigned",
+            &[("account", &ids[0]), ("account", &ids[1]), ("csm", &csm_id)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        done.contains("Assigned 2 accounts to Test Customer success manager."),
+        "{done}"
+    );
+    assert!(done.contains("Every live account has a CSM."));
+    assert_eq!(app.audit_count("account.assign").await, 1);
+    let owned: i64 = sqlx::query_scalar("select count(*) from accounts where owner_id = $1")
+        .bind(csm.id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(owned, 2);
 }
 
 #[sqlx::test]
