@@ -1,5 +1,5 @@
 //! The daily pipeline: extract features → quality gate → score → flag at-risk → experiments →
-//! open plays → expansion propensity → revenue facts → monitor, recorded stage by stage like
+//! open plays → expansion propensity → revenue facts → event catalogue → monitor, recorded stage by stage like
 //! a build log. A failed critical check aborts the run and leaves the
 //! previous scores in place; re-running a day replaces that day's scores.
 
@@ -283,6 +283,13 @@ async fn stages(
             ),
         ),
         Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),
+    }
+
+    // 7b. The event catalogue's figures, for the analyst mapping event types (a warning if
+    // it fails: the scores stand).
+    match crate::taxonomy::catalog::refresh(pool, day).await {
+        Ok(n) => log.stage("event catalogue", "ok", format!("{n} event types profiled")),
+        Err(e) => log.stage("event catalogue", "warning", format!("{e:#}")),
     }
 
     // 8. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.

@@ -1,7 +1,8 @@
-//! The catalogue of event types seen: for each, events, accounts and distinct users over
+//! The catalogue of event types seen: for each, events, accounts and distinct people over
 //! the 7, 30 and 90 days up to the newest day of data, and when it was first and last seen.
+//! The figures are computed by the daily run (or on request) and stored.
 
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgExecutor, PgPool};
 use time::Date;
 
 #[derive(FromRow, Clone, Debug)]
@@ -10,6 +11,8 @@ pub struct Profile {
     pub name: String,
     pub first_seen: Option<Date>,
     pub last_seen: Option<Date>,
+    /// The day the figures end on (none until first computed).
+    pub as_of: Option<Date>,
     pub events_7d: i64,
     pub events_30d: i64,
     pub events_90d: i64,
@@ -39,44 +42,67 @@ pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
         .await
 }
 
-/// Every event type, profiled over the windows ending `day`.
-pub async fn profiles(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<Profile>> {
-    sqlx::query_as(
-        r#"with per_day as (
-               select x.t, d.day, d.account_id, x.n
+/// Recomputes every event type's figures over the windows ending `day` (one pass per
+/// account-type and per person-type: the last day each was seen and its events by window).
+pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("delete from event_type_profiles")
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query(
+        r#"with per_account as (
+               select x.t, d.account_id, max(d.day) as last,
+                      sum(x.n) filter (where d.day > $1::date - 7) as e7,
+                      sum(x.n) filter (where d.day > $1::date - 30) as e30, sum(x.n) as e90
                from usage_daily d, unnest(d.event_types, d.type_events) x(t, n)
-               where d.day > $1::date - 90 and d.day <= $1),
+               where d.day > $1::date - 90 and d.day <= $1 group by 1, 2),
            by_account as (
-               select t,
-                      coalesce(sum(n) filter (where day > $1::date - 7), 0)::int8 as events_7d,
-                      coalesce(sum(n) filter (where day > $1::date - 30), 0)::int8 as events_30d,
-                      sum(n)::int8 as events_90d,
-                      count(distinct account_id) filter (where day > $1::date - 7) as accounts_7d,
-                      count(distinct account_id) filter (where day > $1::date - 30) as accounts_30d,
-                      count(distinct account_id) as accounts_90d
-               from per_day group by t),
-           by_person as (
-               select y.t,
-                      count(distinct (u.account_id, u.user_ref)) filter (where u.day > $1::date - 7) as users_7d,
-                      count(distinct (u.account_id, u.user_ref)) filter (where u.day > $1::date - 30) as users_30d,
-                      count(distinct (u.account_id, u.user_ref)) as users_90d
+               select t, coalesce(sum(e7), 0)::int8 as events_7d, coalesce(sum(e30), 0)::int8 as events_30d,
+                      sum(e90)::int8 as events_90d,
+                      count(*) filter (where last > $1::date - 7) as accounts_7d,
+                      count(*) filter (where last > $1::date - 30) as accounts_30d,
+                      count(*) as accounts_90d
+               from per_account group by t),
+           per_person as (
+               select y.t, max(u.day) as last
                from usage_user_daily u, unnest(u.event_types) y(t)
-               where u.day > $1::date - 90 and u.day <= $1 group by y.t)
-           select e.id, e.name, e.first_seen, e.last_seen,
-                  coalesce(a.events_7d, 0) as events_7d, coalesce(a.events_30d, 0) as events_30d,
-                  coalesce(a.events_90d, 0) as events_90d,
-                  coalesce(a.accounts_7d, 0) as accounts_7d, coalesce(a.accounts_30d, 0) as accounts_30d,
-                  coalesce(a.accounts_90d, 0) as accounts_90d,
-                  coalesce(u.users_7d, 0) as users_7d, coalesce(u.users_30d, 0) as users_30d,
-                  coalesce(u.users_90d, 0) as users_90d
-           from event_types e
-           left join by_account a on a.t = e.id
-           left join by_person u on u.t = e.id
-           where e.first_seen is not null"#,
+               where u.day > $1::date - 90 and u.day <= $1 group by u.account_id, u.user_ref, y.t),
+           by_person as (
+               select t, count(*) filter (where last > $1::date - 7) as users_7d,
+                      count(*) filter (where last > $1::date - 30) as users_30d, count(*) as users_90d
+               from per_person group by t)
+           insert into event_type_profiles
+               (type_id, as_of, events_7d, events_30d, events_90d, accounts_7d, accounts_30d,
+                accounts_90d, users_7d, users_30d, users_90d)
+           select a.t, $1, a.events_7d, a.events_30d, a.events_90d, a.accounts_7d, a.accounts_30d,
+                  a.accounts_90d, coalesce(p.users_7d, 0), coalesce(p.users_30d, 0), coalesce(p.users_90d, 0)
+           from by_account a left join by_person p on p.t = a.t"#,
     )
     .bind(day)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Every event type seen, with its figures as last computed, and the day they end on.
+pub async fn profiles(db: impl PgExecutor<'_>) -> sqlx::Result<(Vec<Profile>, Option<Date>)> {
+    let rows: Vec<Profile> = sqlx::query_as(
+        r#"select e.id, e.name, e.first_seen, e.last_seen, p.as_of,
+                  coalesce(p.events_7d, 0) as events_7d, coalesce(p.events_30d, 0) as events_30d,
+                  coalesce(p.events_90d, 0) as events_90d,
+                  coalesce(p.accounts_7d, 0) as accounts_7d, coalesce(p.accounts_30d, 0) as accounts_30d,
+                  coalesce(p.accounts_90d, 0) as accounts_90d,
+                  coalesce(p.users_7d, 0) as users_7d, coalesce(p.users_30d, 0) as users_30d,
+                  coalesce(p.users_90d, 0) as users_90d
+           from event_types e left join event_type_profiles p on p.type_id = e.id
+           where e.first_seen is not null"#,
+    )
     .fetch_all(db)
-    .await
+    .await?;
+    let as_of = rows.iter().filter_map(|p| p.as_of).max();
+    Ok((rows, as_of))
 }
 
 /// Sorts by one of `SORTS` (unknown keys sort by 30-day events).

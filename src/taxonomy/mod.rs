@@ -32,6 +32,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/event-types", DATA_STAFF, routes::show),
         Route::post("/event-types/preview", DATA_STAFF, routes::preview),
         Route::post("/event-types", DATA_STAFF, routes::save),
+        Route::post("/event-types/refresh", DATA_STAFF, routes::refresh),
     ]
 }
 

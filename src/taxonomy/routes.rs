@@ -15,7 +15,7 @@ use super::rules::{self, Compiled};
 use super::{db, save as save_mapping};
 use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
-use crate::error::Result;
+use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::format::count;
 use crate::web::layout::Chrome;
@@ -38,7 +38,10 @@ pub struct Version {
 #[template(path = "taxonomy/index.html")]
 pub struct Page {
     chrome: Chrome,
+    /// The day the figures end on, once computed.
     day: Option<String>,
+    /// Whether any event type has been seen.
+    seen: bool,
     summary: String,
     sort: String,
     sorts: [(&'static str, &'static str); 6],
@@ -47,6 +50,8 @@ pub struct Page {
     note: String,
     errors: Vec<String>,
     saved: Option<i64>,
+    /// A mapping is still being applied in the background.
+    applying: bool,
     versions: Vec<Version>,
 }
 
@@ -55,15 +60,13 @@ pub struct ShowQuery {
     #[serde(default)]
     sort: String,
     saved: Option<i64>,
+    #[serde(default)]
+    applying: bool,
 }
 
 async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
     let mapping = super::current(&state.db).await?;
-    let day = catalog::newest_day(&state.db).await?;
-    let mut profiles = match day {
-        Some(day) => catalog::profiles(&state.db, day).await?,
-        None => Vec::new(),
-    };
+    let (mut profiles, day) = catalog::profiles(&state.db).await?;
     catalog::sort(&mut profiles, sort);
     let unmapped = profiles
         .iter()
@@ -102,6 +105,7 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
     Ok(Page {
         chrome,
         day: day.map(|d| d.to_string()),
+        seen: !rows.is_empty(),
         summary,
         sort: if catalog::SORTS.iter().any(|s| s.0 == sort) {
             sort.to_owned()
@@ -114,6 +118,7 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
         note: String::new(),
         errors: Vec::new(),
         saved: None,
+        applying: false,
         versions,
     })
 }
@@ -125,6 +130,7 @@ pub async fn show(
 ) -> Result<Page> {
     let mut page = page(&state, chrome, &q.sort).await?;
     page.saved = q.saved;
+    page.applying = q.applying;
     Ok(page)
 }
 
@@ -196,20 +202,52 @@ pub async fn preview(
     Ok(fragment)
 }
 
+/// Recomputes the catalogue's figures up to the newest day of data (the daily run does
+/// this too).
+pub async fn refresh(State(state): State<AppState>) -> Result<Redirect> {
+    if let Some(day) = catalog::newest_day(&state.db).await? {
+        catalog::refresh(&state.db, day).await?;
+    }
+    Ok(Redirect::to("/event-types"))
+}
+
 pub async fn save(
     State(state): State<AppState>,
     chrome: Chrome,
     user: CurrentUser,
     Form(form): Form<MappingForm>,
 ) -> Result<Response> {
-    match save_mapping(&state.db, &Actor::from(&user), &form.rules, &form.note).await? {
-        Ok(id) => Ok(Redirect::to(&format!("/event-types?saved={id}")).into_response()),
-        Err(errors) => {
-            let mut page = page(&state, chrome, "").await?;
-            page.errors = errors;
-            page.text = form.rules;
-            page.note = form.note;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-        }
+    if let Err(errors) = rules::parse(&form.rules) {
+        let mut page = page(&state, chrome, "").await?;
+        page.errors = errors;
+        page.text = form.rules;
+        page.note = form.note;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    // Recomputing a large history outlasts a request: the work runs in its own task, so it
+    // completes (or rolls back whole) whether or not the browser waits for it.
+    let actor = Actor::from(&user);
+    let db = state.db.clone();
+    let task = tokio::spawn(async move {
+        let started = std::time::Instant::now();
+        let saved = save_mapping(&db, &actor, &form.rules, &form.note).await;
+        match &saved {
+            Ok(Ok(id)) => tracing::info!(
+                id,
+                ms = started.elapsed().as_millis(),
+                "event mapping applied"
+            ),
+            Ok(Err(_)) => {}
+            Err(e) => tracing::error!(error = %e, "event mapping not applied"),
+        }
+        saved
+    });
+    let to = match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
+        Ok(joined) => match joined.map_err(anyhow::Error::from)?? {
+            Ok(id) => format!("/event-types?saved={id}"),
+            Err(errors) => return Err(AppError::BadRequest(errors.join("; "))),
+        },
+        Err(_) => "/event-types?applying=true".to_owned(),
+    };
+    Ok(Redirect::to(&to).into_response())
 }

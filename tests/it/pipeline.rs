@@ -76,6 +76,7 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
             "open plays",
             "expansion propensity",
             "revenue facts",
+            "event catalogue",
             "monitor"
         ]
     );

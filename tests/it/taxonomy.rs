@@ -53,6 +53,8 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
     assert_eq!(value(&before, "seat_utilization"), 4.0 / 5.0);
 
     let (client, _) = app.login_as(keel::auth::Role::Analyst).await;
+    let refreshed = client.post_form("/event-types/refresh", &[]).await;
+    assert_eq!(refreshed.status(), StatusCode::SEE_OTHER);
     let page = client.get("/event-types").await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
