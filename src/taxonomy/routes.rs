@@ -17,13 +17,21 @@ use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
 use crate::error::{AppError, Result};
 use crate::state::AppState;
-use crate::web::format::count;
+use crate::web::format::{count, grouped};
 use crate::web::layout::Chrome;
 
 /// A catalogue row: the profile and what the mapping in force makes of the type.
 pub struct Row {
     p: Profile,
     counts_as: String,
+    /// 7 / 30 / 90-day figures, grouped for reading.
+    events: String,
+    accounts: String,
+    people: String,
+}
+
+fn windows(a: i64, b: i64, c: i64) -> String {
+    format!("{} / {} / {}", grouped(a), grouped(b), grouped(c))
 }
 
 pub struct Version {
@@ -76,6 +84,9 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
         .into_iter()
         .map(|p| Row {
             counts_as: mapping.describe(&p.name),
+            events: windows(p.events_7d, p.events_30d, p.events_90d),
+            accounts: windows(p.accounts_7d, p.accounts_30d, p.accounts_90d),
+            people: windows(p.users_7d, p.users_30d, p.users_90d),
             p,
         })
         .collect();

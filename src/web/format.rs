@@ -18,18 +18,23 @@ pub fn parse_date(raw: &str, field: &str) -> Result<Date, AppError> {
         .map_err(|_| AppError::BadRequest(format!("{field}: '{raw}' is not a date (YYYY-MM-DD)")))
 }
 
-/// Whole dollars with thousands separators: `$12,345`.
-pub fn dollars(cents: i64) -> String {
-    let whole = (cents / 100).abs();
-    let digits = whole.to_string();
-    let mut out = String::new();
+/// A whole number with thousands separators: `12,345`.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::from(if n < 0 { "-" } else { "" });
     for (i, ch) in digits.chars().enumerate() {
         if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(ch);
     }
-    format!("{}${out}", if cents < 0 { "-" } else { "" })
+    out
+}
+
+/// Whole dollars with thousands separators: `$12,345`.
+pub fn dollars(cents: i64) -> String {
+    let whole = grouped((cents / 100).abs());
+    format!("{}${whole}", if cents < 0 { "-" } else { "" })
 }
 
 /// Money as people read it on a dashboard: $1.2M, $45.3K, $950.
