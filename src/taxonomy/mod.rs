@@ -38,8 +38,9 @@ pub fn routes() -> Vec<Route> {
 
 /// Batches map their events under the mapping they read; a new mapping waits for them, and
 /// they wait for it, so no batch is written half under the old one.
-const MAPPING_LOCK: &str =
+const BATCH_LOCK: &str =
     "select pg_advisory_xact_lock_shared(hashtextextended('event_mapping', 0))";
+const MAPPING_LOCK: &str = "select pg_advisory_xact_lock(hashtextextended('event_mapping', 0))";
 
 /// The mapping in force: the newest version's rules, or none (every type is activity only).
 pub async fn current(db: impl PgExecutor<'_>) -> Result<Compiled> {
@@ -52,7 +53,7 @@ pub async fn current(db: impl PgExecutor<'_>) -> Result<Compiled> {
 
 /// The ids and roles of a batch's event types (new names are added to the catalogue).
 pub async fn for_batch(conn: &mut PgConnection, names: &[String]) -> Result<Types> {
-    sqlx::query(MAPPING_LOCK).execute(&mut *conn).await?;
+    sqlx::query(BATCH_LOCK).execute(&mut *conn).await?;
     let mapping = current(&mut *conn).await?;
     let ids = db::type_ids(conn, names).await?;
     Ok(ids
@@ -79,9 +80,7 @@ pub async fn save(
     };
     let compiled = Compiled::new(rules);
     let mut tx = pool.begin().await?;
-    sqlx::query(&MAPPING_LOCK.replace("_shared", ""))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(MAPPING_LOCK).execute(&mut *tx).await?;
     let value = serde_json::to_value(&compiled.rules).map_err(anyhow::Error::from)?;
     let id = db::insert(&mut *tx, &value, note.trim(), &actor.label()).await?;
     let roles: Vec<(i16, Roles)> = db::all_types(&mut *tx)
