@@ -93,12 +93,21 @@ impl Reader<'_> {
         }
     }
 
+    /// `YYYY-MM-DD`, or a timestamp (as CRM and billing exports give dates), read as its
+    /// UTC day.
     pub fn date(&mut self, name: &'static str, row: usize) -> Option<Date> {
         let raw = self.raw(name, row)?.to_owned();
-        match Date::parse(&raw, format_description!("[year]-[month]-[day]")) {
-            Ok(d) if YEARS.contains(&d.year()) => Some(d),
-            Ok(_) => self.fail(row, name, format!("'{raw}' is not between 1970 and 2100")),
-            Err(_) => self.fail(row, name, format!("'{raw}' is not a date (YYYY-MM-DD)")),
+        let day = Date::parse(&raw, format_description!("[year]-[month]-[day]"))
+            .ok()
+            .or_else(|| parse_timestamp(&raw).map(|t| t.to_offset(time::UtcOffset::UTC).date()));
+        match day {
+            Some(d) if YEARS.contains(&d.year()) => Some(d),
+            Some(_) => self.fail(row, name, format!("'{raw}' is not between 1970 and 2100")),
+            None => self.fail(
+                row,
+                name,
+                format!("'{raw}' is not a date (YYYY-MM-DD, or a timestamp)"),
+            ),
         }
     }
 

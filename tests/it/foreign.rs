@@ -14,8 +14,8 @@ use time::macros::date;
 use crate::helpers::{TestApp, location};
 
 const CRM_ACCOUNTS: &str = "Account ID,Account Name,Tier,Customer Since,Lifecycle,Churn Date,Region\n\
-S-1,Solar Ltd,growth,2025-06-01,active,,EMEA\n\
-S-2,Tidal Inc,starter,2025-09-15,active,,AMER\n";
+S-1,Solar Ltd,growth,2025-06-01T00:00:00Z,active,,EMEA\n\
+S-2,Tidal Inc,starter,2025-09-15 09:30:00,active,,AMER\n";
 
 #[sqlx::test]
 async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::PgPool) {
