@@ -285,10 +285,10 @@ async fn stages(
         Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),
     }
 
-    // 7b. The event catalogue's figures, for the analyst mapping event types (a warning if
-    // it fails: the scores stand).
-    match crate::taxonomy::catalog::refresh(pool, day).await {
-        Ok(n) => log.stage("event catalogue", "ok", format!("{n} event types profiled")),
+    // 7b. The event catalogue's figures, for the analyst mapping event types, up to the
+    // newest day of data (a back-fill of an earlier day leaves them; a failure is a warning).
+    match crate::taxonomy::catalog::refresh_for(pool, day).await {
+        Ok(said) => log.stage("event catalogue", "ok", said),
         Err(e) => log.stage("event catalogue", "warning", format!("{e:#}")),
     }
 

@@ -86,6 +86,20 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     Ok(done)
 }
 
+/// The daily run's refresh: the figures for `day`, unless it is a back-fill of a day before
+/// the newest day of data (the figures stay on the newest). Says what it did.
+pub async fn refresh_for(pool: &PgPool, day: Date) -> sqlx::Result<String> {
+    match newest_day(pool).await? {
+        Some(newest) if day < newest => Ok(format!(
+            "kept: {day} is a back-fill; the figures end on the newest day of data, {newest}"
+        )),
+        _ => Ok(format!(
+            "{} event types profiled",
+            refresh(pool, day).await?
+        )),
+    }
+}
+
 /// Every event type seen, with its figures as last computed, and the day they end on.
 pub async fn profiles(db: impl PgExecutor<'_>) -> sqlx::Result<(Vec<Profile>, Option<Date>)> {
     let rows: Vec<Profile> = sqlx::query_as(
