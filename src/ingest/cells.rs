@@ -175,15 +175,32 @@ const MAX_TEXT: usize = 2_000;
 /// Dates outside these years are typing errors, not history.
 const YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
 
+/// RFC 3339, `YYYY-MM-DD HH:MM:SS[.fraction]` in UTC, or Unix time in seconds (10 digits)
+/// or milliseconds (13 digits), as analytics exports give it.
 pub fn parse_timestamp(raw: &str) -> Option<OffsetDateTime> {
     if let Some(t) = parse_utc_fast(raw.as_bytes()) {
         return Some(t);
+    }
+    if raw.bytes().all(|b| b.is_ascii_digit()) && matches!(raw.len(), 10 | 13) {
+        let n: i128 = raw.parse().ok()?;
+        let nanos = if raw.len() == 10 {
+            n * 1_000_000_000
+        } else {
+            n * 1_000_000
+        };
+        return OffsetDateTime::from_unix_timestamp_nanos(nanos).ok();
     }
     OffsetDateTime::parse(raw, &Rfc3339).ok().or_else(|| {
         PrimitiveDateTime::parse(
             raw,
             format_description!("[year]-[month]-[day] [hour]:[minute]:[second]"),
         )
+        .or_else(|_| {
+            PrimitiveDateTime::parse(
+                raw,
+                format_description!("[year]-[month]-[day] [hour]:[minute]:[second].[subsecond]"),
+            )
+        })
         .ok()
         .map(PrimitiveDateTime::assume_utc)
     })
@@ -245,6 +262,14 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(parse_timestamp("2026-11-20T15:03:00+01:00"), Some(a));
         assert!(parse_timestamp("20/11/2026").is_none());
+        assert_eq!(
+            parse_timestamp("2026-11-20 14:03:00.250000").map(|t| t.millisecond()),
+            Some(250)
+        );
+        // 1795701780 s after 1970-01-01T00:00:00Z is 2026-11-26T14:03:00Z.
+        let unix = parse_timestamp("1795701780").unwrap();
+        assert_eq!(unix, parse_timestamp("2026-11-26T14:03:00Z").unwrap());
+        assert_eq!(parse_timestamp("1795701780000"), Some(unix));
         assert!(
             parse_timestamp("2026-02-30 10:00:00").is_none(),
             "no such day"

@@ -2,6 +2,7 @@
 //! figures the features need under the event mapping (core actions, comments, invites,
 //! feature areas touched).
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use time::{Date, OffsetDateTime};
@@ -36,11 +37,30 @@ pub struct Rollup {
     pub seen: Vec<(i16, Date, Date)>,
 }
 
-pub fn valid_event_type(s: &str) -> bool {
+fn valid_event_type(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// An event type as Keel keeps it: products name events their own way ("Deal Created",
+/// "page.view", "Signup-Completed"), so names are lower-cased and every run of other
+/// characters becomes one `_`. `None` when nothing is left, or more than 64 characters.
+pub fn event_name(raw: &str) -> Option<Cow<'_, str>> {
+    if valid_event_type(raw) {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let name = out.trim_end_matches('_');
+    (!name.is_empty() && name.len() <= 64).then(|| Cow::Owned(name.to_owned()))
 }
 
 /// (account, event id) of every event that carries an id and names a known account.
@@ -60,17 +80,16 @@ pub fn event_keys(table: &Table, accounts: &HashMap<String, Uuid>) -> Vec<(Uuid,
 
 /// The event types a batch names (valid names only, each once), to look their ids up.
 pub fn type_names(table: &Table) -> Vec<String> {
-    let names: HashSet<&str> = table
+    let names: HashSet<Cow<'_, str>> = table
         .column("event_type")
         .map(|c| {
             c.iter()
                 .flatten()
-                .map(str::trim)
-                .filter(|t| valid_event_type(t))
+                .filter_map(|t| event_name(t.trim()))
                 .collect()
         })
         .unwrap_or_default();
-    names.into_iter().map(str::to_owned).collect()
+    names.into_iter().map(Cow::into_owned).collect()
 }
 
 /// One account-user-day being summed.
@@ -165,13 +184,14 @@ pub fn rollup(
             }
             Some(u) => u,
         };
-        let t = t.map(str::trim).unwrap_or("");
-        if t.is_empty() {
+        let raw_type = t.map(str::trim).unwrap_or("");
+        let t = event_name(raw_type);
+        if raw_type.is_empty() {
             fail("event_type", "required but empty".into());
-        } else if !valid_event_type(t) {
+        } else if t.is_none() {
             fail(
                 "event_type",
-                format!("'{t}' is not an event type (lowercase letters, digits, _)"),
+                format!("'{raw_type}' is not an event type (letters and digits, at most 64)"),
             );
         }
         let when = match ts.map(str::trim).filter(|s| !s.is_empty()) {
@@ -186,7 +206,9 @@ pub fn rollup(
                 } else if parsed.is_none() {
                     fail(
                         "timestamp",
-                        format!("'{s}' is not a timestamp (RFC 3339 or YYYY-MM-DD HH:MM:SS UTC)"),
+                        format!(
+                            "'{s}' is not a timestamp (RFC 3339, YYYY-MM-DD HH:MM:SS in UTC, or Unix time)"
+                        ),
                     );
                 }
                 parsed
@@ -215,7 +237,7 @@ pub fn rollup(
             break;
         }
         let (true, Some(account), Some(when), Some(&(type_id, roles))) =
-            (ok, account, when, types.get(t))
+            (ok, account, when, t.and_then(|t| types.get(t.as_ref())))
         else {
             continue;
         };
@@ -263,4 +285,23 @@ pub fn rollup(
         newest,
         seen,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::event_name;
+
+    #[test]
+    fn event_names_are_normalised_the_way_products_write_them() {
+        assert_eq!(event_name("task_created").as_deref(), Some("task_created"));
+        assert_eq!(event_name("Deal Created").as_deref(), Some("deal_created"));
+        assert_eq!(event_name("page.view").as_deref(), Some("page_view"));
+        assert_eq!(
+            event_name("  Signup--Completed! ").as_deref(),
+            Some("signup_completed")
+        );
+        assert_eq!(event_name("$identify").as_deref(), Some("identify"));
+        assert_eq!(event_name("!!!"), None);
+        assert_eq!(event_name(&"a".repeat(65)), None);
+    }
 }

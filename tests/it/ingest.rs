@@ -205,7 +205,7 @@ async fn bad_rows_reject_the_whole_batch(pool: PgPool) {
         ),
         (
             Entity::Events,
-            "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,2026-11-01T10:00:00Z\nA-1,u1,Task Created!,2026-11-01T10:00:00Z\n",
+            "account_id,user_id,event_type,timestamp\nA-1,u1,task_created,2026-11-01T10:00:00Z\nA-1,u1,!!!,2026-11-01T10:00:00Z\n",
             2,
             "event_type",
             "is not an event type",

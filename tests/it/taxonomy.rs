@@ -17,7 +17,7 @@ fn value(t: &FeatureTable, name: &str) -> f64 {
 const EVENTS: &str = "account_id,user_id,event_type,timestamp,count\n\
 C,ana,create_opportunity,2026-11-10T09:00:00Z,3\n\
 C,ana,email_lead,2026-11-10T09:30:00Z,5\n\
-C,ben,post_liked,2026-11-09T11:00:00Z,2\n\
+C,ben,Post Liked,2026-11-09T11:00:00Z,2\n\
 C,ben,comment_posted,2026-11-09T11:05:00Z,1\n\
 C,ana,create_opportunity,2026-10-25T09:00:00Z,2\n\
 C,cy,invite_user,2026-10-30T09:00:00Z,4\n\
