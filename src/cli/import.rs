@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use crate::auth::audit::Actor;
 use crate::config::Config;
-use crate::ingest::import::{CHUNK_ROWS, Progress, import};
+use crate::ingest::import::{CHUNK_ROWS, Plan, Progress, import, known_accounts};
 use crate::ingest::{Entity, mapping};
 
 #[derive(clap::Args)]
@@ -23,6 +23,11 @@ pub struct Args {
     /// chunks already in are recognised and skipped.
     #[arg(long, default_value_t = CHUNK_ROWS)]
     chunk_rows: usize,
+    /// Leave out the rows that name an account Keel does not know (an export's trials and
+    /// deleted accounts) instead of refusing their chunk; the summary says how many and
+    /// which. Load the accounts first: rows left out are not kept anywhere.
+    #[arg(long)]
+    skip_unknown_accounts: bool,
     #[command(flatten)]
     config: Config,
 }
@@ -57,6 +62,11 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let known = if args.skip_unknown_accounts {
+        Some(known_accounts(&pool, &args.file, mapping.as_ref()).await?)
+    } else {
+        None
+    };
     let terminal = std::io::stderr().is_terminal();
     let draw = |p: &Progress| {
         let mut err = std::io::stderr().lock();
@@ -66,16 +76,14 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
             writeln!(err, "{}", bar(p))
         };
     };
-    let result = import(
-        &pool,
-        args.entity,
-        &args.file,
-        mapping.as_ref(),
-        args.chunk_rows,
-        &Actor::Cli,
-        draw,
-    )
-    .await;
+    let plan = Plan {
+        entity: args.entity,
+        path: &args.file,
+        mapping: mapping.as_ref(),
+        chunk_rows: args.chunk_rows,
+        known,
+    };
+    let result = import(&pool, plan, &Actor::Cli, draw).await;
     if terminal {
         eprintln!();
     }
@@ -93,5 +101,13 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         done.events as f64 / done.seconds.max(1e-3),
         done.rows as f64 / done.seconds.max(1e-3)
     )?;
+    if done.skipped > 0 {
+        writeln!(
+            std::io::stdout(),
+            "left out {} rows naming accounts Keel does not know, among them {}",
+            done.skipped,
+            done.unknown.join(", ")
+        )?;
+    }
     Ok(())
 }

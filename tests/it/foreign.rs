@@ -5,7 +5,7 @@
 use keel::auth::Role;
 use keel::auth::audit::Actor;
 use keel::features::{FEATURES, compute};
-use keel::ingest::import::import;
+use keel::ingest::import::{Plan, import};
 use keel::ingest::{Entity, mapping};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -326,16 +326,14 @@ async fn an_interrupted_import_completes_without_counting_twice(pool: sqlx::PgPo
     let run = |path: std::path::PathBuf| {
         let (db, m) = (app.db.clone(), segment.clone());
         async move {
-            import(
-                &db,
-                Entity::Events,
-                &path,
-                Some(&m),
-                100,
-                &Actor::Cli,
-                |_| {},
-            )
-            .await
+            let plan = Plan {
+                entity: Entity::Events,
+                path: &path,
+                mapping: Some(&m),
+                chunk_rows: 100,
+                known: None,
+            };
+            import(&db, plan, &Actor::Cli, |_| {}).await
         }
     };
     let before = run(cut).await.unwrap();
@@ -362,5 +360,43 @@ async fn an_interrupted_import_completes_without_counting_twice(pool: sqlx::PgPo
         err.contains("row 131, column timestamp: '20/11/2026 02:10' is not a timestamp"),
         "{err}"
     );
+
+    // An export also names accounts the CRM never sent (trials, deleted ones). Refused by
+    // default; left out and counted when asked, the file's row numbers still right.
+    let mut strays = String::from("messageId,groupId,userId,event,timestamp,context\n");
+    for i in 0..30 {
+        let account = if i % 3 == 0 { "GONE-1" } else { "S-1" };
+        strays.push_str(&format!(
+            "s{i},{account},u1,deal_won,2026-11-22T10:{i:02}:00Z,{{}}\n"
+        ));
+    }
+    strays.push_str("s30,S-1,u1,deal_won,yesterday,{}\n");
+    let path = dir.join("strays.csv");
+    std::fs::write(&path, &strays).unwrap();
+    let refused = run(path.clone()).await.unwrap_err().to_string();
+    assert!(refused.contains("unknown account 'GONE-1'"), "{refused}");
+    let skipping = || async {
+        let known = keel::ingest::import::known_accounts(&app.db, &path, Some(&segment))
+            .await
+            .unwrap();
+        let plan = Plan {
+            entity: Entity::Events,
+            path: &path,
+            mapping: Some(&segment),
+            chunk_rows: 100,
+            known: Some(known),
+        };
+        import(&app.db, plan, &Actor::Cli, |_| {}).await
+    };
+    let err = skipping().await.unwrap_err().to_string();
+    assert!(
+        err.contains("row 31, column timestamp: 'yesterday'"),
+        "{err}"
+    );
+    strays.truncate(strays.rfind("s30,").unwrap());
+    std::fs::write(&path, &strays).unwrap();
+    let done = skipping().await.unwrap();
+    assert_eq!((done.rows, done.skipped, done.events), (30, 10, 20));
+    assert_eq!(done.unknown, ["GONE-1"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
