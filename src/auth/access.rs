@@ -221,13 +221,21 @@ impl Nav {
 
     /// The badge and navigation of `user` on the page at `path`.
     fn for_user(&self, user: &CurrentUser, path: &str) -> NavUser {
-        let links = self
-            .links(user.role)
+        let links = self.links(user.role);
+        let under = |href: &str| path == href || path.starts_with(&format!("{href}/"));
+        // The most specific entry the page is under is the active one (Unassigned, not
+        // also Accounts, on /accounts/unassigned).
+        let active = links
+            .iter()
+            .filter(|(_, href)| under(href))
+            .max_by_key(|(_, href)| href.len())
+            .map(|(_, href)| *href);
+        let links = links
             .iter()
             .map(|&(label, href)| NavLink {
                 label,
                 href,
-                active: path == href || path.starts_with(&format!("{href}/")),
+                active: active == Some(href),
             })
             .collect();
         NavUser {
@@ -252,5 +260,32 @@ mod tests {
             assert_eq!(ADMIN.allows(Some(role)), role == Role::Admin);
         }
         assert!(!ADMIN.allows(None));
+    }
+
+    #[test]
+    fn the_most_specific_navigation_entry_is_the_active_one() {
+        let managers = Access::Roles(&[Role::Manager]);
+        let nav = Nav::from_table(&[
+            (Method::GET, "/accounts", managers),
+            (Method::GET, "/accounts/unassigned", managers),
+        ]);
+        let user = CurrentUser {
+            id: uuid::Uuid::nil(),
+            email: "m@example.com".into(),
+            name: "M".into(),
+            role: Role::Manager,
+        };
+        let active = |path: &str| -> Vec<&str> {
+            nav.for_user(&user, path)
+                .links
+                .iter()
+                .filter(|l| l.active)
+                .map(|l| l.label)
+                .collect()
+        };
+        assert_eq!(active("/accounts/unassigned"), ["Unassigned"]);
+        assert_eq!(active("/accounts/0b5e"), ["Accounts"]);
+        assert_eq!(active("/accounts"), ["Accounts"]);
+        assert!(active("/accountsx").is_empty());
     }
 }

@@ -60,6 +60,8 @@ pub struct Page {
     saved: Option<i64>,
     /// A mapping is still being applied in the background.
     applying: bool,
+    /// The figures are still being recomputed in the background.
+    refreshing: bool,
     versions: Vec<Version>,
 }
 
@@ -70,6 +72,8 @@ pub struct ShowQuery {
     saved: Option<i64>,
     #[serde(default)]
     applying: bool,
+    #[serde(default)]
+    refreshing: bool,
 }
 
 async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
@@ -130,6 +134,7 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
         errors: Vec::new(),
         saved: None,
         applying: false,
+        refreshing: false,
         versions,
     })
 }
@@ -142,6 +147,7 @@ pub async fn show(
     let mut page = page(&state, chrome, &q.sort).await?;
     page.saved = q.saved;
     page.applying = q.applying;
+    page.refreshing = q.refreshing;
     Ok(page)
 }
 
@@ -214,12 +220,25 @@ pub async fn preview(
 }
 
 /// Recomputes the catalogue's figures up to the newest day of data (the daily run does
-/// this too).
+/// this too). At scale that outlasts a request, so it runs in its own task; the page says
+/// so when it has not finished within a few seconds.
 pub async fn refresh(State(state): State<AppState>) -> Result<Redirect> {
-    if let Some(day) = catalog::newest_day(&state.db).await? {
-        catalog::refresh(&state.db, day).await?;
-    }
-    Ok(Redirect::to("/event-types"))
+    let db = state.db.clone();
+    let task = tokio::spawn(async move {
+        match catalog::newest_day(&db).await? {
+            Some(day) => catalog::refresh(&db, day).await.map(|_| ()),
+            None => Ok(()),
+        }
+    });
+    Ok(
+        match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
+            Ok(joined) => {
+                joined.map_err(anyhow::Error::from)??;
+                Redirect::to("/event-types")
+            }
+            Err(_) => Redirect::to("/event-types?refreshing=true"),
+        },
+    )
 }
 
 pub async fn save(
