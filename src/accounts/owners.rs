@@ -42,13 +42,7 @@ pub async fn csms(
     user: &CurrentUser,
 ) -> sqlx::Result<Vec<(Uuid, String)>> {
     let manager = (user.role == Role::Manager).then_some(user.id);
-    sqlx::query_as(
-        "select id, name from users where role = 'csm' and active
-           and ($1::uuid is null or manager_id = $1) order by name",
-    )
-    .bind(manager)
-    .fetch_all(db)
-    .await
+    crate::auth::db::csms(db, manager).await
 }
 
 /// Gives the still-unowned accounts among `accounts` to `csm`, in one transaction with its

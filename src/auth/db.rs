@@ -117,6 +117,20 @@ pub async fn list_managers(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<(Uuid, S
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
+/// Active CSMs, by name: a manager's team (`Some(manager)`), or every one.
+pub async fn csms(
+    db: impl PgExecutor<'_>,
+    manager: Option<Uuid>,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
+    let rows = sqlx::query!(
+        "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1) order by name",
+        manager
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
 pub async fn insert_user(conn: &mut PgConnection, new: &NewUser<'_>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(
         r#"insert into users (id, email, name, role, manager_id, password_hash)

@@ -47,6 +47,13 @@ pub struct Known {
     pub accounts: HashSet<String>,
 }
 
+/// Keeps the first five distinct unknown accounts, to name them.
+fn note_unknown(list: &mut Vec<String>, account: &str) {
+    if list.len() < 5 && !list.iter().any(|u| u == account) {
+        list.push(account.to_owned());
+    }
+}
+
 /// One chunk as read: its first row's number in the file (1 = the first data row) and
 /// the CSV text, header included.
 struct Chunk {
@@ -99,9 +106,7 @@ fn read_chunks(
                     let account = record.get(k.column).map(|a| String::from_utf8_lossy(a));
                     if let Some(a) = account.filter(|a| !k.accounts.contains(a.trim())) {
                         skipped += 1;
-                        if unknown.len() < 5 && !unknown.iter().any(|u| u == a.trim()) {
-                            unknown.push(a.trim().to_owned());
-                        }
+                        note_unknown(&mut unknown, a.trim());
                         continue;
                     }
                 }
@@ -199,9 +204,7 @@ pub async fn import(
         let at = |r: usize| chunk.file_rows.get(r - 1).copied().unwrap_or(0);
         p.skipped += chunk.skipped;
         for u in &chunk.unknown {
-            if p.unknown.len() < 5 && !p.unknown.contains(u) {
-                p.unknown.push(u.clone());
-            }
+            note_unknown(&mut p.unknown, u);
         }
         if chunk.file_rows.is_empty() {
             // Every row of it named an unknown account: nothing to write.

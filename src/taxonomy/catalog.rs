@@ -37,9 +37,9 @@ pub const SORTS: [(&str, &str); 6] = [
 /// The newest day with usage: the catalogue's windows end there, not at today, so a
 /// historical export reads as it was.
 pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
-    sqlx::query_scalar("select max(day) from usage_daily")
-        .fetch_one(db)
-        .await
+    Ok(crate::features::db::usage_span(db)
+        .await?
+        .map(|(_, last)| last))
 }
 
 /// Recomputes every event type's figures over the windows ending `day` (one pass per

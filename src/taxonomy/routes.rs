@@ -80,10 +80,6 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
     let mapping = super::current(&state.db).await?;
     let (mut profiles, day) = catalog::profiles(&state.db).await?;
     catalog::sort(&mut profiles, sort);
-    let unmapped = profiles
-        .iter()
-        .filter(|p| mapping.describe(&p.name) == "activity only")
-        .count();
     let rows: Vec<Row> = profiles
         .into_iter()
         .map(|p| Row {
@@ -94,6 +90,10 @@ async fn page(state: &AppState, chrome: Chrome, sort: &str) -> Result<Page> {
             p,
         })
         .collect();
+    let unmapped = rows
+        .iter()
+        .filter(|r| r.counts_as == "activity only")
+        .count();
     let versions = db::versions(&state.db)
         .await?
         .into_iter()
@@ -219,26 +219,39 @@ pub async fn preview(
     Ok(fragment)
 }
 
+/// Runs `work` in its own task, so it completes (or rolls back whole) whether or not the
+/// browser waits: its result if it ends within a few seconds, `None` while it still runs.
+async fn within_moments<T: Send + 'static>(
+    work: impl Future<Output = T> + Send + 'static,
+) -> Result<Option<T>> {
+    match tokio::time::timeout(std::time::Duration::from_secs(5), tokio::spawn(work)).await {
+        Ok(joined) => Ok(Some(joined.map_err(anyhow::Error::from)?)),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Recomputes the catalogue's figures up to the newest day of data (the daily run does
-/// this too). At scale that outlasts a request, so it runs in its own task; the page says
-/// so when it has not finished within a few seconds.
+/// this too); at scale that outlasts a request, and the page then says it is under way.
 pub async fn refresh(State(state): State<AppState>) -> Result<Redirect> {
     let db = state.db.clone();
-    let task = tokio::spawn(async move {
-        match catalog::newest_day(&db).await? {
-            Some(day) => catalog::refresh(&db, day).await.map(|_| ()),
-            None => Ok(()),
+    let done = within_moments(async move {
+        let refreshed = match catalog::newest_day(&db).await {
+            Ok(Some(day)) => catalog::refresh(&db, day).await.map(|_| ()),
+            other => other.map(|_| ()),
+        };
+        if let Err(e) = &refreshed {
+            tracing::error!(error = %e, "event figures not recomputed");
         }
-    });
-    Ok(
-        match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
-            Ok(joined) => {
-                joined.map_err(anyhow::Error::from)??;
-                Redirect::to("/event-types")
-            }
-            Err(_) => Redirect::to("/event-types?refreshing=true"),
-        },
-    )
+        refreshed
+    })
+    .await?;
+    match done {
+        Some(refreshed) => {
+            refreshed?;
+            Ok(Redirect::to("/event-types"))
+        }
+        None => Ok(Redirect::to("/event-types?refreshing=true")),
+    }
 }
 
 pub async fn save(
@@ -254,11 +267,9 @@ pub async fn save(
         page.note = form.note;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
-    // Recomputing a large history outlasts a request: the work runs in its own task, so it
-    // completes (or rolls back whole) whether or not the browser waits for it.
     let actor = Actor::from(&user);
     let db = state.db.clone();
-    let task = tokio::spawn(async move {
+    let done = within_moments(async move {
         let started = std::time::Instant::now();
         let saved = save_mapping(&db, &actor, &form.rules, &form.note).await;
         match &saved {
@@ -271,13 +282,14 @@ pub async fn save(
             Err(e) => tracing::error!(error = %e, "event mapping not applied"),
         }
         saved
-    });
-    let to = match tokio::time::timeout(std::time::Duration::from_secs(5), task).await {
-        Ok(joined) => match joined.map_err(anyhow::Error::from)?? {
+    })
+    .await?;
+    let to = match done {
+        Some(saved) => match saved? {
             Ok(id) => format!("/event-types?saved={id}"),
             Err(errors) => return Err(AppError::BadRequest(errors.join("; "))),
         },
-        Err(_) => "/event-types?applying=true".to_owned(),
+        None => "/event-types?applying=true".to_owned(),
     };
     Ok(Redirect::to(&to).into_response())
 }

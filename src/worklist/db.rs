@@ -261,20 +261,6 @@ pub async fn save_rate(
     .await
 }
 
-/// CSMs a manager may look at (their team), or every CSM.
-pub async fn csms(
-    db: impl PgExecutor<'_>,
-    manager: Option<Uuid>,
-) -> sqlx::Result<Vec<(Uuid, String)>> {
-    let rows = sqlx::query!(
-        "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1) order by name",
-        manager
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
-}
-
 /// The assignee of `task`, if `user` may complete it: their own task, or (as manager) one
 /// of their team's.
 pub async fn task_assignee(

@@ -61,8 +61,8 @@ async fn viewed_csm(
 ) -> Result<(Uuid, Vec<(Uuid, String)>)> {
     let team = match user.role {
         Role::Csm => return Ok((user.id, Vec::new())),
-        Role::Manager => db::csms(&state.db, Some(user.id)).await?,
-        _ => db::csms(&state.db, None).await?,
+        Role::Manager => crate::auth::db::csms(&state.db, Some(user.id)).await?,
+        _ => crate::auth::db::csms(&state.db, None).await?,
     };
     let chosen = match requested.parse::<Uuid>() {
         Ok(id) => team

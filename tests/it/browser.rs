@@ -135,6 +135,32 @@ impl Browser {
             .unwrap()
     }
 
+    /// Clicks the element the locator finds.
+    pub async fn click(&self, locator: Locator<'_>) {
+        self.client
+            .find(locator)
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// Uploads `file` on the ingestion page (as whatever the form's default entity is) and
+    /// asks for its check.
+    pub async fn upload(&self, app: &TestApp, file: &std::path::Path) {
+        self.client.goto(&app.url("/ingest")).await.unwrap();
+        self.client
+            .find(Locator::Css("input[type=file]"))
+            .await
+            .unwrap()
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap();
+        self.click(Locator::Css("form[enctype] button[type=submit]"))
+            .await;
+    }
+
     /// Screenshots at a desktop and a phone width, as `{name}-1440.png` and `{name}-400.png`.
     pub async fn screenshots(&self, name: &str) {
         for width in [1440, 400] {
@@ -287,36 +313,18 @@ async fn analyst_sees_why_a_file_is_refused_then_ingests_a_good_one(pool: PgPool
     .unwrap();
 
     let browser = Browser::start().await;
-    let c = &browser.client;
     browser.sign_in(&app, &analyst.email, PASSWORD).await;
     browser.wait_for_path("/models").await;
     for (file, expect) in [
         (&bad, "row 1, column mrr: negative amount -5"),
         (&good, "All 1 rows are valid."),
     ] {
-        c.goto(&app.url("/ingest")).await.unwrap();
-        c.find(Locator::Css("input[type=file]"))
-            .await
-            .unwrap()
-            .send_keys(&file.display().to_string())
-            .await
-            .unwrap();
-        c.find(Locator::Css("form[enctype] button[type=submit]"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        browser.upload(&app, file).await;
         let result = browser.text("#check-result").await;
         assert!(result.contains(expect), "{result}");
     }
     browser.screenshot("ingest-preview").await;
-    c.find(Locator::Css("form button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("form button.primary")).await;
     browser.wait_for_path("/ingest").await;
     let batches = browser.text("#batches").await;
     assert!(

@@ -26,19 +26,7 @@ async fn an_analyst_maps_a_crm_export_and_the_products_events(pool: PgPool) {
     let c = &browser.client;
     browser.sign_in(&app, &analyst.email, PASSWORD).await;
     browser.wait_for_path("/models").await;
-    c.goto(&app.url("/ingest")).await.unwrap();
-    c.find(Locator::Css("input[type=file]"))
-        .await
-        .unwrap()
-        .send_keys(&file.display().to_string())
-        .await
-        .unwrap();
-    c.find(Locator::Css("form[enctype] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.upload(&app, &file).await;
     let form = browser.text("#map-columns").await;
     assert!(form.contains("Map the file's columns"), "{form}");
     // The names were guessed; the plan sits in "Tier", which only a person knows.
@@ -55,12 +43,9 @@ async fn an_analyst_maps_a_crm_export_and_the_products_events(pool: PgPool) {
     name.clear().await.unwrap();
     name.send_keys("Salesforce accounts").await.unwrap();
     browser.screenshots("ingest-map-columns").await;
-    c.find(Locator::Css("#map-columns button.primary"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser
+        .click(Locator::Css("#map-columns button.primary"))
+        .await;
     browser.wait_for_text("All 2 rows are valid.").await;
     assert!(
         browser
@@ -68,12 +53,9 @@ async fn an_analyst_maps_a_crm_export_and_the_products_events(pool: PgPool) {
             .await
             .contains("Salesforce accounts")
     );
-    c.find(Locator::Css("form[action$='/confirm'] button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser
+        .click(Locator::Css("form[action$='/confirm'] button"))
+        .await;
     browser.wait_for_path("/ingest").await;
     assert!(browser.text("#batches").await.contains("accepted"));
 
@@ -98,14 +80,11 @@ async fn an_analyst_maps_a_crm_export_and_the_products_events(pool: PgPool) {
         .send_keys("deal_* = core, module:deals\nnote_posted = collaboration, module:notes\nsync_* = ignored\n")
         .await
         .unwrap();
-    c.find(Locator::XPath(
-        "//button[contains(., 'Preview the features')]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    browser
+        .click(Locator::XPath(
+            "//button[contains(., 'Preview the features')]",
+        ))
+        .await;
     let changes = browser.text("#preview-changes").await;
     assert!(
         changes.contains("deal_created: activity only → core, module deals"),
@@ -117,14 +96,11 @@ async fn an_analyst_maps_a_crm_export_and_the_products_events(pool: PgPool) {
         "the preview swaps in place"
     );
     browser.screenshots("event-types-preview").await;
-    c.find(Locator::XPath(
-        "//button[contains(., 'Save and recompute history')]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    browser
+        .click(Locator::XPath(
+            "//button[contains(., 'Save and recompute history')]",
+        ))
+        .await;
     browser.wait_for_text("all history was recomputed").await;
     let table = browser.text("#event-types").await;
     assert!(
