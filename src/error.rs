@@ -51,6 +51,22 @@ impl From<sqlx::Error> for AppError {
     }
 }
 
+impl From<tower_sessions::session::Error> for AppError {
+    /// The session store is the database: when its backend fails, the database is out of
+    /// reach (logged, since the cause is otherwise lost), and the answer is a quick 503.
+    fn from(e: tower_sessions::session::Error) -> Self {
+        use tower_sessions::session::Error;
+        use tower_sessions::session_store::Error as Store;
+        match e {
+            Error::Store(Store::Backend(cause)) => {
+                tracing::warn!(%cause, "session store unavailable");
+                AppError::Unavailable
+            }
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
         if e.chain()

@@ -47,16 +47,15 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
 /// Starts a signed-in session under a fresh id (no session fixation).
 pub async fn sign_in(session: &Session, user_id: Uuid, epoch: i32) -> Result<()> {
-    session.cycle_id().await.map_err(anyhow::Error::from)?;
+    session.cycle_id().await?;
     session
         .insert(SIGNED_IN_KEY, SignedIn { user_id, epoch })
-        .await
-        .map_err(anyhow::Error::from)?;
+        .await?;
     Ok(())
 }
 
 pub async fn sign_out(session: &Session) -> Result<()> {
-    session.flush().await.map_err(anyhow::Error::from)?;
+    session.flush().await?;
     Ok(())
 }
 
@@ -64,26 +63,16 @@ pub async fn sign_out(session: &Session) -> Result<()> {
 /// sign-in. Writes at most once a minute per session.
 pub async fn touch(session: &Session, now: time::OffsetDateTime) -> Result<()> {
     let minute = now.unix_timestamp() / 60;
-    let seen = session
-        .get::<i64>(SEEN_KEY)
-        .await
-        .map_err(anyhow::Error::from)?;
+    let seen = session.get::<i64>(SEEN_KEY).await?;
     if seen != Some(minute) {
-        session
-            .insert(SEEN_KEY, minute)
-            .await
-            .map_err(anyhow::Error::from)?;
+        session.insert(SEEN_KEY, minute).await?;
     }
     Ok(())
 }
 
 /// The active user this session belongs to, if any.
 pub async fn current_user(db: &PgPool, session: &Session) -> Result<Option<CurrentUser>> {
-    let Some(signed_in) = session
-        .get::<SignedIn>(SIGNED_IN_KEY)
-        .await
-        .map_err(anyhow::Error::from)?
-    else {
+    let Some(signed_in) = session.get::<SignedIn>(SIGNED_IN_KEY).await? else {
         return Ok(None);
     };
     let user = db::find_user(db, signed_in.user_id).await?;

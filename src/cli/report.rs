@@ -4,6 +4,7 @@ use std::io::Write;
 
 use crate::model::evaluate::Evaluation;
 use crate::model::metrics::Report;
+use crate::model::screen::Verdict;
 use crate::model::train::Algorithm;
 
 pub(super) fn print_training(t: &crate::model::training::Trained) -> anyhow::Result<()> {
@@ -25,6 +26,20 @@ pub(super) fn print_training(t: &crate::model::training::Trained) -> anyhow::Res
             "  left out {feature}: {why}, it adds nothing to either model"
         )?;
     }
+    let kept: Vec<&str> = t
+        .screened
+        .iter()
+        .filter(|s| s.verdict == Verdict::Kept)
+        .map(|s| s.feature.as_str())
+        .collect();
+    writeln!(
+        out,
+        "  event-type candidates: {} of {} kept{}{}",
+        kept.len(),
+        t.screened.len(),
+        if kept.is_empty() { "" } else { ": " },
+        kept.join(", ")
+    )?;
     writeln!(out, "  {}", t.outcome())?;
     Ok(())
 }

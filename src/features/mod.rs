@@ -3,6 +3,9 @@
 //! snapshots labelled `churned_within_60d`, including accounts that have since churned.
 
 pub mod db;
+pub mod events;
+
+pub use events::Candidate;
 
 use crate::segment::Segment;
 use std::collections::HashMap;
@@ -40,9 +43,31 @@ pub struct FeatureTable {
     pub as_of: Date,
     pub accounts: Vec<Uuid>,
     pub rows: Vec<[f64; FEATURES.len()]>,
+    /// Measures of the product's own event types a model was trained with, and their
+    /// values per account (in `candidates` order).
+    pub candidates: Vec<Candidate>,
+    pub extra: Vec<Vec<f64>>,
 }
 
 impl FeatureTable {
+    /// Every column's name: the fixed features, then the candidates.
+    pub fn names(&self) -> Vec<String> {
+        FEATURES
+            .iter()
+            .map(|f| (*f).to_owned())
+            .chain(self.candidates.iter().map(Candidate::name))
+            .collect()
+    }
+
+    /// Each account's full row, as a model reads it.
+    pub fn x(&self) -> Vec<Vec<f64>> {
+        self.rows
+            .iter()
+            .zip(&self.extra)
+            .map(|(r, e)| r.iter().chain(e).copied().collect())
+            .collect()
+    }
+
     /// Each account's segment from its MRR as of the day, for normalising within segment.
     pub fn segments(&self) -> Vec<&'static str> {
         let mrr = FEATURES.iter().position(|f| *f == "mrr").unwrap_or(0);
@@ -175,9 +200,14 @@ fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { f64::NAN }
 }
 
-/// Features of every account live on `as_of`, from data up to and including `as_of`.
-pub async fn compute(pool: &PgPool, as_of: Date) -> anyhow::Result<FeatureTable> {
-    compute_for(pool, as_of, None).await
+/// Features of every account live on `as_of`, from data up to and including `as_of`, with
+/// the given candidates beside the fixed features.
+pub async fn compute(
+    pool: &PgPool,
+    as_of: Date,
+    candidates: &[Candidate],
+) -> anyhow::Result<FeatureTable> {
+    compute_for(pool, as_of, None, candidates).await
 }
 
 /// Features as of `as_of` for some accounts (`Some`) or for all (`None`); accounts that
@@ -186,13 +216,18 @@ pub async fn compute_for(
     pool: &PgPool,
     as_of: Date,
     only: Option<&[Uuid]>,
+    candidates: &[Candidate],
 ) -> anyhow::Result<FeatureTable> {
-    // Four independent reads, on four connections at once.
-    let (accounts, usage_rows, user_rows, points) = tokio::try_join!(
+    let mut types: Vec<String> = candidates.iter().map(|c| c.event_type.clone()).collect();
+    types.sort();
+    types.dedup();
+    // Five independent reads, on five connections at once.
+    let (accounts, usage_rows, user_rows, points, windows) = tokio::try_join!(
         db::live_accounts(pool, as_of, only),
         db::usage_30d(pool, as_of, only),
         db::users_30d(pool, as_of, only),
         db::points(pool, as_of, only),
+        events::windows(pool, as_of, only, &types),
     )?;
     let points: HashMap<Uuid, db::Point> = points.into_iter().map(|p| (p.account, p)).collect();
     let (usage, users) = tokio::task::spawn_blocking(move || -> PolarsResult<_> {
@@ -245,9 +280,12 @@ pub async fn compute_for(
             p.and_then(|p| p.nps).map_or(f64::NAN, f64::from),
         ]);
     }
+    let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
     Ok(FeatureTable {
         as_of,
-        accounts: accounts.iter().map(|a| a.id).collect(),
+        extra: events::values(&ids, candidates, &windows),
+        candidates: candidates.to_vec(),
+        accounts: ids,
         rows,
     })
 }
@@ -258,11 +296,12 @@ pub async fn snapshots(
     pool: &PgPool,
     dates: &[Date],
     today: Date,
+    candidates: &[Candidate],
 ) -> anyhow::Result<Vec<(FeatureTable, Vec<bool>)>> {
     let churned: HashMap<Uuid, Date> = db::churn_dates(pool).await?.into_iter().collect();
     let mut out = Vec::new();
     for &d in dates.iter().filter(|d| **d + Duration::days(60) <= today) {
-        let table = compute(pool, d).await?;
+        let table = compute(pool, d, candidates).await?;
         let labels = table
             .accounts
             .iter()

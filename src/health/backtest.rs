@@ -39,7 +39,7 @@ impl SnapshotCache {
         let end = today.min(last);
         let dates = snapshot_dates(first, end);
         let latest = &dates[dates.len().saturating_sub(DATES)..];
-        let snapshots = Arc::new(features::snapshots(pool, latest, end).await?);
+        let snapshots = Arc::new(features::snapshots(pool, latest, end, &[]).await?);
         *cached = Some((today, snapshots.clone()));
         Ok(snapshots)
     }

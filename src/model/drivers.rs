@@ -3,11 +3,11 @@
 
 use serde::Serialize;
 
-use crate::features::FEATURES;
+use crate::features::{Candidate, FEATURES};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Driver {
-    pub feature: &'static str,
+    pub feature: String,
     /// Contribution to the log-odds of churn.
     pub contribution: f64,
     pub text: String,
@@ -49,9 +49,11 @@ fn describe(feature: &str, v: f64) -> String {
     }
 }
 
-/// The `n` features raising risk the most (positive contributions), in plain words.
-pub fn top(row: &[f64], contributions: &[f64], n: usize) -> Vec<Driver> {
-    let mut order: Vec<usize> = (0..contributions.len().min(FEATURES.len()))
+/// The `n` features raising risk the most (positive contributions), in plain words; the
+/// columns after the fixed features are the model's `candidates`.
+pub fn top(candidates: &[Candidate], row: &[f64], contributions: &[f64], n: usize) -> Vec<Driver> {
+    let columns = FEATURES.len() + candidates.len();
+    let mut order: Vec<usize> = (0..contributions.len().min(columns).min(row.len()))
         .filter(|&i| contributions[i] > 0.0)
         .collect();
     order.sort_by(|&a, &b| contributions[b].total_cmp(&contributions[a]));
@@ -59,13 +61,26 @@ pub fn top(row: &[f64], contributions: &[f64], n: usize) -> Vec<Driver> {
         .into_iter()
         .take(n)
         .map(|i| {
-            let text = if row[i].is_finite() {
-                describe(FEATURES[i], row[i])
-            } else {
-                format!("no {} on record", FEATURES[i].replace('_', " "))
+            let (feature, text) = match i.checked_sub(FEATURES.len()) {
+                None if row[i].is_finite() => {
+                    (FEATURES[i].to_owned(), describe(FEATURES[i], row[i]))
+                }
+                None => (
+                    FEATURES[i].to_owned(),
+                    format!("no {} on record", FEATURES[i].replace('_', " ")),
+                ),
+                Some(j) => {
+                    let c = &candidates[j];
+                    let text = if row[i].is_finite() {
+                        c.describe(row[i])
+                    } else {
+                        format!("no {} events in 30 days", c.event_type)
+                    };
+                    (c.name(), text)
+                }
             };
             Driver {
-                feature: FEATURES[i],
+                feature,
                 contribution: contributions[i],
                 text,
             }
@@ -89,7 +104,7 @@ mod tests {
         contrib[at("mrr")] = -1.0;
         row[at("nps_score")] = f64::NAN;
         contrib[at("nps_score")] = 0.1;
-        let d = top(&row, &contrib, 3);
+        let d = top(&[], &row, &contrib, 3);
         let texts: Vec<&str> = d.iter().map(|d| d.text.as_str()).collect();
         assert_eq!(
             texts,
@@ -99,5 +114,20 @@ mod tests {
                 "no nps score on record"
             ]
         );
+    }
+
+    #[test]
+    fn a_candidate_column_is_described_by_its_event_type() {
+        let candidates = Candidate::both("unfriend");
+        let mut row = vec![0.0; FEATURES.len() + 2];
+        let mut contrib = vec![0.0; FEATURES.len() + 2];
+        row[FEATURES.len() + 1] = 3.0;
+        contrib[FEATURES.len() + 1] = 0.5;
+        row[FEATURES.len()] = 12.0;
+        contrib[FEATURES.len()] = -0.2;
+        let d = top(&candidates, &row, &contrib, 3);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].feature, "trend_7d_30d:unfriend");
+        assert_eq!(d[0].text, "unfriend events at 300 % of the 30-day pace");
     }
 }

@@ -19,7 +19,7 @@ pub fn auc_roc(scores: &[f64], labels: &[bool]) -> Option<f64> {
 }
 
 /// 1-based ranks with ties averaged.
-fn ranks(scores: &[f64]) -> Vec<f64> {
+pub(crate) fn ranks(scores: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..scores.len()).collect();
     order.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
     let mut out = vec![0.0; scores.len()];

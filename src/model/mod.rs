@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod monitor;
 pub mod registry;
 mod routes;
+pub mod screen;
 pub mod train;
 pub mod training;
 pub mod trees;

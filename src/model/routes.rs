@@ -11,6 +11,7 @@ use uuid::Uuid;
 use super::metrics::Report;
 use super::monitor;
 use super::registry;
+use super::screen::{Screened, Verdict};
 use crate::auth::CurrentUser;
 use crate::auth::audit::Actor;
 use crate::error::{AppError, Result};
@@ -40,6 +41,33 @@ pub struct FoldView {
     ece: String,
 }
 
+/// One screened event-type candidate, as the Models page lists it.
+pub struct CandidateView {
+    feature: String,
+    rho: String,
+    coverage: String,
+    closest: String,
+    verdict: &'static str,
+    kept: bool,
+}
+
+impl From<Screened> for CandidateView {
+    fn from(s: Screened) -> Self {
+        CandidateView {
+            rho: s
+                .rho
+                .map_or_else(|| "n/a".to_owned(), |r| format!("{r:+.2}")),
+            coverage: format!("{:.0} %", s.coverage * 100.0),
+            closest: s
+                .closest
+                .map_or_else(String::new, |(f, r)| format!("{f} ({r:.2})")),
+            verdict: s.verdict.label(),
+            kept: s.verdict == Verdict::Kept,
+            feature: s.feature,
+        }
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "model/index.html")]
 pub struct ModelsPage {
@@ -48,6 +76,8 @@ pub struct ModelsPage {
     versions: Vec<VersionView>,
     folds: Vec<FoldView>,
     importance: Vec<(String, String)>,
+    /// The newest training's screening of event-type candidates, strongest first.
+    candidates: Vec<CandidateView>,
     calibration: Option<charts::CalibrationChart>,
     lift: Option<charts::BarChart>,
 }
@@ -94,6 +124,11 @@ pub async fn index(
         .map(|(k, v)| (k, v.as_f64().unwrap_or(0.0)))
         .collect();
     importance.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let candidates: Vec<Screened> = versions
+        .first()
+        .and_then(|v| v.metrics.get("candidates").cloned())
+        .and_then(|c| serde_json::from_value(c).ok())
+        .unwrap_or_default();
     let overall = production.and_then(|v| v.metrics.get("overall").cloned());
     let report: Option<Report> = overall.and_then(|o| serde_json::from_value(o).ok());
     let calibration = report.as_ref().map(|r| {
@@ -159,6 +194,7 @@ pub async fn index(
             })
             .collect(),
         folds,
+        candidates: candidates.into_iter().map(CandidateView::from).collect(),
         importance: importance
             .into_iter()
             .take(8)

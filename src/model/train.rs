@@ -75,6 +75,10 @@ pub struct Model {
     fitted: Fitted,
     /// p = sigmoid(a · log-odds + b)
     platt: (f64, f64),
+    /// The event-type measures it reads after the fixed features (none in models trained
+    /// before candidates existed, or on a CSV).
+    #[serde(default)]
+    pub candidates: Vec<crate::features::Candidate>,
 }
 
 /// Class weights: a churned row weighs (retained / churned)^power, so `power` 1 balances
@@ -157,6 +161,7 @@ impl Model {
             algorithm,
             fitted,
             platt,
+            candidates: Vec::new(),
         })
     }
 

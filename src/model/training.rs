@@ -12,9 +12,10 @@ use uuid::Uuid;
 use super::guard;
 use super::metrics::Report;
 use super::registry::{self, NewModel};
+use super::screen::{self, Screened};
 use super::train::{Algorithm, Dataset, Model, walk_forward};
 use crate::auth::audit::{self, Actor};
-use crate::features::{self, FEATURES, FeatureTable};
+use crate::features::{self, Candidate, FEATURES, FeatureTable};
 
 /// Snapshot spacing, label horizon and how many snapshots precede the first test fold.
 const STEP_DAYS: i64 = 28;
@@ -30,7 +31,9 @@ pub struct Trained {
     /// Whether a model was already in production (and so stays).
     pub had_production: bool,
     /// Features that carry nothing to learn from, and why.
-    pub unused: Vec<(&'static str, &'static str)>,
+    pub unused: Vec<(String, &'static str)>,
+    /// The candidate features screened, strongest first, with their verdicts.
+    pub screened: Vec<Screened>,
     pub seconds: f64,
 }
 
@@ -61,52 +64,119 @@ pub fn snapshot_dates(first_usage: Date, today: Date) -> Vec<Date> {
     out
 }
 
-/// Every labelled snapshot of the usage history: feature tables with their labels.
-async fn labelled_snapshots(
-    pool: &PgPool,
-    today: Date,
-) -> anyhow::Result<(Vec<(FeatureTable, Vec<bool>)>, Vec<Date>)> {
+/// Every labelled snapshot of the usage history, with the candidates screening kept.
+struct Snapshots {
+    tables: Vec<(FeatureTable, Vec<bool>)>,
+    dates: Vec<Date>,
+    screened: Vec<Screened>,
+}
+
+impl Snapshots {
+    /// Every column's name (the first table's: all share them).
+    fn names(&self) -> Vec<String> {
+        self.tables.first().map_or_else(
+            || FEATURES.iter().map(|f| (*f).to_owned()).collect(),
+            |(t, _)| t.names(),
+        )
+    }
+}
+
+/// Screens the offered candidates on the snapshots before the first walk-forward test date,
+/// so that no fold's test labels choose its columns.
+fn screen_early(tables: &[(FeatureTable, Vec<bool>)]) -> (Vec<Screened>, Vec<usize>) {
+    let early = &tables[..tables.len().min(MIN_HISTORY)];
+    let column = |pick: &dyn Fn(&FeatureTable, usize) -> f64| -> Vec<f64> {
+        early
+            .iter()
+            .flat_map(|(t, _)| (0..t.accounts.len()).map(|i| pick(t, i)))
+            .collect()
+    };
+    let fixed: Vec<(String, Vec<f64>)> = FEATURES
+        .iter()
+        .enumerate()
+        .map(|(j, f)| ((*f).to_owned(), column(&|t, i| t.rows[i][j])))
+        .collect();
+    let offered = early.first().map_or(&[][..], |(t, _)| &t.candidates[..]);
+    let candidates: Vec<(String, Vec<f64>)> = offered
+        .iter()
+        .enumerate()
+        .map(|(j, c)| (c.name(), column(&|t, i| t.extra[i][j])))
+        .collect();
+    let labels: Vec<bool> = early.iter().flat_map(|(_, l)| l.iter().copied()).collect();
+    screen::screen(&fixed, &candidates, &labels)
+}
+
+/// Every labelled snapshot of the usage history: the fixed features and the measures of
+/// the most widespread event types, screened, with their labels.
+async fn labelled_snapshots(pool: &PgPool, today: Date) -> anyhow::Result<Snapshots> {
     let (first, last) = features::db::usage_span(pool)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no product usage yet: ingest events before training"))?;
     // The data's own span: a historical export ends where its events end, not today.
     let end = today.min(last);
     let dates = snapshot_dates(first, end);
-    Ok((features::snapshots(pool, &dates, end).await?, dates))
+    let offered: Vec<Candidate> = crate::taxonomy::catalog::widespread(pool, screen::POOL)
+        .await?
+        .iter()
+        .flat_map(|t| Candidate::both(t))
+        .collect();
+    let mut tables = features::snapshots(pool, &dates, end, &offered).await?;
+    let (screened, kept) = if tables.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        screen_early(&tables)
+    };
+    for (t, _) in &mut tables {
+        t.candidates = kept.iter().map(|&j| offered[j].clone()).collect();
+        t.extra = t
+            .extra
+            .iter()
+            .map(|e| kept.iter().map(|&j| e[j]).collect())
+            .collect();
+    }
+    Ok(Snapshots {
+        tables,
+        dates,
+        screened,
+    })
 }
 
 /// Every labelled snapshot of the usage history, as one dataset, and the snapshot dates.
 pub async fn snapshot_dataset(pool: &PgPool, today: Date) -> anyhow::Result<(Dataset, Vec<Date>)> {
-    let (snapshots, dates) = labelled_snapshots(pool, today).await?;
+    let snapshots = labelled_snapshots(pool, today).await?;
+    Ok((dataset(&snapshots), snapshots.dates))
+}
+
+fn dataset(snapshots: &Snapshots) -> Dataset {
     let mut data = Dataset::default();
-    for (table, labels) in snapshots {
-        for (row, label) in table.rows.iter().zip(labels) {
-            data.x.push(row.to_vec());
-            data.y.push(label);
+    for (table, labels) in &snapshots.tables {
+        for (row, label) in table.x().into_iter().zip(labels) {
+            data.x.push(row);
+            data.y.push(*label);
             data.dates.push(table.as_of);
         }
     }
-    Ok((data, dates))
+    data
 }
 
 /// Writes the snapshots `keel train` learns from as CSV (`as_of`, `account_id`, the
-/// features, `churned_within_60d`; an empty cell where a feature has no data), so that
-/// `keel model evaluate` or a notebook can be run on exactly the same rows. Returns the
-/// number of rows.
+/// features and the candidates screening kept, `churned_within_60d`; an empty cell where a
+/// feature has no data), so that `keel model evaluate` or a notebook can be run on exactly
+/// the same rows. Returns the number of rows.
 pub async fn export_snapshots(
     pool: &PgPool,
     today: Date,
     out: impl std::io::Write,
 ) -> anyhow::Result<usize> {
-    let (snapshots, _) = labelled_snapshots(pool, today).await?;
+    let snapshots = labelled_snapshots(pool, today).await?;
     let mut csv = crate::web::csv::Writer::new(out);
-    let mut header = vec!["as_of", "account_id"];
-    header.extend(FEATURES);
-    header.push("churned_within_60d");
+    let mut header = vec!["as_of".to_owned(), "account_id".to_owned()];
+    header.extend(snapshots.names());
+    header.push("churned_within_60d".to_owned());
     csv.record(&header)?;
     let mut rows = 0;
-    for (table, labels) in &snapshots {
-        for ((account, row), label) in table.accounts.iter().zip(&table.rows).zip(labels) {
+    for (table, labels) in &snapshots.tables {
+        for ((account, row), label) in table.accounts.iter().zip(table.x()).zip(labels) {
             let mut record = vec![table.as_of.to_string(), account.to_string()];
             record.extend(row.iter().map(|v| {
                 if v.is_nan() {
@@ -126,17 +196,23 @@ pub async fn export_snapshots(
 
 pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<Trained> {
     let started = Instant::now();
-    let (data, dates) = snapshot_dataset(pool, today).await?;
+    let snapshots = labelled_snapshots(pool, today).await?;
+    let (data, dates, names) = (dataset(&snapshots), &snapshots.dates, snapshots.names());
+    let kept: Vec<Candidate> = snapshots
+        .tables
+        .first()
+        .map(|(t, _)| t.candidates.clone())
+        .unwrap_or_default();
     anyhow::ensure!(
         dates.len() > MIN_HISTORY,
         "{} snapshot dates; at least {} are needed (a longer history)",
         dates.len(),
         MIN_HISTORY + 1
     );
-    let unused: Vec<(&'static str, &'static str)> = FEATURES
+    let unused: Vec<(String, &'static str)> = names
         .iter()
-        .zip(guard::uninformative(&data.x, FEATURES.len()))
-        .filter_map(|(f, why)| Some((*f, why?)))
+        .zip(guard::uninformative(&data.x, names.len()))
+        .filter_map(|(f, why)| Some((f.clone(), why?)))
         .collect();
     let data = std::sync::Arc::new(data);
     // Drift is measured against the training distribution of each feature.
@@ -144,10 +220,12 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
     let mut versions = Vec::new();
     for algorithm in Algorithm::ALL {
         let d = data.clone();
+        let candidates = kept.clone();
         let (validation, model, importance) =
             tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let validation = walk_forward(algorithm, &d, MIN_HISTORY, HORIZON_DAYS)?;
-                let model = Model::fit(algorithm, &d)?;
+                let mut model = Model::fit(algorithm, &d)?;
+                model.candidates = candidates;
                 let sample: Vec<Vec<f64>> =
                     d.x.iter()
                         .step_by((d.x.len() / 2000).max(1))
@@ -162,7 +240,7 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
             .iter()
             .map(|f| json!({"test_date": f.test_date.to_string(), "train_rows": f.train_rows, "report": f.report}))
             .collect();
-        let importance: serde_json::Map<String, serde_json::Value> = FEATURES
+        let importance: serde_json::Map<String, serde_json::Value> = names
             .iter()
             .zip(importance)
             .map(|(f, v)| (f.to_string(), json!(v)))
@@ -182,7 +260,8 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
                 rows: data.y.len() as i32,
                 metrics: json!({
                     "overall": validation.overall, "folds": folds,
-                    "objections": objections, "unused_features": unused_json
+                    "objections": objections, "unused_features": unused_json,
+                    "candidates": snapshots.screened
                 }),
                 importance: serde_json::Value::Object(importance),
                 artefact: serde_json::to_value(&model)?,
@@ -228,6 +307,7 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
         promoted,
         had_production,
         unused,
+        screened: snapshots.screened,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

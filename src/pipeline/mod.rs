@@ -163,15 +163,27 @@ async fn stages(
     log: &mut Log,
 ) -> anyhow::Result<u64> {
     // 1. Extract features. Accounts queued for re-scoring before now are covered by this run.
+    // The production model's own event-type candidates are computed beside the fixed ones.
     let started = OffsetDateTime::now_utc();
-    let table = features::compute(pool, day).await?;
+    let model = registry::production(pool)
+        .await?
+        .map(|(id, m)| (id, Arc::new(m)));
+    let candidates = model
+        .as_ref()
+        .map(|m| m.1.candidates.clone())
+        .unwrap_or_default();
+    let table = features::compute(pool, day, &candidates).await?;
     log.stage(
         "extract features",
         "ok",
         format!(
-            "{} accounts × {} features as of {day}",
+            "{} accounts × {} features as of {day}{}",
             table.accounts.len(),
-            FEATURES.len()
+            FEATURES.len(),
+            match candidates.len() {
+                0 => String::new(),
+                n => format!(" and {n} of the model's event-type candidates"),
+            }
         ),
     );
 
@@ -183,9 +195,6 @@ async fn stages(
 
     // 3. Score.
     let settings = config::settings(pool).await?;
-    let model = registry::production(pool)
-        .await?
-        .map(|(id, m)| (id, Arc::new(m)));
     let table = Arc::new(table);
     let rows = scoring::score_population(
         table.clone(),

@@ -41,7 +41,11 @@ pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow:
     };
     let settings = config::settings(pool).await?;
     let model = models.production(pool).await?;
-    let table = features::compute_for(pool, now.date(), Some(&queued)).await?;
+    let candidates = model
+        .as_ref()
+        .map(|m| m.1.candidates.clone())
+        .unwrap_or_default();
+    let table = features::compute_for(pool, now.date(), Some(&queued), &candidates).await?;
     let reference = scoring::stored_reference(pool, day, &settings).await?;
     let by = scores::db::Provenance {
         run,

@@ -72,22 +72,18 @@ pub async fn churn_score(
     if let Some((p, drivers)) = stored {
         return Ok(Json(score(p, drivers, "stored")));
     }
-    let table = features::compute_for(&state.db, today, Some(&[id])).await?;
-    let row = table
-        .rows
-        .first()
-        .ok_or_else(|| {
-            AppError::Conflict(format!(
-                "Account '{external}' is not a live customer today."
-            ))
-        })?
-        .to_vec();
-    let x = vec![row];
+    let table = features::compute_for(&state.db, today, Some(&[id]), &model.candidates).await?;
+    let x = table.x();
+    if x.is_empty() {
+        return Err(AppError::Conflict(format!(
+            "Account '{external}' is not a live customer today."
+        )));
+    }
     let p = model.predict(&x).first().copied().unwrap_or(f64::NAN);
     let contributions = model.contributions(&x);
     let top = contributions
         .first()
-        .map(|(c, _)| drivers::top(&x[0], c, 3))
+        .map(|(c, _)| drivers::top(&model.candidates, &x[0], c, 3))
         .unwrap_or_default();
     let drivers = serde_json::to_value(top).map_err(anyhow::Error::from)?;
     Ok(Json(score(p, drivers, "computed")))

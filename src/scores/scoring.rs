@@ -23,7 +23,7 @@ pub fn score_table(
     model: Option<&Arc<Model>>,
 ) -> anyhow::Result<ScoreRows> {
     let segments = table.segments();
-    let x: Vec<Vec<f64>> = table.rows.iter().map(|r| r.to_vec()).collect();
+    let x = table.x();
     let (probabilities, contributions) = match model {
         Some(m) => (m.predict(&x), m.contributions(&x)),
         None => (Vec::new(), Vec::new()),
@@ -52,7 +52,7 @@ pub fn score_table(
             .push(p.is_some_and(|p| p >= settings.thresholds.at_risk));
         let d = contributions
             .get(i)
-            .map(|(c, _)| drivers::top(&x[i], c, 3))
+            .map(|(c, _)| drivers::top(&table.candidates, &x[i], c, 3))
             .unwrap_or_default();
         rows.drivers.push(serde_json::to_value(d)?);
     }

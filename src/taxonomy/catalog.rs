@@ -123,6 +123,7 @@ pub async fn profiles(db: impl PgExecutor<'_>) -> sqlx::Result<(Vec<Profile>, Op
 pub fn sort(profiles: &mut [Profile], by: &str) {
     let key = |p: &Profile| match by {
         "accounts_30d" => p.accounts_30d,
+        "accounts_90d" => p.accounts_90d,
         "users_30d" => p.users_30d,
         "events_90d" => p.events_90d,
         _ => p.events_30d,
@@ -132,4 +133,25 @@ pub fn sort(profiles: &mut [Profile], by: &str) {
         "last_seen" => profiles.sort_by_key(|p| std::cmp::Reverse(p.last_seen)),
         _ => profiles.sort_by(|a, b| key(b).cmp(&key(a)).then(a.name.cmp(&b.name))),
     }
+}
+
+/// The `n` event types used by the most accounts over the catalogue's 90 days, leaving out
+/// those the mapping in force ignores: the pool that training screens for candidate
+/// features. Computes the figures first if they never were.
+pub async fn widespread(pool: &PgPool, n: usize) -> crate::error::Result<Vec<String>> {
+    let (mut rows, as_of) = profiles(pool).await?;
+    if as_of.is_none()
+        && let Some(day) = newest_day(pool).await?
+    {
+        refresh(pool, day).await?;
+        rows = profiles(pool).await?.0;
+    }
+    let mapping = super::current(pool).await?;
+    sort(&mut rows, "accounts_90d");
+    Ok(rows
+        .into_iter()
+        .filter(|p| p.accounts_90d > 0 && mapping.roles(&p.name).counted)
+        .take(n)
+        .map(|p| p.name)
+        .collect())
 }

@@ -55,7 +55,7 @@ A,u3,invite_sent,2026-10-20T10:00:00Z,1\n",
     load(&pool, Entity::Nps, "account_id,external_id,responded_at,score\nA,N1,2026-08-01T00:00:00Z,9\nA,N2,2026-11-05T00:00:00Z,6\n").await;
 
     let d = date!(2026 - 11 - 10);
-    let before = compute(&pool, d).await.unwrap();
+    let before = compute(&pool, d, &[]).await.unwrap();
     assert_eq!(before.accounts.len(), 1);
     let expect = [
         ("avg_dau_7d", 3.0 / 7.0),
@@ -88,12 +88,12 @@ A,u3,invite_sent,2026-10-20T10:00:00Z,1\n",
     )
     .await;
     load(&pool, Entity::Subscriptions, "account_id,period_start,period_end,plan,seats,mrr\nA,2026-12-01,2027-01-01,business,8,900\n").await;
-    let after = compute(&pool, d).await.unwrap();
+    let after = compute(&pool, d, &[]).await.unwrap();
     assert!(
         same(&before, &after),
         "features as of {d} changed when later data arrived:\n{before:?}\n{after:?}"
     );
-    let later = compute(&pool, date!(2026 - 11 - 20)).await.unwrap();
+    let later = compute(&pool, date!(2026 - 11 - 20), &[]).await.unwrap();
     assert!(
         !same(&before, &later),
         "features must move with the as-of date"
@@ -116,6 +116,7 @@ Gone,Gone Co,team,3,100,2025-01-01,churned,2026-05-01\n",
         &pool,
         &[date!(2026 - 07 - 01), date!(2026 - 11 - 01)],
         date!(2026 - 11 - 23),
+        &[],
     )
     .await
     .unwrap();

@@ -100,7 +100,7 @@ async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::P
     assert_eq!(app.audit_count("ingest.mapping").await, 1);
 
     // Without seats from the CRM or billing, seat utilisation is missing, not a share of one.
-    let before_billing = compute(&app.db, date!(2026 - 10 - 15)).await.unwrap();
+    let before_billing = compute(&app.db, date!(2026 - 10 - 15), &[]).await.unwrap();
     let seat_use = FEATURES
         .iter()
         .position(|f| *f == "seat_utilization")
@@ -211,11 +211,11 @@ async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::P
     let at = |t: &keel::features::FeatureTable, a: uuid::Uuid| {
         t.accounts.iter().position(|x| *x == a).unwrap()
     };
-    let october = compute(&app.db, date!(2026 - 10 - 15)).await.unwrap();
+    let october = compute(&app.db, date!(2026 - 10 - 15), &[]).await.unwrap();
     assert_eq!(mrr(&october, at(&october, s1)), 900.0 + 150.0);
     assert_eq!(mrr(&october, at(&october, s2)), 100.0);
     assert_eq!(downgraded(&october, at(&october, s1)), 0.0);
-    let november = compute(&app.db, date!(2026 - 11 - 15)).await.unwrap();
+    let november = compute(&app.db, date!(2026 - 11 - 15), &[]).await.unwrap();
     assert_eq!(mrr(&november, at(&november, s1)), 900.0);
     assert_eq!(
         downgraded(&november, at(&november, s1)),

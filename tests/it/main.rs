@@ -10,6 +10,7 @@ mod browser;
 mod browser_experiment;
 mod browser_handoff;
 mod browser_mapping;
+mod candidates;
 mod demo;
 mod expansion;
 mod experiment_results;

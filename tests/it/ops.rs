@@ -134,3 +134,17 @@ async fn without_its_database_keel_says_so_at_once_with_a_503(_pool: PgPool) {
     let body = api.text().await.unwrap();
     assert!(body.contains("cannot reach its database"), "{body}");
 }
+
+#[sqlx::test]
+async fn a_signed_in_page_answers_503_not_500_when_the_database_goes_away(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let (client, _) = app.login_as(keel::auth::Role::Manager).await;
+    assert_eq!(client.get("/worklist").await.status(), StatusCode::OK);
+    // The session store lives in the database: with the pool gone, loading the session
+    // fails before any handler runs.
+    app.db.close().await;
+    let page = client.get("/worklist").await;
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("cannot reach its database"), "{body}");
+}

@@ -44,7 +44,7 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
 
     // Under the demo's taxonomy none of these names means anything: every type is activity
     // only, so no core actions, no feature areas, nobody commenting, no invites.
-    let before = compute(&app.db, day).await.unwrap();
+    let before = compute(&app.db, day, &[]).await.unwrap();
     assert!(value(&before, "action_trend_ratio").is_nan());
     assert_eq!(value(&before, "features_adopted"), 0.0);
     assert_eq!(value(&before, "users_commenting"), 0.0);
@@ -87,7 +87,7 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
         preview.contains("<code>sync_heartbeat</code>: activity only → <strong>ignored</strong>")
     );
     assert_eq!(
-        format!("{:?}", compute(&app.db, day).await.unwrap()),
+        format!("{:?}", compute(&app.db, day, &[]).await.unwrap()),
         format!("{before:?}"),
         "a preview saves nothing"
     );
@@ -128,7 +128,7 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
     assert_eq!(app.audit_count("event_mapping.save").await, saves + 1);
 
     // The same roll-ups, now read under the CRM's mapping, with no event sent again.
-    let after = compute(&app.db, day).await.unwrap();
+    let after = compute(&app.db, day, &[]).await.unwrap();
     // Core: create_opportunity 3 + email_lead 5 on 11-10, comment_posted 1 on 11-09 (7 days:
     // 9), create_opportunity 2 on 10-25 (30 days: 11).
     let trend = (9.0 / 7.0) / (11.0 / 30.0);
@@ -169,6 +169,6 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
     );
     assert!(html.contains("Version 1") && html.contains("Version 2"));
     assert!(html.contains("s own names"), "the version keeps its note");
-    let after = compute(&app.db, day).await.unwrap();
+    let after = compute(&app.db, day, &[]).await.unwrap();
     assert_eq!(value(&after, "seat_utilization"), 4.0 / 5.0, "dee counted");
 }
