@@ -4,6 +4,7 @@
 pub mod backtest;
 pub mod config;
 pub mod db;
+pub mod proposal;
 mod routes;
 pub mod score;
 

@@ -1,22 +1,20 @@
 //! The admin's scoring configuration: signal weights, band thresholds and risk thresholds,
 //! versioned. A proposal is back-tested beside the current configuration before it is saved.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::json;
 
 use super::backtest::{self, Outcome};
-use super::config::{self, Settings, Thresholds};
-use super::db::{self as config_db, NewHealthConfig};
-use super::score::{Bands, DEFAULT_SIGNALS, Group, Signal};
+use super::config::{self, Settings};
+use super::db as config_db;
+use super::proposal::{self, ScoringForm};
+use super::score::{DEFAULT_SIGNALS, Group, Signal};
 use crate::auth::CurrentUser;
-use crate::auth::audit::{self, Actor};
+use crate::auth::audit::Actor;
 use crate::auth::users::FormErrors;
 use crate::error::Result;
 use crate::state::AppState;
@@ -145,88 +143,16 @@ fn values_of(s: &Settings) -> Values {
     }
 }
 
-fn values_from(form: &HashMap<String, String>) -> Values {
-    let get = |k: &str| form.get(k).map(|v| v.trim().to_owned()).unwrap_or_default();
+fn values_from(form: &ScoringForm) -> Values {
     Values {
-        signals: fields(|d| get(&format!("w_{}", d.feature))),
-        red_max: get("red_max"),
-        yellow_max: get("yellow_max"),
-        high: get("high"),
-        medium: get("medium"),
-        at_risk: get("at_risk"),
-        note: get("note"),
+        signals: fields(|d| form.weight(d.feature).to_owned()),
+        red_max: form.red_max.trim().to_owned(),
+        yellow_max: form.yellow_max.trim().to_owned(),
+        high: form.high.trim().to_owned(),
+        medium: form.medium.trim().to_owned(),
+        at_risk: form.at_risk.trim().to_owned(),
+        note: form.note.trim().to_owned(),
     }
-}
-
-/// A proposal, checked: weights 0–100 adding up to 100, bands and tiers in order.
-pub struct Proposal {
-    pub signals: Vec<Signal>,
-    pub bands: Bands,
-    pub thresholds: Thresholds,
-}
-
-fn number(errors: &mut FormErrors, field: &'static str, raw: &str, lo: f64, hi: f64) -> f64 {
-    match raw.parse::<f64>() {
-        Ok(v) if v.is_finite() && (lo..=hi).contains(&v) => v,
-        Ok(_) => {
-            errors.add(field, format!("must be between {lo} and {hi}"));
-            f64::NAN
-        }
-        Err(_) => {
-            errors.add(field, format!("'{raw}' is not a number"));
-            f64::NAN
-        }
-    }
-}
-
-pub fn parse(values: &Values) -> std::result::Result<Proposal, FormErrors> {
-    let mut errors = FormErrors::default();
-    let mut signals = Vec::new();
-    for (field, template) in values.signals.iter().zip(DEFAULT_SIGNALS.iter()) {
-        let w = number(&mut errors, template.feature, &field.value, 0.0, 100.0);
-        if w > 0.0 {
-            signals.push(Signal {
-                weight: w,
-                ..template.clone()
-            });
-        }
-    }
-    let total: f64 = signals.iter().map(|s| s.weight).sum();
-    if errors.is_empty() && (total - 100.0).abs() > 0.01 {
-        errors.add(
-            "weights",
-            format!("the weights add up to {total:.2} %; they must add up to 100 %"),
-        );
-    }
-    let red_max = number(&mut errors, "red_max", &values.red_max, 0.0, 100.0);
-    let yellow_max = number(&mut errors, "yellow_max", &values.yellow_max, 0.0, 100.0);
-    if red_max >= yellow_max {
-        errors.add(
-            "yellow_max",
-            "the yellow band must end above where the red band ends",
-        );
-    }
-    let high = number(&mut errors, "high", &values.high, 0.0, 1.0);
-    let medium = number(&mut errors, "medium", &values.medium, 0.0, 1.0);
-    let at_risk = number(&mut errors, "at_risk", &values.at_risk, 0.0, 1.0);
-    if medium >= high {
-        errors.add("high", "the high tier must start above the medium tier");
-    }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(Proposal {
-        signals,
-        bands: Bands {
-            red_max,
-            yellow_max,
-        },
-        thresholds: Thresholds {
-            high,
-            medium,
-            at_risk,
-        },
-    })
 }
 
 pub async fn show(
@@ -294,9 +220,9 @@ async fn page(
 /// The back-test of the typed proposal beside the current configuration (an htmx fragment).
 pub async fn backtest(
     State(state): State<AppState>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<ScoringForm>,
 ) -> Result<Response> {
-    let mut proposal = match parse(&values_from(&form)) {
+    let mut proposal = match proposal::check(&form) {
         Ok(p) => p,
         Err(errors) => {
             return Ok((
@@ -319,7 +245,7 @@ pub async fn backtest(
         .get::<super::backtest::SnapshotCache>()
         .get(&state.db, today)
         .await?;
-    let calibrate = form.contains_key("calibrate");
+    let calibrate = form.calibrate.is_some();
     let (now, proposed, calibrated) = tokio::task::spawn_blocking(move || {
         let calibrated = calibrate
             .then(|| backtest::calibrate(&snapshots, &proposal.signals))
@@ -359,40 +285,15 @@ pub async fn save(
     State(state): State<AppState>,
     chrome: Chrome,
     user: CurrentUser,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<ScoringForm>,
 ) -> Result<Response> {
-    let values = values_from(&form);
-    let proposal = match parse(&values) {
-        Ok(p) => p,
+    let id = match proposal::save(&state.db, &Actor::from(&user), &form).await? {
+        Ok(id) => id,
         Err(errors) => {
-            let page = page(&state, chrome, None, values, errors).await?;
+            let page = page(&state, chrome, None, values_from(&form), errors).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let actor = Actor::from(&user);
-    let note = if values.note.is_empty() {
-        "edited".to_owned()
-    } else {
-        values.note.clone()
-    };
-    let config = NewHealthConfig {
-        signals: serde_json::to_value(&proposal.signals).map_err(anyhow::Error::from)?,
-        bands: proposal.bands,
-        thresholds: proposal.thresholds,
-        note: &note,
-    };
-    let mut tx = state.db.begin().await?;
-    let id = config_db::insert_health_config(&mut *tx, &config, &actor.label()).await?;
-    audit::record(
-        &mut *tx,
-        &actor,
-        "scoring.configure",
-        Some(format!("health_config:{id}")),
-        json!({"signals": config.signals, "bands": [proposal.bands.red_max, proposal.bands.yellow_max],
-               "thresholds": proposal.thresholds, "note": note}),
-    )
-    .await?;
-    tx.commit().await?;
     let notice = format!("Saved as version {id}; the next pipeline run scores with it.");
     Ok(Redirect::to(&format!("/admin/scoring?notice={}", urlencode(&notice))).into_response())
 }

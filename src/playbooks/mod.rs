@@ -3,6 +3,7 @@
 //! manager's team page shows SLA adherence and the alert → task → contact → resolved funnel.
 
 pub mod db;
+pub mod edit;
 mod emails;
 mod escalate;
 mod routes;

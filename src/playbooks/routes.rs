@@ -1,17 +1,16 @@
 //! Playbook pages (managers and admins): the list, the editor with its preview.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::db::{self, Draft};
-use super::rules::{Rule, Step, check_steps};
+use super::db;
+use super::edit::{self, PlaybookForm};
+use super::rules::{Rule, Step};
 use crate::auth::audit::{self, Actor};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -159,129 +158,49 @@ pub async fn edit(
     })
 }
 
-fn field(form: &HashMap<String, String>, name: &str) -> String {
-    form.get(name)
-        .map(|v| v.trim().to_owned())
-        .unwrap_or_default()
-}
-
-/// The typed rule, steps and holdout share, or every problem with them named.
-fn parse(form: &HashMap<String, String>) -> std::result::Result<(Value, Value, i16), Vec<String>> {
-    let mut errors = Vec::new();
-    if field(form, "name").is_empty() {
-        errors.push("name: a playbook needs a name".to_owned());
-    }
-    let holdout = match field(form, "holdout").as_str() {
-        "" => 0,
-        h => match h.parse::<i16>() {
-            Ok(pct) if (0..=50).contains(&pct) => pct,
-            _ => {
-                errors.push(format!(
-                    "holdout: '{h}' is not a whole percentage from 0 to 50"
-                ));
-                0
-            }
-        },
-    };
-    let rule = match serde_json::from_str::<Rule>(&field(form, "rule")) {
-        Ok(r) => Some(r),
-        Err(e) => {
-            errors.push(format!("rule: {e}"));
-            None
-        }
-    };
-    let steps = match serde_json::from_str::<Vec<Step>>(&field(form, "steps")) {
-        Ok(s) => match check_steps(&s) {
-            Ok(()) => Some(s),
-            Err(e) => {
-                errors.push(format!("steps: {e}"));
-                None
-            }
-        },
-        Err(e) => {
-            errors.push(format!("steps: {e}"));
-            None
-        }
-    };
-    match (rule, steps) {
-        (Some(r), Some(s)) if errors.is_empty() => Ok((json!(r), json!(s), holdout)),
-        _ => Err(errors),
-    }
-}
-
+/// Saves the editor's form, or shows it again with every problem named.
 async fn save(
     state: &AppState,
     chrome: Chrome,
     user: &CurrentUser,
     id: Option<i64>,
-    form: HashMap<String, String>,
+    form: PlaybookForm,
 ) -> Result<Response> {
-    let refuse = |errors: Vec<String>| {
-        (
+    match edit::save(&state.db, &Actor::from(user), id, &form).await? {
+        Ok(_) => {
+            let notice = format!(
+                "Saved '{}'; the next pipeline run opens its plays.",
+                form.name.trim()
+            );
+            Ok(Redirect::to(&format!("/playbooks?notice={}", urlencode(&notice))).into_response())
+        }
+        Err(errors) => Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
             EditPage {
                 chrome,
                 id,
-                name: field(&form, "name"),
-                description: field(&form, "description"),
-                review_emails: form.contains_key("review_emails"),
-                holdout: field(&form, "holdout"),
-                rule: field(&form, "rule"),
-                steps: field(&form, "steps"),
-                errors,
+                review_emails: form.review_emails.is_some(),
+                name: form.name,
+                description: form.description,
+                holdout: form.holdout,
+                rule: form.rule,
+                steps: form.steps,
+                errors: errors
+                    .0
+                    .into_iter()
+                    .map(|(f, m)| format!("{f}: {m}"))
+                    .collect(),
             },
         )
-            .into_response()
-    };
-    let (rule, steps, holdout_pct) = match parse(&form) {
-        Ok(v) => v,
-        Err(errors) => return Ok(refuse(errors)),
-    };
-    let (name, description) = (field(&form, "name"), field(&form, "description"));
-    let draft = Draft {
-        name: &name,
-        description: &description,
-        review_emails: form.contains_key("review_emails"),
-        holdout_pct,
-        rule: &rule,
-        steps: &steps,
-    };
-    let actor = Actor::from(user);
-    let mut tx = state.db.begin().await?;
-    let saved = match id {
-        Some(id) => db::update(&mut *tx, id, &draft)
-            .await
-            .map(|found| found.then_some(id)),
-        None => db::create(&mut *tx, &draft, &actor.label()).await.map(Some),
-    };
-    let id = match saved {
-        Ok(Some(id)) => id,
-        Ok(None) => return Err(AppError::NotFound),
-        Err(e) if db::name_taken(&e) => {
-            return Ok(refuse(vec![format!(
-                "name: a playbook called '{name}' exists already"
-            )]));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    audit::record(
-        &mut *tx,
-        &actor,
-        "playbook.save",
-        Some(format!("playbook:{id}")),
-        json!({"name": name, "rule": rule, "steps": steps, "holdout_pct": holdout_pct}),
-    )
-    .await?;
-    tx.commit().await?;
-    let notice = format!("Saved '{name}'; the next pipeline run opens its plays.");
-    Ok(Redirect::to(&format!("/playbooks?notice={}", urlencode(&notice))).into_response())
+            .into_response()),
+    }
 }
 
 pub async fn create(
     State(state): State<AppState>,
     chrome: Chrome,
     user: CurrentUser,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<PlaybookForm>,
 ) -> Result<Response> {
     save(&state, chrome, &user, None, form).await
 }
@@ -291,7 +210,7 @@ pub async fn update(
     chrome: Chrome,
     user: CurrentUser,
     Path(id): Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<PlaybookForm>,
 ) -> Result<Response> {
     save(&state, chrome, &user, Some(id), form).await
 }
@@ -315,9 +234,9 @@ pub struct Preview {
 pub async fn preview(
     State(state): State<AppState>,
     user: CurrentUser,
-    Form(form): Form<HashMap<String, String>>,
+    Form(form): Form<PlaybookForm>,
 ) -> Result<Preview> {
-    let rule = match serde_json::from_str::<Rule>(&field(&form, "rule")) {
+    let rule = match serde_json::from_str::<Rule>(form.rule.trim()) {
         Ok(r) => r,
         Err(e) => {
             return Ok(Preview {
@@ -351,7 +270,7 @@ pub async fn preview(
         let teams = crate::accounts::db::teams(&state.db).await?;
         matched.retain(|(c, _)| teams.get(&c.account).copied().flatten() == Some(user.id));
     }
-    let steps: Vec<Step> = serde_json::from_str(&field(&form, "steps")).unwrap_or_default();
+    let steps: Vec<Step> = serde_json::from_str(form.steps.trim()).unwrap_or_default();
     let mut emails = Vec::new();
     if let Some((c, _)) = matched.iter().find(|(c, _)| c.contact.is_some()) {
         for template in steps.iter().filter_map(|s| s.email.as_ref()) {
