@@ -47,6 +47,7 @@ pub struct CandidateView {
     rho: String,
     coverage: String,
     closest: String,
+    partial: String,
     verdict: &'static str,
     kept: bool,
 }
@@ -61,6 +62,7 @@ impl From<Screened> for CandidateView {
             closest: s
                 .closest
                 .map_or_else(String::new, |(f, r)| format!("{f} ({r:.2})")),
+            partial: s.partial.map_or_else(String::new, |r| format!("{r:+.2}")),
             verdict: s.verdict.label(),
             kept: s.verdict == Verdict::Kept,
             feature: s.feature,

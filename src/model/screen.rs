@@ -28,6 +28,7 @@ pub enum Verdict {
     TooRare,
     TooWeak,
     Redundant,
+    NothingNew,
     OverCap,
 }
 
@@ -38,6 +39,7 @@ impl Verdict {
             Verdict::TooRare => "too rare",
             Verdict::TooWeak => "too weak",
             Verdict::Redundant => "redundant",
+            Verdict::NothingNew => "nothing beyond its closest column",
             Verdict::OverCap => "over the cap",
         }
     }
@@ -53,6 +55,9 @@ pub struct Screened {
     pub coverage: f64,
     /// The column it overlaps most, and |ρ| with it.
     pub closest: Option<(String, f64)>,
+    /// Its partial rank correlation with churn given that column: what it adds.
+    #[serde(default)]
+    pub partial: Option<f64>,
     pub verdict: Verdict,
 }
 
@@ -66,6 +71,13 @@ fn pearson(a: &[f64], b: &[f64]) -> Option<f64> {
         sbb += (y - mb) * (y - mb);
     }
     (saa > 0.0 && sbb > 0.0).then(|| sab / (saa * sbb).sqrt())
+}
+
+/// The correlation of x and y with z held fixed, from the three pairwise correlations:
+/// (r_xy − r_xz·r_yz) / √((1 − r_xz²)(1 − r_yz²)).
+pub fn partial(r_xy: f64, r_xz: f64, r_yz: f64) -> Option<f64> {
+    let d = ((1.0 - r_xz * r_xz) * (1.0 - r_yz * r_yz)).sqrt();
+    (d > 1e-12).then(|| (r_xy - r_xz * r_yz) / d)
 }
 
 /// Spearman's rank correlation over the pairs where both values are present; none with
@@ -101,6 +113,7 @@ pub fn screen(
     let fixed: Vec<(&str, Vec<f64>)> = fixed.iter().map(|(n, v)| (n.as_str(), sample(v))).collect();
     let columns: Vec<Vec<f64>> = candidates.iter().map(|(_, v)| sample(v)).collect();
     let rho: Vec<Option<f64>> = columns.iter().map(|c| spearman(c, &y)).collect();
+    let fixed_rho: Vec<Option<f64>> = fixed.iter().map(|(_, v)| spearman(v, &y)).collect();
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by(|&a, &b| {
         let strength = |i: usize| rho[i].map_or(-1.0, f64::abs);
@@ -112,25 +125,37 @@ pub fn screen(
         let col = &columns[i];
         let coverage = col.iter().filter(|v| v.is_finite() && **v != 0.0).count() as f64
             / col.len().max(1) as f64;
-        let mut closest: Option<(String, f64)> = None;
+        // The column it overlaps most: (name, signed ρ with it, that column's ρ with churn).
+        let mut closest: Option<(String, f64, Option<f64>)> = None;
+        let mut partial_rho = None;
         let verdict = if coverage < MIN_COVERAGE {
             Verdict::TooRare
         } else if rho[i].is_none_or(|r| r.abs() < MIN_RHO) {
             Verdict::TooWeak
         } else {
-            let others = fixed.iter().map(|(n, v)| (*n, v)).chain(
-                kept.iter()
-                    .map(|&k| (candidates[k].0.as_str(), &columns[k])),
-            );
-            for (name, other) in others {
-                if let Some(r) = spearman(col, other).map(f64::abs)
-                    && closest.as_ref().is_none_or(|c| r > c.1)
+            let others = fixed
+                .iter()
+                .zip(&fixed_rho)
+                .map(|((n, v), r)| (*n, v, *r))
+                .chain(
+                    kept.iter()
+                        .map(|&k| (candidates[k].0.as_str(), &columns[k], rho[k])),
+                );
+            for (name, other, other_rho) in others {
+                if let Some(r) = spearman(col, other)
+                    && closest.as_ref().is_none_or(|c| r.abs() > c.1.abs())
                 {
-                    closest = Some((name.to_owned(), r));
+                    closest = Some((name.to_owned(), r, other_rho));
                 }
             }
-            if closest.as_ref().is_some_and(|c| c.1 >= MAX_OVERLAP) {
+            partial_rho = match &closest {
+                Some((_, r_xz, Some(r_yz))) => rho[i].and_then(|r| partial(r, *r_xz, *r_yz)),
+                _ => rho[i],
+            };
+            if closest.as_ref().is_some_and(|c| c.1.abs() >= MAX_OVERLAP) {
                 Verdict::Redundant
+            } else if partial_rho.is_none_or(|p| p.abs() < MIN_RHO) {
+                Verdict::NothingNew
             } else if kept.len() == CAP {
                 Verdict::OverCap
             } else {
@@ -142,7 +167,8 @@ pub fn screen(
             feature: candidates[i].0.clone(),
             rho: rho[i],
             coverage,
-            closest,
+            closest: closest.map(|(name, r, _)| (name, r.abs())),
+            partial: partial_rho,
             verdict,
         });
     }
@@ -174,6 +200,62 @@ mod tests {
         let rho = spearman(&x, &y).unwrap();
         assert!((rho - 0.9f64.sqrt()).abs() < 1e-12, "{rho}");
         assert_eq!(spearman(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]), None);
+    }
+
+    #[test]
+    fn the_partial_correlation_is_that_of_the_residuals() {
+        // By definition: correlate what is left of x and of y once each is regressed on z.
+        let x = [2.0, 4.0, 5.0, 7.0, 8.0, 11.0];
+        let y = [1.0, 3.0, 2.0, 6.0, 5.0, 9.0];
+        let z = [1.0, 2.0, 4.0, 3.0, 6.0, 5.0];
+        let residual = |v: &[f64]| -> Vec<f64> {
+            let n = v.len() as f64;
+            let (mv, mz) = (v.iter().sum::<f64>() / n, z.iter().sum::<f64>() / n);
+            let b = v
+                .iter()
+                .zip(&z)
+                .map(|(a, c)| (a - mv) * (c - mz))
+                .sum::<f64>()
+                / z.iter().map(|c| (c - mz) * (c - mz)).sum::<f64>();
+            v.iter()
+                .zip(&z)
+                .map(|(a, c)| a - mv - b * (c - mz))
+                .collect()
+        };
+        let by_residuals = pearson(&residual(&x), &residual(&y)).unwrap();
+        let by_formula = partial(
+            pearson(&x, &y).unwrap(),
+            pearson(&x, &z).unwrap(),
+            pearson(&y, &z).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            (by_residuals - by_formula).abs() < 1e-12,
+            "{by_residuals} {by_formula}"
+        );
+        assert_eq!(partial(0.5, 1.0, 0.3), None);
+    }
+
+    #[test]
+    fn a_proxy_of_a_fixed_feature_adds_nothing_even_when_it_tracks_churn() {
+        // Churn follows daily use; `busy` is daily use blurred: it tracks churn through daily
+        // use alone, so with daily use held fixed it says nothing.
+        let mut u = crate::model::uniform(11);
+        let n = 3000;
+        let dau: Vec<f64> = (0..n).map(|_| u()).collect();
+        let label: Vec<bool> = dau.iter().map(|d| d + 0.5 * u() < 0.45).collect();
+        let busy: Vec<f64> = dau.iter().map(|d| d + 0.6 * u()).collect();
+        let (screened, kept) = screen(
+            &[("avg_dau_30d".to_owned(), dau)],
+            &[("events_30d:busy".to_owned(), busy)],
+            &label,
+        );
+        let busy = &screened[0];
+        assert!(busy.rho.unwrap() < -0.3, "{busy:?}");
+        assert!(busy.closest.as_ref().unwrap().1 < MAX_OVERLAP, "{busy:?}");
+        assert!(busy.partial.unwrap().abs() < MIN_RHO, "{busy:?}");
+        assert_eq!(busy.verdict, Verdict::NothingNew);
+        assert!(kept.is_empty());
     }
 
     #[test]
