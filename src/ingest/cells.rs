@@ -149,16 +149,25 @@ impl Reader<'_> {
     }
 }
 
+/// Dollars as billing exports write them: `1250`, `1250.5`, `$1,250.00` (a leading `$`
+/// and thousands separators in threes are allowed; other currencies are not dollars).
 pub fn parse_cents(raw: &str) -> Result<i64, String> {
     let s = raw.trim();
-    if s.starts_with('-') {
+    if s.starts_with('-') || s.starts_with("$-") {
         return Err(format!("negative amount {s}"));
     }
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let bare = s.strip_prefix('$').unwrap_or(s).trim_start();
+    let (grouped, frac) = bare.split_once('.').unwrap_or((bare, ""));
     let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
-    if !digits(whole) || (s.contains('.') && !digits(frac)) || frac.len() > 2 {
+    let mut groups = grouped.split(',');
+    let first = groups.next().unwrap_or_default();
+    let in_threes = groups.all(|g| g.len() == 3 && digits(g));
+    let whole: String = grouped.chars().filter(|c| *c != ',').collect();
+    let grouping_ok = !grouped.contains(',') || (first.len() <= 3 && in_threes);
+    if !digits(first) || !grouping_ok || (bare.contains('.') && !digits(frac)) || frac.len() > 2 {
         return Err(format!("'{s}' is not an amount in dollars (e.g. 1250.00)"));
     }
+    let whole = whole.as_str();
     let whole: i64 = whole.parse().map_err(|_| format!("'{s}' is too large"))?;
     let frac: i64 = format!("{frac:0<2}").parse().unwrap_or(0);
     whole
@@ -250,7 +259,23 @@ mod tests {
         assert_eq!(parse_cents("1250.5"), Ok(125_050));
         assert_eq!(parse_cents("0.07"), Ok(7));
         assert!(parse_cents("-5.00").unwrap_err().contains("negative"));
-        for bad in ["", "12.345", "1,000", "$5", "abc", "1.", ".5"] {
+        // As billing exports format them.
+        assert_eq!(parse_cents("$1,250.00"), Ok(125_000));
+        assert_eq!(parse_cents("1,234,567"), Ok(123_456_700));
+        assert_eq!(parse_cents("$ 99"), Ok(9_900));
+        for bad in [
+            "",
+            "12.345",
+            "1,00",
+            "12,3456",
+            ",100",
+            "€5",
+            "abc",
+            "1.",
+            ".5",
+            "$",
+            "1,000.5.5",
+        ] {
             assert!(parse_cents(bad).is_err(), "{bad}");
         }
     }
