@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+mod db_enum;
 pub mod demo;
 pub mod error;
 pub mod expansion;

@@ -4,6 +4,8 @@ use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::worklist::db::{InterventionKind, Outcome, TaskStatus, Verdict};
+
 /// Whose accounts a user may see.
 #[derive(Clone, Copy, Debug)]
 pub enum Scope {
@@ -289,9 +291,9 @@ pub async fn score_history(
 }
 
 pub struct Intervention {
-    pub kind: String,
+    pub kind: InterventionKind,
     pub happened_on: Date,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub notes: String,
     pub by: String,
 }
@@ -299,7 +301,8 @@ pub struct Intervention {
 pub async fn interventions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Intervention>> {
     sqlx::query_as!(
         Intervention,
-        r#"select i.kind, i.happened_on, i.outcome, i.notes, u.name as by
+        r#"select i.kind as "kind: InterventionKind", i.happened_on,
+                  i.outcome as "outcome: Outcome", i.notes, u.name as by
            from interventions i join users u on u.id = i.user_id
            where i.account_id = $1 order by i.happened_on desc, i.id desc limit 50"#,
         id
@@ -313,7 +316,7 @@ pub struct Task {
     pub title: String,
     pub kind: String,
     pub due_at: OffsetDateTime,
-    pub status: String,
+    pub status: TaskStatus,
     pub created_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
     pub reason: String,
@@ -322,8 +325,8 @@ pub struct Task {
 pub async fn tasks(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as!(
         Task,
-        "select id, title, kind, due_at, status, created_at, completed_at, reason
-         from tasks where account_id = $1 order by created_at desc limit 50",
+        r#"select id, title, kind, due_at, status as "status: TaskStatus", created_at, completed_at, reason
+           from tasks where account_id = $1 order by created_at desc limit 50"#,
         id
     )
     .fetch_all(db)
@@ -331,7 +334,7 @@ pub async fn tasks(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Task>>
 }
 
 pub struct Feedback {
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: String,
     pub note: String,
     pub by: String,
@@ -342,7 +345,7 @@ pub struct Feedback {
 pub async fn feedback(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Feedback>> {
     sqlx::query_as!(
         Feedback,
-        r#"select f.verdict, r.label as reason, f.note, u.name as by, f.created_at, f.churn_probability
+        r#"select f.verdict as "verdict: Verdict", r.label as reason, f.note, u.name as by, f.created_at, f.churn_probability
            from prediction_feedback f join users u on u.id = f.user_id join reason_codes r on r.code = f.reason_code
            where f.account_id = $1 order by f.created_at desc limit 20"#,
         id
@@ -361,7 +364,7 @@ pub async fn workflow_events(
                select p.opened_at as at, 'play' as kind, 'Play opened: ' || b.name as title, p.reason as detail
                from plays p join playbooks b on b.id = p.playbook_id where p.account_id = $1
                union all
-               select o.created_at, 'email', 'Email to ' || o.recipient || ': ' || o.subject, o.status
+               select o.created_at, 'email', 'Email to ' || o.recipient || ': ' || o.subject, o.status::text
                from outbox o where o.account_id = $1
                union all
                select e.created_at, 'escalation', 'Escalated (' || replace(e.kind, '_', ' ') || '): ' || t.title, 'notified ' || e.notified

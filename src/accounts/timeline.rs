@@ -115,9 +115,9 @@ pub async fn load(
                 "intervention",
                 format!(
                     "{} by {}: {}",
-                    i.kind.replace('_', " "),
+                    i.kind.as_str().replace('_', " "),
                     i.by,
-                    i.outcome.replace('_', " ")
+                    i.outcome.as_str().replace('_', " ")
                 ),
                 i.notes,
             ));
@@ -146,7 +146,11 @@ pub async fn load(
             entries.push(entry(
                 f.created_at,
                 "feedback",
-                format!("Feedback by {}: {}{p}", f.by, f.verdict.replace('_', " ")),
+                format!(
+                    "Feedback by {}: {}{p}",
+                    f.by,
+                    f.verdict.as_str().replace('_', " ")
+                ),
                 format!("{} {}", f.reason, f.note),
             ));
         }

@@ -127,7 +127,7 @@ pub async fn load(pool: &PgPool, as_of: Date, trial: &Planted) -> anyhow::Result
         // The CSM time each strategy took, logged as interventions two days in.
         sqlx::query(
             "insert into interventions (account_id, user_id, kind, happened_on, outcome, notes, minutes_spent, created_at)
-             select x.account_id, a.owner_id, case v.position when 1 then 'call' else 'meeting' end, x.assigned_on + 2,
+             select x.account_id, a.owner_id, (case v.position when 1 then 'call' else 'meeting' end)::intervention_kind, x.assigned_on + 2,
                     'positive', 'Experiment: ' || v.name, $2[v.position + 1], (x.assigned_on + 2)::timestamptz
              from experiment_assignments x join experiment_variants v on v.id = x.variant_id
                   join accounts a on a.id = x.account_id

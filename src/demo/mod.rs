@@ -262,7 +262,7 @@ pub async fn simulate_work(pool: &PgPool) -> anyhow::Result<u64> {
     sqlx::query(
         "insert into interventions (account_id, user_id, kind, happened_on, outcome, notes, created_at)
          select p.account_id, a.owner_id, 'call', (p.opened_at + interval '1 day')::date,
-                case when p.id % 5 = 0 then 'no_response' else 'positive' end, 'Reached the account about the play',
+                (case when p.id % 5 = 0 then 'no_response' else 'positive' end)::intervention_outcome, 'Reached the account about the play',
                 p.opened_at + interval '1 day'
          from plays p join accounts a on a.id = p.account_id
          where a.owner_id is not null and (p.id * 31) % 100 < 72 and p.opened_at + interval '1 day' < now()",

@@ -10,6 +10,15 @@ use uuid::Uuid;
 
 use super::rows::{AccountRow, ContactRow, NoteRow, NpsRow, SubscriptionRow, TicketRow};
 
+crate::db_enum! {
+    /// What became of an ingested batch.
+    pub enum BatchStatus as "batch_status" {
+        Accepted = "accepted",
+        Rejected = "rejected",
+        Unchanged = "unchanged",
+    }
+}
+
 /// Keel ids of the accounts with these external ids.
 pub async fn account_ids(
     db: impl PgExecutor<'_>,
@@ -249,7 +258,7 @@ pub struct BatchRecord<'a> {
 pub async fn record_batch(db: impl PgExecutor<'_>, b: &BatchRecord<'_>) -> sqlx::Result<i64> {
     sqlx::query_scalar(
         r#"insert into ingest_batches (entity, source, status, rows, errors, content_hash, newest_record_at, actor_label)
-           values ($1, $2, $3, $4, $5, $6, $7, $8) returning id"#,
+           values ($1, $2, $3::batch_status, $4, $5, $6, $7, $8) returning id"#,
     )
     .bind(b.entity)
     .bind(b.source)

@@ -1,5 +1,6 @@
 //! SQL behind the ingestion pages: staged uploads, the batch list, source freshness.
 
+use super::db::BatchStatus;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -86,7 +87,7 @@ pub struct BatchRow {
     pub id: i64,
     pub entity: String,
     pub source: String,
-    pub status: String,
+    pub status: BatchStatus,
     pub rows: i32,
     pub errors: serde_json::Value,
     pub actor_label: String,
@@ -96,8 +97,8 @@ pub struct BatchRow {
 pub async fn recent_batches(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<BatchRow>> {
     sqlx::query_as!(
         BatchRow,
-        "select id, entity, source, status, rows, errors, actor_label, created_at
-         from ingest_batches order by id desc limit $1",
+        r#"select id, entity, source, status as "status: BatchStatus", rows, errors, actor_label, created_at
+           from ingest_batches order by id desc limit $1"#,
         limit
     )
     .fetch_all(db)

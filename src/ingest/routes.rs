@@ -77,7 +77,7 @@ async fn index_page(state: &AppState, chrome: Chrome, error: Option<String>) -> 
                 id: b.id,
                 entity: b.entity,
                 source: b.source,
-                status: b.status,
+                status: b.status.to_string(),
                 rows: b.rows,
                 problems: errors.iter().take(3).map(describe).collect(),
                 more_problems: errors.len().saturating_sub(3),

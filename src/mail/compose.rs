@@ -5,6 +5,8 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+pub use super::db::{Audience, OutboxStatus};
+
 /// A rendered email.
 #[derive(Clone)]
 pub struct Composed {
@@ -57,9 +59,9 @@ pub(crate) use email;
 /// Who an email is for, what it says, and what it concerns.
 pub struct Outgoing {
     /// `internal` (staff) or `customer`.
-    pub audience: &'static str,
+    pub audience: Audience,
     /// `pending` (send) or `review` (a CSM approves first).
-    pub status: &'static str,
+    pub status: OutboxStatus,
     pub recipient: String,
     pub email: Composed,
     pub account: Option<Uuid>,
@@ -72,12 +74,14 @@ pub async fn queue(conn: &mut PgConnection, emails: &[Outgoing]) -> sqlx::Result
         return Ok(0);
     }
     let col = |f: fn(&Outgoing) -> &str| emails.iter().map(f).collect::<Vec<&str>>();
+    // Enum values travel as their stored names and are cast back in SQL.
     let done = sqlx::query!(
         r#"insert into outbox (audience, status, recipient, subject, body, html, account_id, task_id)
-           select * from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                                $7::uuid[], $8::bigint[])"#,
-        &col(|o| o.audience) as &[&str],
-        &col(|o| o.status) as &[&str],
+           select a::outbox_audience, s::outbox_status, r, subj, body, html, acc, task
+           from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::uuid[], $8::bigint[]) x(a, s, r, subj, body, html, acc, task)"#,
+        &col(|o| o.audience.as_str()) as &[&str],
+        &col(|o| o.status.as_str()) as &[&str],
         &col(|o| &o.recipient) as &[&str],
         &col(|o| &o.email.subject) as &[&str],
         &col(|o| &o.email.text) as &[&str],

@@ -6,13 +6,29 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+crate::db_enum! {
+    /// Where an outbox message stands.
+    pub enum OutboxStatus as "outbox_status" {
+        Review = "review",
+        Pending = "pending",
+        Sent = "sent",
+        Failed = "failed",
+        Discarded = "discarded",
+    }
+}
+
+crate::db_enum! {
+    /// Who an outbox message is for.
+    pub enum Audience as "outbox_audience" { Internal = "internal", Customer = "customer" }
+}
+
 pub struct OutboxRow {
     pub id: i64,
-    pub audience: String,
+    pub audience: Audience,
     pub recipient: String,
     pub subject: String,
     pub body: String,
-    pub status: String,
+    pub status: OutboxStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: OffsetDateTime,
@@ -22,8 +38,9 @@ pub struct OutboxRow {
 pub async fn outbox(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<OutboxRow>> {
     sqlx::query_as!(
         OutboxRow,
-        "select id, audience, recipient, subject, body, status, attempts, last_error, created_at, sent_at
-         from outbox order by id desc limit $1",
+        r#"select id, audience as "audience: Audience", recipient, subject, body,
+                  status as "status: OutboxStatus", attempts, last_error, created_at, sent_at
+           from outbox order by id desc limit $1"#,
         limit
     )
     .fetch_all(db)
@@ -43,7 +60,8 @@ pub async fn queue_customer_emails(
     let body: Vec<&str> = emails.iter().map(|e| e.3.as_str()).collect();
     let done = sqlx::query!(
         r#"insert into outbox (audience, account_id, recipient, subject, body, status)
-           select 'customer', a, r, s, b, case when $5 then 'review' else 'pending' end
+           select 'customer', a, r, s, b,
+                  (case when $5 then 'review' else 'pending' end)::outbox_status
            from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) as x(a, r, s, b)"#,
         &account,
         &recipient as &[&str],
@@ -94,7 +112,7 @@ pub async fn review(
 ) -> sqlx::Result<bool> {
     let (subject, body) = decision.unzip();
     let done = sqlx::query!(
-        r#"update outbox o set status = case when $4::text is null then 'discarded' else 'pending' end,
+        r#"update outbox o set status = (case when $4::text is null then 'discarded' else 'pending' end)::outbox_status,
                   subject = coalesce($4, o.subject), body = coalesce($5, o.body), next_attempt_at = now()
            from accounts a left join users u on u.id = a.owner_id
            where o.id = $1 and o.status = 'review' and a.id = o.account_id

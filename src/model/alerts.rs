@@ -6,7 +6,7 @@ use time::Date;
 
 use super::db;
 use crate::auth;
-use crate::mail::compose::{Compose, Outgoing, email, queue};
+use crate::mail::compose::{Audience, Compose, OutboxStatus, Outgoing, email, queue};
 
 pub struct Alert {
     pub kind: &'static str,
@@ -31,8 +31,8 @@ pub async fn record(pool: &PgPool, day: Date, alert: &Alert) -> anyhow::Result<(
             .await?
             .into_iter()
             .map(|recipient| Outgoing {
-                audience: "internal",
-                status: "pending",
+                audience: Audience::Internal,
+                status: OutboxStatus::Pending,
                 recipient,
                 email: composed.clone(),
                 account: None,

@@ -1,5 +1,6 @@
 //! SQL for model monitoring, alerts and the CSMs' feedback on predictions.
 
+use crate::worklist::db::Verdict;
 use serde_json::Value;
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
@@ -77,7 +78,7 @@ pub async fn recent_alerts(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<
 /// CSM feedback on predictions by verdict and reason, with how the accounts turned out where
 /// the 60-day outcome is known.
 pub struct FeedbackSummary {
-    pub verdict: String,
+    pub verdict: Verdict,
     pub reason: String,
     pub count: i64,
     pub matured: i64,
@@ -90,7 +91,7 @@ pub async fn feedback_summary(
 ) -> sqlx::Result<Vec<FeedbackSummary>> {
     sqlx::query_as!(
         FeedbackSummary,
-        r#"select f.verdict, r.label as reason, count(*) as "count!",
+        r#"select f.verdict as "verdict: Verdict", r.label as reason, count(*) as "count!",
                   count(*) filter (where f.score_day <= $1::date - 60) as "matured!",
                   count(*) filter (where f.score_day <= $1::date - 60 and a.churned_on > f.score_day
                                    and a.churned_on <= f.score_day + 60) as "churned!"

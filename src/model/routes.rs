@@ -377,7 +377,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
                         f.churned, f.matured, right
                     )
                 },
-                verdict: f.verdict.replace('_', " "),
+                verdict: f.verdict.as_str().replace('_', " "),
                 reason: f.reason,
                 count: f.count,
             })

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::db;
 use crate::auth::audit::{self, Actor};
-use crate::mail::compose::{Compose, Outgoing, email, queue};
+use crate::mail::compose::{Audience, Compose, OutboxStatus, Outgoing, email, queue};
 use crate::web::format::timestamp;
 
 /// What the manager is told.
@@ -40,8 +40,8 @@ pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
         )
         .await?;
         emails.push(Outgoing {
-            audience: "internal",
-            status: "pending",
+            audience: Audience::Internal,
+            status: OutboxStatus::Pending,
             recipient: b.manager_email.clone(),
             email: Breach {
                 account: b.account.clone(),

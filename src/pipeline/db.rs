@@ -4,6 +4,11 @@ use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
+crate::db_enum! {
+    /// Where a daily run stands.
+    pub enum RunStatus as "run_status" { Running = "running", Succeeded = "succeeded", Failed = "failed" }
+}
+
 /// The right to run one day's pipeline: a session-level advisory lock on a connection of its
 /// own. It dies with that connection, so a run whose process is killed frees its day at once,
 /// and the next run of that day finds the orphaned row and marks it abandoned.
@@ -93,14 +98,14 @@ pub async fn recover_abandoned(pool: &PgPool) -> sqlx::Result<u64> {
 pub async fn finish_run(
     db: impl PgExecutor<'_>,
     id: i64,
-    status: &str,
+    status: RunStatus,
     stages: &Value,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update pipeline_runs set status = $2, stages = $3, error = $4, finished_at = now() where id = $1",
         id,
-        status,
+        status as RunStatus,
         stages,
         error
     )
@@ -113,7 +118,7 @@ pub struct Run {
     pub id: i64,
     pub day: Date,
     pub trigger: String,
-    pub status: String,
+    pub status: RunStatus,
     pub stages: Value,
     pub error: Option<String>,
     pub started_at: OffsetDateTime,
@@ -123,7 +128,8 @@ pub struct Run {
 pub async fn recent_runs(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Run>> {
     sqlx::query_as!(
         Run,
-        "select id, day, trigger, status, stages, error, started_at, finished_at from pipeline_runs order by id desc limit $1",
+        r#"select id, day, trigger, status as "status: RunStatus", stages, error, started_at, finished_at
+           from pipeline_runs order by id desc limit $1"#,
         limit
     )
     .fetch_all(db)
@@ -133,7 +139,8 @@ pub async fn recent_runs(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Ve
 pub async fn find_run(db: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<Run>> {
     sqlx::query_as!(
         Run,
-        "select id, day, trigger, status, stages, error, started_at, finished_at from pipeline_runs where id = $1",
+        r#"select id, day, trigger, status as "status: RunStatus", stages, error, started_at, finished_at
+           from pipeline_runs where id = $1"#,
         id
     )
     .fetch_optional(db)

@@ -135,7 +135,11 @@ pub async fn run(
         };
         alerts::record(pool, day, &alert).await?;
     }
-    let status = if succeeded { "succeeded" } else { "failed" };
+    let status = if succeeded {
+        db::RunStatus::Succeeded
+    } else {
+        db::RunStatus::Failed
+    };
     let stages_json = serde_json::to_value(&log.stages)?;
     db::finish_run(pool, run_id, status, &stages_json, error.as_deref()).await?;
     lease.release().await?;

@@ -75,7 +75,7 @@ pub async fn show(
         id: run.id,
         day: run.day.to_string(),
         trigger: run.trigger,
-        status: run.status,
+        status: run.status.to_string(),
         started: timestamp(run.started_at),
         finished: run
             .finished_at
@@ -133,7 +133,7 @@ pub async fn list(
             id: r.id,
             day: r.day.to_string(),
             trigger: r.trigger,
-            status: r.status,
+            status: r.status.to_string(),
             started: timestamp(r.started_at),
             summary: r.error.unwrap_or_else(|| {
                 r.stages

@@ -44,7 +44,7 @@ pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<Out
             .into_iter()
             .map(|o| OutboxView {
                 id: o.id,
-                audience: o.audience,
+                audience: o.audience.to_string(),
                 recipient: o.recipient,
                 subject: o.subject,
                 body: o.body,
@@ -53,7 +53,7 @@ pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<Out
                     (None, Some(e)) => format!("{} attempts; last error: {e}", o.attempts),
                     (None, None) => format!("queued {}", timestamp(o.created_at)),
                 },
-                status: o.status,
+                status: o.status.to_string(),
             })
             .collect(),
     })

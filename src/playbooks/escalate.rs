@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::db::{self, Escalated};
 use crate::auth::audit::{self, Actor};
-use crate::mail::compose::{Compose, Outgoing, email, queue};
+use crate::mail::compose::{Audience, Compose, OutboxStatus, Outgoing, email, queue};
 use crate::web::format::timestamp;
 
 /// What an escalation email says.
@@ -46,7 +46,7 @@ fn outgoing(e: Escalated) -> anyhow::Result<Outgoing> {
         }
         .compose()?;
         // A customer email: the CSM reviews it first.
-        ("customer", "review", email)
+        (Audience::Customer, OutboxStatus::Review, email)
     } else {
         let email = Escalation {
             breach: e.kind == "breach",
@@ -56,7 +56,7 @@ fn outgoing(e: Escalated) -> anyhow::Result<Outgoing> {
             due: timestamp(e.due_at),
         }
         .compose()?;
-        ("internal", "pending", email)
+        (Audience::Internal, OutboxStatus::Pending, email)
     };
     Ok(Outgoing {
         audience,

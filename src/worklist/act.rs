@@ -8,27 +8,13 @@ use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::db::{self, NewFeedback, NewIntervention, NewTask};
+use super::db::{self, InterventionKind, NewFeedback, NewIntervention, NewTask, Outcome, Verdict};
 use crate::accounts::db::Account;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
 use crate::reasons;
 use crate::web::format::parse_date;
-
-/// A value from a fixed list, as the migration's CHECK constraint lists it.
-fn one_of<'a>(field: &str, value: &str, options: &[&'a str]) -> Result<&'a str> {
-    options
-        .iter()
-        .find(|o| **o == value)
-        .copied()
-        .ok_or_else(|| {
-            AppError::BadRequest(format!(
-                "{field}: '{value}' is not one of {}",
-                options.join(", ")
-            ))
-        })
-}
 
 /// A whole number of days within 1–90, or a refusal naming the field.
 fn days(field: &str, raw: &str) -> Result<i64> {
@@ -74,15 +60,6 @@ pub async fn complete_task(pool: &PgPool, user: &CurrentUser, task: i64) -> Resu
     Ok(account)
 }
 
-const KINDS: [&str; 7] = [
-    "call",
-    "email",
-    "meeting",
-    "in_app",
-    "qbr",
-    "remediation",
-    "other",
-];
 /// How a task or intervention kind reads.
 pub fn kind_label(kind: &str) -> &str {
     match kind {
@@ -92,8 +69,6 @@ pub fn kind_label(kind: &str) -> &str {
         other => other,
     }
 }
-
-const OUTCOMES: [&str; 4] = ["positive", "neutral", "negative", "no_response"];
 
 #[derive(Deserialize)]
 pub struct InterventionForm {
@@ -123,8 +98,8 @@ pub async fn log_intervention(
     form: &InterventionForm,
     now: OffsetDateTime,
 ) -> Result<String> {
-    let kind = one_of("kind", form.kind.trim(), &KINDS)?;
-    let outcome = one_of("outcome", form.outcome.trim(), &OUTCOMES)?;
+    let kind = InterventionKind::parse("kind", form.kind.trim()).map_err(AppError::BadRequest)?;
+    let outcome = Outcome::parse("outcome", form.outcome.trim()).map_err(AppError::BadRequest)?;
     let today = now.date();
     let happened_on = match form.happened_on.trim() {
         "" => today,
@@ -181,8 +156,8 @@ pub async fn log_intervention(
     .await?;
     let mut message = format!(
         "Logged {} ({}) on {happened_on}.",
-        kind.replace('_', " "),
-        outcome.replace('_', " ")
+        kind.as_str().replace('_', " "),
+        outcome.as_str().replace('_', " ")
     );
     if let Some(days) = follow_up {
         let reason = format!("follow-up of intervention {intervention}");
@@ -248,8 +223,6 @@ pub async fn snooze(
     Ok(format!("Snoozed until {until}: {}.", code.label))
 }
 
-const VERDICTS: [&str; 3] = ["agree", "false_positive", "missed_churn"];
-
 #[derive(Deserialize)]
 pub struct FeedbackForm {
     #[serde(default)]
@@ -268,7 +241,7 @@ pub async fn feedback(
     account: Uuid,
     form: &FeedbackForm,
 ) -> Result<String> {
-    let verdict = one_of("verdict", form.verdict.trim(), &VERDICTS)?;
+    let verdict = Verdict::parse("verdict", form.verdict.trim()).map_err(AppError::BadRequest)?;
     let reason = form.reason.trim();
     known_reason(pool, "feedback", reason).await?;
     let mut tx = pool.begin().await?;
@@ -297,6 +270,6 @@ pub async fn feedback(
     tx.commit().await?;
     Ok(format!(
         "Thanks: feedback recorded ({}).",
-        verdict.replace('_', " ")
+        verdict.as_str().replace('_', " ")
     ))
 }

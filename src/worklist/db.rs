@@ -6,6 +6,43 @@ use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
+crate::db_enum! {
+    /// Where a task stands.
+    pub enum TaskStatus as "task_status" { Open = "open", Done = "done", Cancelled = "cancelled" }
+}
+
+crate::db_enum! {
+    /// What a CSM did for an account.
+    pub enum InterventionKind as "intervention_kind" {
+        Call = "call",
+        Email = "email",
+        Meeting = "meeting",
+        InApp = "in_app",
+        Qbr = "qbr",
+        Remediation = "remediation",
+        Other = "other",
+    }
+}
+
+crate::db_enum! {
+    /// How an intervention went.
+    pub enum Outcome as "intervention_outcome" {
+        Positive = "positive",
+        Neutral = "neutral",
+        Negative = "negative",
+        NoResponse = "no_response",
+    }
+}
+
+crate::db_enum! {
+    /// A CSM's verdict on a prediction.
+    pub enum Verdict as "feedback_verdict" {
+        Agree = "agree",
+        FalsePositive = "false_positive",
+        MissedChurn = "missed_churn",
+    }
+}
+
 /// One account of a book with its latest score and flags.
 pub struct BookRow {
     pub id: Uuid,
@@ -121,9 +158,9 @@ pub struct NewIntervention<'a> {
     pub account: Uuid,
     pub user: Uuid,
     pub task: Option<i64>,
-    pub kind: &'a str,
+    pub kind: InterventionKind,
     pub happened_on: Date,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     /// CSM time spent, for experiments' cost per account.
     pub minutes: Option<i32>,
     pub notes: &'a str,
@@ -139,9 +176,9 @@ pub async fn insert_intervention(
         i.account,
         i.user,
         i.task,
-        i.kind,
+        i.kind as InterventionKind,
         i.happened_on,
-        i.outcome,
+        i.outcome as Outcome,
         i.notes,
         i.minutes
     )
@@ -194,7 +231,7 @@ pub async fn insert_snooze(
 pub struct NewFeedback<'a> {
     pub account: Uuid,
     pub user: Uuid,
-    pub verdict: &'a str,
+    pub verdict: Verdict,
     pub reason: &'a str,
     pub note: &'a str,
 }
@@ -211,7 +248,7 @@ pub async fn insert_feedback(
          returning id",
         f.account,
         f.user,
-        f.verdict,
+        f.verdict as Verdict,
         f.reason,
         f.note
     )

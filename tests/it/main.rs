@@ -12,6 +12,7 @@ mod browser_handoff;
 mod browser_mapping;
 mod candidates;
 mod demo;
+mod enums;
 mod expansion;
 mod experiment_results;
 mod experiments;

@@ -149,7 +149,7 @@ async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
         "yesterday's scores stay"
     );
     let (status, error): (String, Option<String>) =
-        sqlx::query_as("select status, error from pipeline_runs where id = $1")
+        sqlx::query_as("select status::text, error from pipeline_runs where id = $1")
             .bind(stale.run_id)
             .fetch_one(&pool)
             .await
@@ -196,7 +196,7 @@ async fn the_same_day_never_runs_twice_at_once_and_a_dead_run_never_blocks_it(po
         .unwrap();
     assert!(outcome.succeeded && outcome.scored > 0);
     let (status, error): (String, Option<String>) =
-        sqlx::query_as("select status, error from pipeline_runs where id = $1")
+        sqlx::query_as("select status::text, error from pipeline_runs where id = $1")
             .bind(other)
             .fetch_one(&pool)
             .await

@@ -74,7 +74,7 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .await;
     assert_eq!(approved.status(), 200);
     let (status, subject): (String, String) =
-        sqlx::query_as("select status, subject from outbox where id = $1")
+        sqlx::query_as("select status::text, subject from outbox where id = $1")
             .bind(email)
             .fetch_one(&pool)
             .await
@@ -192,7 +192,7 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .unwrap();
     let sponsor_mail = || async {
         sqlx::query_as::<_, (String, String)>(
-            "select recipient, status from outbox where task_id = $1",
+            "select recipient, status::text from outbox where task_id = $1",
         )
         .bind(email_task)
         .fetch_all(&pool)

@@ -303,7 +303,7 @@ async fn a_task_is_completed_once(pool: sqlx::PgPool) {
     let done = b.csm.hx_post(&format!("/tasks/{task}/complete"), &[]).await;
     assert_eq!(done.status(), 200);
     assert!(done.text().await.unwrap().contains("Done."));
-    let status: String = sqlx::query_scalar("select status from tasks where id = $1")
+    let status: String = sqlx::query_scalar("select status::text from tasks where id = $1")
         .bind(task)
         .fetch_one(&b.app.db)
         .await
@@ -351,7 +351,7 @@ async fn an_intervention_answers_a_task_books_a_follow_up_and_shows_on_the_timel
         "{text}"
     );
     let (closed, follow_ups): (String, i64) = sqlx::query_as(
-        "select (select status from tasks where id = $1), (select count(*) from tasks where kind = 'follow_up' and account_id = $2)",
+        "select (select status::text from tasks where id = $1), (select count(*) from tasks where kind = 'follow_up' and account_id = $2)",
     )
     .bind(call)
     .bind(a1)
@@ -438,7 +438,7 @@ async fn feedback_on_a_prediction_carries_a_reason_the_analyst_reads(pool: sqlx:
         .await;
     assert_eq!(feedback.status(), 201);
     let (verdict, p): (String, f32) = sqlx::query_as(
-        "select verdict, churn_probability from prediction_feedback where account_id = $1",
+        "select verdict::text, churn_probability from prediction_feedback where account_id = $1",
     )
     .bind(a1)
     .fetch_one(&b.app.db)
