@@ -29,6 +29,7 @@ pub mod scores;
 pub mod segment;
 pub mod state;
 pub mod stats;
+pub mod statuses;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod web;

@@ -4,7 +4,7 @@ use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-use crate::worklist::db::{InterventionKind, Outcome, TaskStatus, Verdict};
+use crate::statuses::{InterventionKind, Outcome, TaskStatus, Verdict};
 
 /// Whose accounts a user may see.
 #[derive(Clone, Copy, Debug)]

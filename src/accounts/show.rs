@@ -329,7 +329,7 @@ pub async fn show(
         open_tasks: db::tasks(&state.db, id)
             .await?
             .into_iter()
-            .filter(|t| t.status == crate::worklist::db::TaskStatus::Open)
+            .filter(|t| t.status == crate::statuses::TaskStatus::Open)
             .map(|t| (t.id, t.title))
             .collect(),
         feedback_reasons: reason_codes(&state.db, "feedback").await?,

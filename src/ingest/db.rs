@@ -10,15 +10,6 @@ use uuid::Uuid;
 
 use super::rows::{AccountRow, ContactRow, NoteRow, NpsRow, SubscriptionRow, TicketRow};
 
-crate::db_enum! {
-    /// What became of an ingested batch.
-    pub enum BatchStatus as "batch_status" {
-        Accepted = "accepted",
-        Rejected = "rejected",
-        Unchanged = "unchanged",
-    }
-}
-
 /// Keel ids of the accounts with these external ids.
 pub async fn account_ids(
     db: impl PgExecutor<'_>,

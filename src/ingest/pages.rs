@@ -1,6 +1,6 @@
 //! SQL behind the ingestion pages: staged uploads, the batch list, source freshness.
 
-use super::db::BatchStatus;
+use crate::statuses::BatchStatus;
 use sqlx::PgExecutor;
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -5,7 +5,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-pub use super::db::{Audience, OutboxStatus};
+pub use crate::statuses::{Audience, OutboxStatus};
 
 /// A rendered email.
 #[derive(Clone)]

@@ -6,21 +6,7 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-crate::db_enum! {
-    /// Where an outbox message stands.
-    pub enum OutboxStatus as "outbox_status" {
-        Review = "review",
-        Pending = "pending",
-        Sent = "sent",
-        Failed = "failed",
-        Discarded = "discarded",
-    }
-}
-
-crate::db_enum! {
-    /// Who an outbox message is for.
-    pub enum Audience as "outbox_audience" { Internal = "internal", Customer = "customer" }
-}
+use crate::statuses::{Audience, OutboxStatus};
 
 pub struct OutboxRow {
     pub id: i64,

@@ -1,6 +1,6 @@
 //! SQL for model monitoring, alerts and the CSMs' feedback on predictions.
 
-use crate::worklist::db::Verdict;
+use crate::statuses::Verdict;
 use serde_json::Value;
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};

@@ -4,10 +4,7 @@ use serde_json::Value;
 use sqlx::{Connection, PgConnection, PgExecutor, PgPool};
 use time::{Date, OffsetDateTime};
 
-crate::db_enum! {
-    /// Where a daily run stands.
-    pub enum RunStatus as "run_status" { Running = "running", Succeeded = "succeeded", Failed = "failed" }
-}
+use crate::statuses::RunStatus;
 
 /// The right to run one day's pipeline: a session-level advisory lock on a connection of its
 /// own. It dies with that connection, so a run whose process is killed frees its day at once,

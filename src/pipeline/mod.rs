@@ -24,6 +24,7 @@ use crate::health::config;
 use crate::ingest;
 use crate::model::{alerts, registry, watch};
 use crate::scores::{self, scoring};
+use crate::statuses::RunStatus;
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
 
@@ -136,9 +137,9 @@ pub async fn run(
         alerts::record(pool, day, &alert).await?;
     }
     let status = if succeeded {
-        db::RunStatus::Succeeded
+        RunStatus::Succeeded
     } else {
-        db::RunStatus::Failed
+        RunStatus::Failed
     };
     let stages_json = serde_json::to_value(&log.stages)?;
     db::finish_run(pool, run_id, status, &stages_json, error.as_deref()).await?;

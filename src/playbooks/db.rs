@@ -7,11 +7,6 @@ use uuid::Uuid;
 
 use super::rules::Candidate;
 
-crate::db_enum! {
-    /// Whether a play is still running on its account.
-    pub enum PlayStatus as "play_status" { Open = "open", Closed = "closed" }
-}
-
 pub struct Playbook {
     pub id: i64,
     pub name: String,

@@ -8,12 +8,13 @@ use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
 use uuid::Uuid;
 
-use super::db::{self, InterventionKind, NewFeedback, NewIntervention, NewTask, Outcome, Verdict};
+use super::db::{self, NewFeedback, NewIntervention, NewTask};
 use crate::accounts::db::Account;
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
 use crate::reasons;
+use crate::statuses::{InterventionKind, Outcome, Verdict};
 use crate::web::format::parse_date;
 
 /// A whole number of days within 1–90, or a refusal naming the field.

@@ -6,42 +6,7 @@ use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-crate::db_enum! {
-    /// Where a task stands.
-    pub enum TaskStatus as "task_status" { Open = "open", Done = "done", Cancelled = "cancelled" }
-}
-
-crate::db_enum! {
-    /// What a CSM did for an account.
-    pub enum InterventionKind as "intervention_kind" {
-        Call = "call",
-        Email = "email",
-        Meeting = "meeting",
-        InApp = "in_app",
-        Qbr = "qbr",
-        Remediation = "remediation",
-        Other = "other",
-    }
-}
-
-crate::db_enum! {
-    /// How an intervention went.
-    pub enum Outcome as "intervention_outcome" {
-        Positive = "positive",
-        Neutral = "neutral",
-        Negative = "negative",
-        NoResponse = "no_response",
-    }
-}
-
-crate::db_enum! {
-    /// A CSM's verdict on a prediction.
-    pub enum Verdict as "feedback_verdict" {
-        Agree = "agree",
-        FalsePositive = "false_positive",
-        MissedChurn = "missed_churn",
-    }
-}
+use crate::statuses::{InterventionKind, Outcome, Verdict};
 
 /// One account of a book with its latest score and flags.
 pub struct BookRow {

@@ -24,18 +24,18 @@ macro_rules! same_values {
 #[sqlx::test]
 async fn rust_and_postgres_enums_list_the_same_values(pool: PgPool) {
     migrate(&pool).await;
-    use keel::worklist::db::{InterventionKind, Outcome, TaskStatus, Verdict};
+    use keel::statuses::*;
     same_values!(
         &pool,
         TaskStatus,
         InterventionKind,
         Outcome,
         Verdict,
-        keel::playbooks::db::PlayStatus,
-        keel::mail::db::OutboxStatus,
-        keel::mail::db::Audience,
-        keel::pipeline::db::RunStatus,
-        keel::ingest::db::BatchStatus,
+        PlayStatus,
+        OutboxStatus,
+        Audience,
+        RunStatus,
+        BatchStatus,
     );
     // A value the database does not know is refused on insert, naming it.
     let err = sqlx::query("select 'finished'::task_status")
