@@ -51,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
     keel::db::migrate(&pool).await?;
 
     let as_of = OffsetDateTime::now_utc().date();
-    let company = Company::simulate(7, accounts, as_of, 1);
+    let company = Company::simulate(7, accounts, as_of, 1, keel::demo::Profile::load(None)?);
     let load = |entity, csv: Vec<u8>| {
         let pool = pool.clone();
         async move { ingest::ingest(&pool, entity, Payload::Csv(csv), None, "bench", &Actor::Cli).await }

@@ -107,6 +107,10 @@ struct DemoArgs {
     /// Load the data and exit instead of serving.
     #[arg(long)]
     no_serve: bool,
+    /// A folder with your own demo_company.toml and/or demo_event_mapping.txt (default:
+    /// the built-in copies of `seeds/`).
+    #[arg(long)]
+    seeds: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -181,14 +185,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(d) => parse_date(d, "--as-of")?,
                 None => today() - time::Duration::days(1),
             };
-            let staff = crate::demo::seed_staff(&pool, demo.accounts).await?;
+            let seeds = crate::demo::Seeds::load(demo.seeds.as_deref())?;
+            let staff = crate::demo::seed_staff(&pool, demo.accounts, &seeds.company).await?;
             let mut out = std::io::stdout().lock();
             if crate::demo::has_data(&pool).await? {
                 writeln!(out, "Demo data already loaded; keeping it.")?;
             } else {
                 drop(out);
                 let loaded =
-                    crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff).await?;
+                    crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff, &seeds)
+                        .await?;
                 writeln!(
                     std::io::stdout(),
                     "Loaded {} accounts and {} events in {:.1} s.",

@@ -8,84 +8,11 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 use time::{Date, Duration};
 
+use super::seeds::{Profile, SegmentSeed};
+
 mod events;
 mod exports;
 pub mod trial;
-
-/// Segment mix of the default company (4,200 paying accounts) and its MRR and seat ranges.
-pub const SEGMENTS: [Segment; 4] = [
-    Segment {
-        name: "enterprise",
-        share: 120,
-        mrr: (5_000, 40_000),
-        seats: (120, 600),
-        max_users: 110,
-        annual_churn: 0.12,
-        plans: &["enterprise"],
-    },
-    Segment {
-        name: "mid_market",
-        share: 480,
-        mrr: (1_000, 4_999),
-        seats: (30, 150),
-        max_users: 40,
-        annual_churn: 0.18,
-        plans: &["business", "business_plus"],
-    },
-    Segment {
-        name: "smb",
-        share: 1_800,
-        mrr: (200, 999),
-        seats: (6, 30),
-        max_users: 12,
-        annual_churn: 0.26,
-        plans: &["team", "business"],
-    },
-    Segment {
-        name: "self_serve",
-        share: 1_800,
-        mrr: (30, 199),
-        seats: (1, 6),
-        max_users: 4,
-        annual_churn: 0.30,
-        plans: &["starter", "team"],
-    },
-];
-
-pub struct Segment {
-    pub name: &'static str,
-    pub share: u32,
-    pub mrr: (i64, i64),
-    pub seats: (i64, i64),
-    pub max_users: i64,
-    pub annual_churn: f64,
-    pub plans: &'static [&'static str],
-}
-
-const EVENT_TYPES: [(&str, f64); 22] = [
-    ("page_viewed", 1.0),
-    ("task_created", 0.6),
-    ("task_completed", 0.5),
-    ("comment_added", 0.35),
-    ("file_uploaded", 0.2),
-    ("invite_sent", 0.02),
-    ("integration_connected", 0.01),
-    ("export_requested", 0.05),
-    ("board_created", 0.08),
-    ("board_viewed", 0.3),
-    ("gantt_viewed", 0.12),
-    ("timeline_viewed", 0.1),
-    ("automation_created", 0.04),
-    ("automation_run", 0.1),
-    ("form_submitted", 0.06),
-    ("dashboard_viewed", 0.15),
-    ("report_generated", 0.07),
-    ("api_call", 0.08),
-    ("integration_synced", 0.06),
-    ("search_performed", 0.3),
-    ("notification_clicked", 0.2),
-    ("settings_changed", 0.03),
-];
 
 /// One simulated account, with the hidden truth behind its data.
 pub struct Account {
@@ -146,81 +73,52 @@ pub struct Company {
     pub accounts: Vec<Account>,
     /// The finished experiment planted a year back.
     pub trial: trial::Trial,
+    /// The segments, events and names it was simulated from (`seeds/demo_company.toml`).
+    pub profile: Profile,
     seed: u64,
 }
 
-const NAME_A: [&str; 24] = [
-    "Acme",
-    "Globex",
-    "Initech",
-    "Umbrella",
-    "Stark",
-    "Wayne",
-    "Hooli",
-    "Vandelay",
-    "Soylent",
-    "Tyrell",
-    "Cyberdyne",
-    "Aperture",
-    "Wonka",
-    "Gringotts",
-    "Oscorp",
-    "Massive",
-    "Nimbus",
-    "Quantum",
-    "Blue Harbor",
-    "Northwind",
-    "Contoso",
-    "Fabrikam",
-    "Pied Piper",
-    "Bluth",
-];
-const NAME_B: [&str; 12] = [
-    "Labs",
-    "Systems",
-    "Logistics",
-    "Health",
-    "Foods",
-    "Media",
-    "Capital",
-    "Robotics",
-    "Studios",
-    "Energy",
-    "Retail",
-    "Analytics",
-];
-
 impl Company {
     /// Simulates `paying` accounts (plus about 7 % more in trial) with history ending `as_of`.
-    pub fn simulate(seed: u64, paying: usize, as_of: Date, owners: usize) -> Company {
+    pub fn simulate(
+        seed: u64,
+        paying: usize,
+        as_of: Date,
+        owners: usize,
+        profile: Profile,
+    ) -> Company {
+        let segments = &profile.segments;
+        let events = profile.events.len() as i64;
+        let trial_segments = profile.trial_segments();
+        let (first, second) = (&profile.names.first, &profile.names.second);
         let mut rng = StdRng::seed_from_u64(seed);
         // Thirteen months: the trailing twelve always have a month before them to start from.
         let days = 395;
-        let total_share: u32 = SEGMENTS.iter().map(|s| s.share).sum();
+        let total_share: u32 = segments.iter().map(|s| s.share).sum();
         let trials = paying * 7 / 100;
         let normal = Normal::new(0.0, 1.0).unwrap_or_else(|_| unreachable!());
         let mut accounts = Vec::with_capacity(paying + trials);
         for i in 0..paying + trials {
             let trial = i >= paying;
             let segment = if trial {
-                rng.random_range(2..4)
+                trial_segments[rng.random_range(0..trial_segments.len())]
             } else {
                 let mut pick = (i as u64 * total_share as u64 / paying.max(1) as u64) as u32;
-                SEGMENTS
+                segments
                     .iter()
                     .position(|s| {
                         let hit = pick < s.share;
                         pick = pick.saturating_sub(s.share);
                         hit
                     })
-                    .unwrap_or(3)
+                    .unwrap_or(segments.len() - 1)
             };
-            let seg = &SEGMENTS[segment];
+            let seg = &segments[segment];
             let risk: f64 = normal.sample(&mut rng);
             let grow = -0.45 * risk + 0.89 * normal.sample(&mut rng);
             // Larger accounts expand more often: the ARR-weighted expansion lands near the
             // 15–35 % a year of the sources' benchmarks.
-            let offset = [0.2, -0.2, -0.9, -1.3][segment];
+            let offset = seg.expansion_offset;
             let p_expand = 1.0 / (1.0 + (-(1.5 * grow + offset)).exp());
             let expand_day = rng.random_range(0..days + 90);
             let uplift = rng.random_range(0.25..0.8);
@@ -266,8 +164,8 @@ impl Company {
                 .map(|u| User {
                     id: format!("u{i:05}x{u:03}"),
                     activity: (rng.random_range(0.15..0.9) - 0.08 * risk).clamp(0.05, 0.95),
-                    breadth: (rng.random_range(2..EVENT_TYPES.len() as i64) + (3.0 * grow) as i64)
-                        .clamp(2, EVENT_TYPES.len() as i64) as usize,
+                    breadth: (rng.random_range(2..events) + (3.0 * grow) as i64).clamp(2, events)
+                        as usize,
                     champion: u == 0,
                     // People beyond the first 60 % join in the run-up to an expansion.
                     joined: match expand_on {
@@ -279,12 +177,12 @@ impl Company {
                     },
                 })
                 .collect();
-            let plan = seg.plans[rng.random_range(0..seg.plans.len())].to_owned();
+            let plan = seg.plans[rng.random_range(0..seg.plans.len())].clone();
             let name = format!(
                 "{} {} {}",
-                NAME_A[i % NAME_A.len()],
-                NAME_B[(i / NAME_A.len()) % NAME_B.len()],
-                i / (NAME_A.len() * NAME_B.len()) + 1
+                first[i % first.len()],
+                second[(i / first.len()) % second.len()],
+                i / (first.len() * second.len()) + 1
             );
             accounts.push(Account {
                 external_id: format!("ACC-{i:06}"),
@@ -311,12 +209,13 @@ impl Company {
                 owner: i % owners.max(1),
             });
         }
-        let trial = trial::plant(&mut accounts, as_of, seed);
+        let trial = trial::plant(&mut accounts, as_of, seed, segments);
         Company {
             as_of,
             days,
             accounts,
             trial,
+            profile,
             seed,
         }
     }

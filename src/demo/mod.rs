@@ -2,6 +2,9 @@
 //! functions as real data.
 
 pub mod company;
+pub mod seeds;
+
+pub use seeds::{Profile, Seeds};
 pub mod experiments;
 pub mod handoffs;
 
@@ -21,9 +24,6 @@ use company::Company;
 /// The password every demo login uses.
 pub const DEMO_PASSWORD: &str = "keel-demo-2026";
 
-/// Accounts per CSM book.
-const BOOK_SIZE: usize = 300;
-
 pub struct Staff {
     /// One login per role, for the console.
     pub logins: Vec<(Role, String)>,
@@ -33,20 +33,19 @@ pub struct Staff {
 
 /// Creates the demo staff that do not exist yet: an admin, an analyst, an executive, sales
 /// reps, and managers with CSMs under them (one CSM per 300 accounts).
-pub async fn seed_staff(pool: &PgPool, accounts: usize) -> anyhow::Result<Staff> {
-    let n_csms = accounts.div_ceil(BOOK_SIZE).max(2);
-    let n_managers = n_csms.div_ceil(7).max(2);
+pub async fn seed_staff(
+    pool: &PgPool,
+    accounts: usize,
+    profile: &Profile,
+) -> anyhow::Result<Staff> {
+    let n_csms = accounts.div_ceil(profile.book_size).max(2);
+    let n_managers = n_csms.div_ceil(profile.csms_per_manager).max(2);
     let mut logins = Vec::new();
-    let single = |email: &str, name: &str, role: Role| {
-        (email.to_owned(), name.to_owned(), role, None::<usize>)
-    };
-    let mut plan = vec![
-        single("admin@keel.demo", "Ada Admin", Role::Admin),
-        single("analyst@keel.demo", "Ana Analyst", Role::Analyst),
-        single("executive@keel.demo", "Eve Executive", Role::Executive),
-        single("sales@keel.demo", "Sam Sales", Role::Sales),
-        single("sales2@keel.demo", "Sofia Sales", Role::Sales),
-    ];
+    let mut plan: Vec<(String, String, Role, Option<usize>)> = profile
+        .staff
+        .iter()
+        .map(|l| (l.email.clone(), l.name.clone(), l.role, None))
+        .collect();
     for m in 0..n_managers {
         let email = if m == 0 {
             "manager@keel.demo".to_owned()
@@ -124,18 +123,21 @@ pub async fn load(
     accounts: usize,
     as_of: Date,
     staff: &Staff,
+    seeds: &Seeds,
 ) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     // The demo product's taxonomy is data, saved as the first mapping version.
-    crate::taxonomy::install_demo(pool, &Actor::Cli)
+    crate::taxonomy::install_demo(pool, &Actor::Cli, &seeds.mapping)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let owners: Vec<String> = staff.csms.iter().map(|c| c.0.clone()).collect();
     let authors: Vec<String> = staff.csms.iter().map(|c| c.1.clone()).collect();
     let books = owners.len();
-    let company =
-        tokio::task::spawn_blocking(move || Company::simulate(seed, accounts, as_of, books))
-            .await?;
+    let profile = seeds.company.clone();
+    let company = tokio::task::spawn_blocking(move || {
+        Company::simulate(seed, accounts, as_of, books, profile)
+    })
+    .await?;
     let batches = [
         (Entity::Accounts, company.accounts_csv(&owners)),
         (Entity::Contacts, company.contacts_csv()),

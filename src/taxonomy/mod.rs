@@ -101,9 +101,10 @@ pub async fn save(
     Ok(Ok(id))
 }
 
-/// Saves the demo product's shipped taxonomy as the mapping.
-pub async fn install_demo(pool: &PgPool, actor: &Actor) -> Result<i64> {
-    save(pool, actor, DEMO_MAPPING, "The demo product's taxonomy")
+/// Saves the demo product's taxonomy (`seeds/demo_event_mapping.txt`, or an operator's
+/// copy) as the mapping.
+pub async fn install_demo(pool: &PgPool, actor: &Actor, rules: &str) -> Result<i64> {
+    save(pool, actor, rules, "The demo product's taxonomy")
         .await?
-        .map_err(|e| anyhow::anyhow!("the shipped demo mapping is invalid: {e:?}").into())
+        .map_err(|e| anyhow::anyhow!("the demo mapping is invalid: {e:?}").into())
 }

@@ -4,8 +4,20 @@ use time::macros::date;
 
 #[test]
 fn the_same_seed_gives_the_same_company() {
-    let a = Company::simulate(7, 150, date!(2026 - 11 - 23), 3);
-    let b = Company::simulate(7, 150, date!(2026 - 11 - 23), 3);
+    let a = Company::simulate(
+        7,
+        150,
+        date!(2026 - 11 - 23),
+        3,
+        keel::demo::Profile::load(None).unwrap(),
+    );
+    let b = Company::simulate(
+        7,
+        150,
+        date!(2026 - 11 - 23),
+        3,
+        keel::demo::Profile::load(None).unwrap(),
+    );
     let owners = vec!["x@keel.demo".to_owned(); 3];
     assert_eq!(a.accounts_csv(&owners), b.accounts_csv(&owners));
     assert_eq!(a.tickets_csv(), b.tickets_csv());
@@ -14,13 +26,25 @@ fn the_same_seed_gives_the_same_company() {
         a.events_csv(from, date!(2026 - 11 - 14)),
         b.events_csv(from, date!(2026 - 11 - 14))
     );
-    let c = Company::simulate(8, 150, date!(2026 - 11 - 23), 3);
+    let c = Company::simulate(
+        8,
+        150,
+        date!(2026 - 11 - 23),
+        3,
+        keel::demo::Profile::load(None).unwrap(),
+    );
     assert_ne!(a.accounts_csv(&owners), c.accounts_csv(&owners));
 }
 
 #[test]
 fn the_segment_mix_follows_the_spec() {
-    let c = Company::simulate(7, 4_200, date!(2026 - 11 - 23), 14);
+    let c = Company::simulate(
+        7,
+        4_200,
+        date!(2026 - 11 - 23),
+        14,
+        keel::demo::Profile::load(None).unwrap(),
+    );
     let paying: Vec<_> = c.accounts.iter().filter(|a| !a.trial).collect();
     let per_segment = |s: usize| paying.iter().filter(|a| a.segment == s).count();
     assert_eq!(
@@ -45,10 +69,13 @@ fn the_segment_mix_follows_the_spec() {
 #[sqlx::test]
 async fn the_demo_loads_through_ingestion(pool: PgPool) {
     keel::db::migrate(&pool).await.unwrap();
-    let staff = keel::demo::seed_staff(&pool, 40).await.unwrap();
+    let seeds = keel::demo::Seeds::load(None).unwrap();
+    let staff = keel::demo::seed_staff(&pool, 40, &seeds.company)
+        .await
+        .unwrap();
     assert_eq!(staff.logins.len(), 6, "one login per role");
     let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
-    let loaded = keel::demo::load(&pool, 7, 40, yesterday, &staff)
+    let loaded = keel::demo::load(&pool, 7, 40, yesterday, &staff, &seeds)
         .await
         .unwrap();
     assert_eq!(loaded.accounts, 42);
@@ -84,7 +111,13 @@ async fn the_demo_loads_through_ingestion(pool: PgPool) {
 
 #[test]
 fn the_planted_experiment_has_its_sample_and_its_effects() {
-    let c = Company::simulate(7, 4_200, date!(2026 - 11 - 23), 14);
+    let c = Company::simulate(
+        7,
+        4_200,
+        date!(2026 - 11 - 23),
+        14,
+        keel::demo::Profile::load(None).unwrap(),
+    );
     let day = c.trial.day.unwrap();
     let mut per = [(0, 0); 3];
     for (i, v, _, _) in &c.trial.assigned {

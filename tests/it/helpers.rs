@@ -234,7 +234,11 @@ pub fn location(resp: &Response) -> String {
 /// events (task_created, board_viewed, ...) follow.
 pub async fn migrate(pool: &PgPool) {
     keel::db::migrate(pool).await.unwrap();
-    keel::taxonomy::install_demo(pool, &keel::auth::audit::Actor::Cli)
-        .await
-        .unwrap();
+    keel::taxonomy::install_demo(
+        pool,
+        &keel::auth::audit::Actor::Cli,
+        keel::taxonomy::DEMO_MAPPING,
+    )
+    .await
+    .unwrap();
 }

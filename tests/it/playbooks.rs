@@ -4,12 +4,21 @@
 use keel::auth::Role;
 use time::{Duration, OffsetDateTime};
 
-use crate::worklist::{book, id_of};
+use uuid::Uuid;
 
-#[sqlx::test]
-async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx::PgPool) {
+use crate::worklist::{Book, book, id_of};
+
+/// The worklist's book after one run of the default playbooks: A4 fell 14 health points,
+/// B1 (an at-risk SMB account) has a champion on record.
+struct Played {
+    b: Book,
+    a4: Uuid,
+    now: OffsetDateTime,
+    opened: keel::playbooks::Opened,
+}
+
+async fn played(pool: sqlx::PgPool) -> Played {
     let b = book(pool.clone()).await;
-    let today = OffsetDateTime::now_utc().date();
     let a4 = id_of(&b.app, "A4").await;
     sqlx::query("update scores set decrement = 14 where account_id = $1")
         .bind(a4)
@@ -23,16 +32,58 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .await
         .unwrap();
     let now = OffsetDateTime::now_utc();
+    let opened = open(&pool, now).await;
+    Played { b, a4, now, opened }
+}
+
+async fn open(pool: &sqlx::PgPool, now: OffsetDateTime) -> keel::playbooks::Opened {
     let mut tx = pool.begin().await.unwrap();
-    let (_, opened) = keel::pipeline::open_plays(&pool, &mut tx, today, now)
+    let (_, opened) = keel::pipeline::open_plays(pool, &mut tx, now.date(), now)
         .await
         .unwrap();
     tx.commit().await.unwrap();
+    opened
+}
+
+#[sqlx::test]
+async fn plays_open_once_with_a_task_for_the_accounts_csm(pool: sqlx::PgPool) {
+    let Played { b, a4, now, opened } = played(pool.clone()).await;
+    // A1 ($24k ARR, mid-market) and B1 (smb) are at risk; only B1 is SMB. A4 fell 14 points.
+    let by: std::collections::HashMap<String, usize> = opened.by_playbook.into_iter().collect();
+    assert_eq!(by["Medium decrement"], 1);
+    assert_eq!(by["At-risk SMB"], 1, "B1 is an at-risk SMB account");
+    assert_eq!(by["At-risk high-ARR"], 0, "no at-risk account has $50k ARR");
+    let (title, assignee, due, reason): (String, Uuid, OffsetDateTime, String) = sqlx::query_as(
+        "select t.title, t.assignee_id, t.due_at, t.reason from tasks t join plays p on p.id = t.play_id where p.account_id = $1",
+    )
+    .bind(a4)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(title, "Reach out to the account");
+    assert_eq!(assignee, b.csm_user.id, "the account's CSM");
+    assert!(
+        (due - now - Duration::hours(24)).abs() < Duration::seconds(1),
+        "24 h SLA"
+    );
+    assert!(
+        reason.contains("Medium decrement: health fell 14 points"),
+        "{reason}"
+    );
+    assert_eq!(
+        open(&pool, now).await.plays,
+        0,
+        "the next run opens nothing twice"
+    );
+}
+
+#[sqlx::test]
+async fn a_customer_email_waits_for_its_csm_to_edit_and_approve_it(pool: sqlx::PgPool) {
+    let Played { b, opened, .. } = played(pool.clone()).await;
     assert_eq!(
         opened.emails, 1,
         "the at-risk SMB outreach emails B1's champion"
     );
-
     // The email waits for B1's CSM, filled in, to edit and approve; nobody else sees it.
     let theirs = b.app.client();
     theirs.login(&b.other.email, crate::helpers::PASSWORD).await;
@@ -49,30 +100,15 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .fetch_one(&pool)
         .await
         .unwrap();
-    assert!(
-        !b.csm
-            .get("/emails/review")
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains("Other Corp")
-    );
+    let mine = b.csm.get("/emails/review").await.text().await.unwrap();
+    assert!(!mine.contains("Other Corp"));
     let form = [
         ("subject", "Checking in, Olive"),
         ("body", "Hi Olive, shall we talk on Thursday?"),
     ];
-    assert_eq!(
-        b.csm
-            .hx_post(&format!("/emails/{email}/approve"), &form)
-            .await
-            .status(),
-        404
-    );
-    let approved = theirs
-        .hx_post(&format!("/emails/{email}/approve"), &form)
-        .await;
-    assert_eq!(approved.status(), 200);
+    let approve = format!("/emails/{email}/approve");
+    assert_eq!(b.csm.hx_post(&approve, &form).await.status(), 404);
+    assert_eq!(theirs.hx_post(&approve, &form).await.status(), 200);
     let (status, subject): (String, String) =
         sqlx::query_as("select status::text, subject from outbox where id = $1")
             .bind(email)
@@ -92,38 +128,13 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         "decided once"
     );
     assert_eq!(b.app.audit_count("email.approve").await, 1);
-    // A1 and B1 are at risk; A1 ($24k ARR, mid-market) and B1 (smb) — only B1 is SMB. A4 fell 14 points.
-    let by: std::collections::HashMap<String, usize> = opened.by_playbook.into_iter().collect();
-    assert_eq!(by["Medium decrement"], 1);
-    assert_eq!(by["At-risk SMB"], 1, "B1 is an at-risk SMB account");
-    assert_eq!(by["At-risk high-ARR"], 0, "no at-risk account has $50k ARR");
-    let (title, assignee, due, reason): (String, uuid::Uuid, OffsetDateTime, String) = sqlx::query_as(
-        "select t.title, t.assignee_id, t.due_at, t.reason from tasks t join plays p on p.id = t.play_id where p.account_id = $1",
-    )
-    .bind(a4)
-    .fetch_one(&pool)
-    .await
-    .unwrap();
-    assert_eq!(title, "Reach out to the account");
-    assert_eq!(assignee, b.csm_user.id, "the account's CSM");
-    assert!(
-        (due - now - Duration::hours(24)).abs() < Duration::seconds(1),
-        "24 h SLA"
-    );
-    assert!(
-        reason.contains("Medium decrement: health fell 14 points"),
-        "{reason}"
-    );
+}
 
-    // The next run opens nothing twice.
-    let mut tx = pool.begin().await.unwrap();
-    let (_, again) = keel::pipeline::open_plays(&pool, &mut tx, today, now)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(again.plays, 0);
-
-    // A day later the 24-hour task is late: the CSM's manager is told, once.
+#[sqlx::test]
+async fn a_late_task_escalates_to_the_manager_once_then_once_more_if_unresolved(
+    pool: sqlx::PgPool,
+) {
+    let Played { b, a4, now, .. } = played(pool.clone()).await;
     let manager_email: String = sqlx::query_scalar(
         "select m.email from users u join users m on m.id = u.manager_id where u.id = $1",
     )
@@ -131,9 +142,9 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
     .fetch_one(&pool)
     .await
     .unwrap();
+    // A day later the 24-hour task is late: the CSM's manager is told, once.
     let later = now + Duration::hours(25);
-    let first = keel::playbooks::sweep(&pool, later).await.unwrap();
-    assert!(first >= 1);
+    assert!(keel::playbooks::sweep(&pool, later).await.unwrap() >= 1);
     assert_eq!(
         keel::playbooks::sweep(&pool, later).await.unwrap(),
         0,
@@ -167,9 +178,11 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
     .await
     .unwrap();
     assert_eq!(kinds, ["breach", "unresolved"]);
+}
 
-    // An outreach email done with no reply for 72 hours goes to the executive sponsor, once,
-    // after the CSM's review; a reply stops it.
+#[sqlx::test]
+async fn an_unanswered_outreach_goes_to_the_sponsor_once_after_72_hours(pool: sqlx::PgPool) {
+    let Played { b, a4, now, .. } = played(pool.clone()).await;
     sqlx::query(
         "update accounts set executive_sponsor = 'Vera Sponsor <vera@delta.test>' where id = $1",
     )
@@ -187,9 +200,6 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
     .fetch_one(&pool)
     .await
     .unwrap();
-    keel::playbooks::sweep(&pool, now + Duration::hours(71))
-        .await
-        .unwrap();
     let sponsor_mail = || async {
         sqlx::query_as::<_, (String, String)>(
             "select recipient, status::text from outbox where task_id = $1",
@@ -199,23 +209,31 @@ async fn plays_open_once_and_late_tasks_escalate_once_to_the_manager(pool: sqlx:
         .await
         .unwrap()
     };
+    keel::playbooks::sweep(&pool, now + Duration::hours(71))
+        .await
+        .unwrap();
     assert!(sponsor_mail().await.is_empty(), "not before 72 hours");
-    keel::playbooks::sweep(&pool, now + Duration::hours(73))
-        .await
-        .unwrap();
-    keel::playbooks::sweep(&pool, now + Duration::hours(80))
-        .await
-        .unwrap();
+    for hours in [73, 80] {
+        keel::playbooks::sweep(&pool, now + Duration::hours(hours))
+            .await
+            .unwrap();
+    }
     assert_eq!(
         sponsor_mail().await,
         [(
             "Vera Sponsor <vera@delta.test>".to_owned(),
             "review".to_owned()
         )],
-        "once, waiting for review"
+        "once, waiting for the CSM's review"
     );
+}
 
-    // The admin reads the outbox; the manager sees adherence and escalations.
+#[sqlx::test]
+async fn the_admin_reads_the_outbox_and_the_manager_sees_adherence(pool: sqlx::PgPool) {
+    let Played { b, now, .. } = played(pool.clone()).await;
+    keel::playbooks::sweep(&pool, now + Duration::hours(25))
+        .await
+        .unwrap();
     let (admin, _) = b.app.login_as(Role::Admin).await;
     let outbox = admin.get("/admin/outbox").await.text().await.unwrap();
     assert!(outbox.contains("SLA breached: Reach out to the account (Delta LLC)"));

@@ -13,9 +13,12 @@ const ACCOUNTS: usize = 120;
 /// probabilities and drift exist).
 async fn company_with_history(pool: &PgPool) -> Date {
     crate::helpers::migrate(pool).await;
-    let staff = keel::demo::seed_staff(pool, ACCOUNTS).await.unwrap();
+    let seeds = keel::demo::Seeds::load(None).unwrap();
+    let staff = keel::demo::seed_staff(pool, ACCOUNTS, &seeds.company)
+        .await
+        .unwrap();
     let as_of = OffsetDateTime::now_utc().date() - Duration::days(1);
-    keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff)
+    keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff, &seeds)
         .await
         .unwrap();
     let trained = keel::model::training::train(pool, as_of, &keel::auth::audit::Actor::Cli)

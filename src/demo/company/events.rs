@@ -5,7 +5,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use time::{Date, Duration};
 
-use super::{Company, EVENT_TYPES, Fate};
+use super::{Company, Fate};
 
 impl Company {
     /// Event rows for the days in `from..=to`, as CSV (`account_id,user_id,event_type,timestamp,count`).
@@ -40,11 +40,12 @@ impl Company {
                     let hour = 8 + (ui % 9);
                     // In the run-up, people take up the product's other areas.
                     let breadth = if Self::ramp(a, day) > 0.3 {
-                        EVENT_TYPES.len()
+                        self.profile.events.len()
                     } else {
                         u.breadth
                     };
-                    for (ti, (event, rate)) in EVENT_TYPES.iter().take(breadth).enumerate() {
+                    for (ti, seed) in self.profile.events.iter().take(breadth).enumerate() {
+                        let (event, rate) = (&seed.name, &seed.rate);
                         let mean = rate * 6.0 * e.max(0.2);
                         if ti > 0 && !rng.random_bool(rate.min(1.0)) {
                             continue;

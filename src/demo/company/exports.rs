@@ -6,10 +6,11 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Poisson};
 use time::{Date, Duration};
 
-use super::{Account, Company, Fate, NAME_A};
+use super::{Account, Company, Fate};
 
 impl Company {
     pub fn accounts_csv(&self, owner_emails: &[String]) -> Vec<u8> {
+        let first = &self.profile.names.first;
         let mut out = String::from(
             "external_id,name,plan,seats,mrr,customer_since,renewal_date,status,churned_on,owner_email,executive_sponsor\n",
         );
@@ -38,7 +39,7 @@ impl Company {
                 owner_emails.get(a.owner).map(String::as_str).unwrap_or(""),
                 csv_field(&format!(
                     "{} Sponsor <sponsor@{}.example>",
-                    NAME_A[a.segment * 5 % NAME_A.len()],
+                    first[a.segment * 5 % first.len()],
                     a.external_id.to_lowercase()
                 )),
             ));

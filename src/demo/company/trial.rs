@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use time::{Date, Duration};
 
-use super::{Account, Fate, SEGMENTS};
+use super::{Account, Fate, SegmentSeed};
 use crate::stats::randomise;
 
 /// Each strategy: name, description, allocation, the hidden share of would-be churners it
@@ -51,7 +51,7 @@ pub struct Trial {
 /// Assigns the high-risk accounts active a year before `as_of` (those the model would have
 /// flagged: high hidden risk, or a visible churn within 90 days) and applies each
 /// strategy's effect to their churn.
-pub fn plant(accounts: &mut [Account], as_of: Date, seed: u64) -> Trial {
+pub fn plant(accounts: &mut [Account], as_of: Date, seed: u64, segments: &[SegmentSeed]) -> Trial {
     let day = as_of - Duration::days(365);
     let mut rng = StdRng::seed_from_u64(seed ^ SEED);
     let allocation: Vec<u32> = STRATEGIES.iter().map(|s| s.2).collect();
@@ -66,7 +66,7 @@ pub fn plant(accounts: &mut [Account], as_of: Date, seed: u64) -> Trial {
         if a.risk <= 1.2 && !soon {
             continue;
         }
-        let stratum = format!("{}/high", SEGMENTS[a.segment].name);
+        let stratum = format!("{}/high", segments[a.segment].name);
         let slot = slots.entry(stratum.clone()).or_default();
         let Some(v) = randomise::variant(SEED, &stratum, *slot as u64, &allocation) else {
             continue;
