@@ -49,6 +49,7 @@ pub fn routes() -> Vec<Route> {
         opportunities::routes(),
         experiments::routes(),
         taxonomy::routes(),
+        crate::jobs::routes(),
     ]
     .into_iter()
     .flatten()

@@ -2,11 +2,15 @@
 //! late tasks, and runs the daily pipeline at its scheduled time. Any number of
 //! workers may run; the database lets only one run a given day at a time.
 
+pub mod heartbeat;
+
 use std::time::Duration as StdDuration;
 
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime, Time};
 
+use crate::auth::Role;
+use crate::auth::access::{Access, Route};
 use crate::auth::audit::Actor;
 use crate::mail::Mailer;
 use crate::model::registry::Cache;
@@ -16,6 +20,14 @@ use crate::pipeline::{self, Options, rescore};
 const RETRY_AFTER: Duration = Duration::hours(1);
 const RESCORE_EVERY: StdDuration = StdDuration::from_secs(5);
 const SCHEDULE_EVERY: StdDuration = StdDuration::from_secs(60);
+
+pub fn routes() -> Vec<Route> {
+    vec![Route::get(
+        "/worker/banner",
+        Access::Roles(&[Role::Admin, Role::Analyst]),
+        heartbeat::banner,
+    )]
+}
 
 /// The day to run now, if any: it is past the scheduled time, the day has no successful run,
 /// and its last attempt (if any) is older than the retry interval.
@@ -74,6 +86,7 @@ pub async fn run_forever(
         tracing::warn!("no SMTP server (KEEL_SMTP): emails wait in the outbox, readable by admins");
     }
     let models = Cache::default();
+    let (name, started_at) = (heartbeat::worker_name(), OffsetDateTime::now_utc());
     let mut ticks = tokio::time::interval(RESCORE_EVERY);
     let mut last_schedule_check: Option<std::time::Instant> = None;
     let mut daily: Option<tokio::task::JoinHandle<()>> = None;
@@ -108,6 +121,17 @@ pub async fn run_forever(
             continue;
         }
         last_schedule_check = Some(std::time::Instant::now());
+        if let Err(e) = heartbeat::beat(
+            &pool,
+            &name,
+            started_at,
+            OffsetDateTime::now_utc(),
+            mailer.is_some(),
+        )
+        .await
+        {
+            tracing::error!(error = %e, "recording the worker's heartbeat failed");
+        }
         match crate::ingest::retention::prune(&pool, OffsetDateTime::now_utc(), retention).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

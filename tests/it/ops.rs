@@ -148,3 +148,61 @@ async fn a_signed_in_page_answers_503_not_500_when_the_database_goes_away(pool: 
     let body = page.text().await.unwrap();
     assert!(body.contains("cannot reach its database"), "{body}");
 }
+
+#[sqlx::test]
+async fn admins_are_told_when_no_worker_runs_or_none_can_send_mail(pool: PgPool) {
+    use keel::clock::Clock;
+    use keel::jobs::heartbeat::beat;
+    let app = TestApp::spawn(pool.clone()).await;
+    let (admin, _) = app.login_as(keel::auth::Role::Admin).await;
+    let (csm, _) = app.login_as(keel::auth::Role::Csm).await;
+    let page = admin.get("/admin/users").await.text().await.unwrap();
+    assert!(
+        page.contains("hx-get=\"/worker/banner\""),
+        "every admin page asks"
+    );
+    assert!(
+        !csm.get("/worklist")
+            .await
+            .text()
+            .await
+            .unwrap()
+            .contains("/worker/banner")
+    );
+    assert_eq!(
+        csm.hx_get("/worker/banner").await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let banner = || async { admin.hx_get("/worker/banner").await.text().await.unwrap() };
+    assert!(
+        banner().await.contains("No worker has run yet"),
+        "{}",
+        banner().await
+    );
+
+    let now = app.clock.now();
+    beat(&pool, "w1", now, now - time::Duration::minutes(10), true)
+        .await
+        .unwrap();
+    let text = banner().await;
+    assert!(
+        text.contains("No worker has been seen for 10 minutes"),
+        "{text}"
+    );
+    assert!(text.contains("keel worker"), "{text}");
+
+    beat(&pool, "w1", now, now, false).await.unwrap();
+    assert!(
+        banner().await.contains("hidden"),
+        "all is well while nothing waits"
+    );
+    sqlx::query("insert into outbox (audience, recipient, subject, body) values ('internal', 'a@b.test', 'Hi', 'Hello')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let text = banner().await;
+    assert!(
+        text.contains("no mail server (KEEL_SMTP), so 1 email waits in the outbox"),
+        "{text}"
+    );
+}
