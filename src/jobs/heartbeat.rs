@@ -60,7 +60,7 @@ pub async fn warning(db: impl PgExecutor<'_>, now: OffsetDateTime) -> sqlx::Resu
     .fetch_one(db)
     .await?;
     let gone = "so the daily run, outgoing email and re-scoring after uploads are not \
-                happening. Start `keel worker` (or `keel serve --worker`).";
+                happening. Start one with keel worker (or keel serve --worker).";
     Ok(match seen.last {
         None => Some(format!("No worker has run yet, {gone}")),
         Some(t) if now - t > GONE_AFTER => Some(format!(
