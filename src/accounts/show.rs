@@ -187,6 +187,9 @@ pub struct ShowPage {
     history_chart: Option<charts::LineChart>,
     timeline: Timeline,
     can_act: bool,
+    /// The day it churned, for a former customer: no renewal, no scores, no prediction to
+    /// judge, nothing to snooze.
+    churned: Option<String>,
     /// For admins: each contact's CRM id and name, to export or erase their personal data.
     personal: Vec<(String, String)>,
     open_tasks: Vec<(i64, String)>,
@@ -232,9 +235,12 @@ pub async fn show(
         .ok_or(AppError::NotFound)?;
     let today = state.clock.now().date();
     let usage = db::usage(&state.db, id, today - Duration::days(90)).await?;
-    let renewal = a.renewal_date.map_or_else(String::new, |d| {
-        format!("{d} ({} days)", (d - today).whole_days())
-    });
+    let renewal = match (a.churned_on, a.renewal_date) {
+        (Some(_), _) => "none: no longer a customer".to_owned(),
+        (None, Some(d)) => format!("{d} ({} days)", (d - today).whole_days()),
+        (None, None) => String::new(),
+    };
+    let churned = a.churned_on.map(|d| d.to_string());
     let facts = vec![
         ("External id", a.external_id),
         ("Segment", segment::label_of(&a.segment).to_owned()),
@@ -326,6 +332,7 @@ pub async fn show(
         history_chart: history_chart(&history),
         timeline,
         can_act: matches!(user.role, Role::Csm | Role::Manager),
+        churned,
         open_tasks: db::tasks(&state.db, id)
             .await?
             .into_iter()

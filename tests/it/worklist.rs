@@ -854,3 +854,47 @@ async fn an_intervention_is_validated_field_by_field_and_books_its_follow_up(poo
     // Stored to the microsecond.
     assert!((due - now - Duration::days(7)).abs() < Duration::milliseconds(1));
 }
+
+#[sqlx::test]
+async fn a_churned_account_reads_as_a_former_customer(pool: sqlx::PgPool) {
+    let b = book(pool).await;
+    let a1 = id_of(&b.app, "A1").await;
+    sqlx::query(
+        "update accounts set status = 'churned', churned_on = current_date - 3, renewal_date = current_date + 80
+         where id = $1",
+    )
+    .bind(a1)
+    .execute(&b.app.db)
+    .await
+    .unwrap();
+    let html = b
+        .csm
+        .get(&format!("/accounts/{a1}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("This account churned on"), "{html}");
+    assert!(
+        html.contains("none: no longer a customer"),
+        "no renewal countdown"
+    );
+    assert!(
+        !html.contains("Is the prediction right?"),
+        "no prediction to judge"
+    );
+    assert!(!html.contains("Snooze on the worklist"));
+    assert!(
+        html.contains("Log an intervention"),
+        "a win-back call can still be logged"
+    );
+    let live = id_of(&b.app, "A2").await;
+    let html = b
+        .csm
+        .get(&format!("/accounts/{live}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("This account churned on") && html.contains("Is the prediction right?"));
+}
