@@ -15,6 +15,10 @@ use sqlx::PgPool;
 use time::{Date, Duration};
 use uuid::Uuid;
 
+/// The label horizon: a snapshot is labelled churned when the account churns within this
+/// many days after it. Every query about matured outcomes binds it from here.
+pub const HORIZON_DAYS: i64 = 60;
+
 /// The features of the spec, in model column order.
 pub const FEATURES: [&str; 17] = [
     "avg_dau_7d",
@@ -300,16 +304,13 @@ pub async fn snapshots(
 ) -> anyhow::Result<Vec<(FeatureTable, Vec<bool>)>> {
     let churned: HashMap<Uuid, Date> = db::churn_dates(pool).await?.into_iter().collect();
     let mut out = Vec::new();
-    for &d in dates.iter().filter(|d| **d + Duration::days(60) <= today) {
+    let horizon = Duration::days(HORIZON_DAYS);
+    for &d in dates.iter().filter(|d| **d + horizon <= today) {
         let table = compute(pool, d, candidates).await?;
         let labels = table
             .accounts
             .iter()
-            .map(|a| {
-                churned
-                    .get(a)
-                    .is_some_and(|c| *c > d && *c <= d + Duration::days(60))
-            })
+            .map(|a| churned.get(a).is_some_and(|c| *c > d && *c <= d + horizon))
             .collect();
         out.push((table, labels));
     }

@@ -92,15 +92,16 @@ pub async fn feedback_summary(
     sqlx::query_as!(
         FeedbackSummary,
         r#"select f.verdict as "verdict: Verdict", r.label as reason, count(*) as "count!",
-                  count(*) filter (where f.score_day <= $1::date - 60) as "matured!",
-                  count(*) filter (where f.score_day <= $1::date - 60 and a.churned_on > f.score_day
-                                   and a.churned_on <= f.score_day + 60) as "churned!"
+                  count(*) filter (where f.score_day <= $1::date - $2::int) as "matured!",
+                  count(*) filter (where f.score_day <= $1::date - $2::int and a.churned_on > f.score_day
+                                   and a.churned_on <= f.score_day + $2::int) as "churned!"
            from prediction_feedback f
            join reason_codes r on r.code = f.reason_code
            join accounts a on a.id = f.account_id
            where f.created_at > now() - interval '365 days'
            group by f.verdict, r.label order by count(*) desc limit 50"#,
-        today
+        today,
+        crate::features::HORIZON_DAYS as i32
     )
     .fetch_all(db)
     .await

@@ -19,7 +19,7 @@ use crate::features::{self, Candidate, FEATURES, FeatureTable};
 
 /// Snapshot spacing, label horizon and how many snapshots precede the first test fold.
 const STEP_DAYS: i64 = 28;
-pub const HORIZON_DAYS: i64 = 60;
+pub use crate::features::HORIZON_DAYS;
 pub const MIN_HISTORY: usize = 3;
 
 pub struct Trained {

@@ -16,7 +16,7 @@ use super::windows::{
 use crate::{accounts, ingest, scores};
 
 /// How long after a score the dashboard looks at what became of its accounts.
-pub const HORIZONS: [i64; 2] = [60, 90];
+pub const HORIZONS: [i64; 2] = [crate::features::HORIZON_DAYS, 90];
 
 /// Months of window ends kept (two years).
 const ENDS: i32 = 24;

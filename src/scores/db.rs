@@ -256,17 +256,18 @@ pub async fn matured_scores(
 ) -> sqlx::Result<Vec<(String, f64, bool, bool)>> {
     let rows = sqlx::query!(
         r#"select to_char(s.day, 'IYYY-"W"IW') as "week!", s.churn_probability as "p!",
-                  coalesce(a.churned_on > s.day and a.churned_on <= s.day + 60, false) as "churned!",
-                  coalesce(s.day < m.train_to + 60, false) as "in_sample!"
+                  coalesce(a.churned_on > s.day and a.churned_on <= s.day + $2::int, false) as "churned!",
+                  coalesce(s.day < m.train_to + $2::int, false) as "in_sample!"
            from scores s
            join accounts a on a.id = s.account_id
            left join models m on m.id = s.model_id
            where s.day in (select max(d.day) from scores d
-                           where d.day <= $1::date - 60 and d.day > $1::date - 60 - 84
+                           where d.day <= $1::date - $2::int and d.day > $1::date - $2::int - 84
                            group by date_trunc('week', d.day))
              and s.churn_probability is not null
            order by s.day"#,
-        day
+        day,
+        crate::features::HORIZON_DAYS as i32
     )
     .fetch_all(db)
     .await?;

@@ -246,18 +246,19 @@ pub async fn save_rate(
                select b.id as account_id, b.churned_on, f.first_flag
                from book b cross join lateral (
                    select min(s.day) as first_flag from scores s
-                   where s.account_id = b.id and s.at_risk and s.day between $3::date - 240 and $3::date - 60
+                   where s.account_id = b.id and s.at_risk and s.day between $3::date - 240 and $3::date - $4::int
                ) f
                where f.first_flag is not null
            )
            select count(*) as "flagged!",
                   count(*) filter (where exists (select 1 from interventions i where i.account_id = f.account_id
                                    and i.happened_on between f.first_flag and f.first_flag + 14)) as "contacted!",
-                  count(*) filter (where f.churned_on is null or f.churned_on > f.first_flag + 60) as "retained!"
+                  count(*) filter (where f.churned_on is null or f.churned_on > f.first_flag + $4::int) as "retained!"
            from flags f"#,
         owner,
         manager,
-        today
+        today,
+        crate::features::HORIZON_DAYS as i32
     )
     .fetch_one(db)
     .await
