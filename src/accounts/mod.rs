@@ -2,9 +2,11 @@
 //! usage, tickets, NPS, notes and contacts.
 
 mod assign;
+mod charts;
 pub mod db;
 pub mod owners;
 pub mod privacy;
+mod reading;
 mod routes;
 mod show;
 mod timeline;

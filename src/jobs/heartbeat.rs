@@ -1,15 +1,9 @@
 //! The worker's heartbeat: each worker records once a minute that it is alive and whether it
-//! has a mail server; admins and analysts get a banner on every page (fetched over htmx)
-//! when no worker has been seen lately, or when none can send the email that is waiting.
+//! has a mail server, and what admins should be told about it (`banner` shows it)
+//! when no worker has been seen lately, or none can send the email that is waiting.
 
-use askama::Template;
-use askama_web::WebTemplate;
-use axum::extract::State;
 use sqlx::{FromRow, PgExecutor};
 use time::{Duration, OffsetDateTime};
-
-use crate::error::Result;
-use crate::state::AppState;
 
 /// A worker not seen for this long is taken to be gone (it beats every minute).
 pub const GONE_AFTER: Duration = Duration::minutes(3);
@@ -77,18 +71,5 @@ pub async fn warning(db: impl PgExecutor<'_>, now: OffsetDateTime) -> sqlx::Resu
             }
         )),
         Some(_) => None,
-    })
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "partials/worker_banner.html")]
-pub struct Banner {
-    warning: Option<String>,
-}
-
-/// The banner fragment (empty when all is well).
-pub async fn banner(State(state): State<AppState>) -> Result<Banner> {
-    Ok(Banner {
-        warning: warning(&state.db, state.clock.now()).await?,
     })
 }

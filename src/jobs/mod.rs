@@ -2,6 +2,7 @@
 //! late tasks, and runs the daily pipeline at its scheduled time. Any number of
 //! workers may run; the database lets only one run a given day at a time.
 
+mod banner;
 pub mod heartbeat;
 
 use std::time::Duration as StdDuration;
@@ -25,7 +26,7 @@ pub fn routes() -> Vec<Route> {
     vec![Route::get(
         "/worker/banner",
         Access::Roles(&[Role::Admin, Role::Analyst]),
-        heartbeat::banner,
+        banner::banner,
     )]
 }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::features::{Candidate, FEATURES};
+use crate::web::format::count;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Driver {
@@ -11,6 +12,11 @@ pub struct Driver {
     /// Contribution to the log-odds of churn.
     pub contribution: f64,
     pub text: String,
+}
+
+/// A whole count with its noun in the right number.
+fn whole(v: f64, one: &str, many: &str) -> String {
+    count(v.round() as i64, one, many)
 }
 
 fn describe(feature: &str, v: f64) -> String {
@@ -30,8 +36,8 @@ fn describe(feature: &str, v: f64) -> String {
         ),
         "action_trend_ratio" => format!("core actions at {:.0} % of the 30-day pace", pct(v)),
         "seat_utilization" => format!("{:.0} % of seats active in 30 days", pct(v)),
-        "features_adopted" => format!("uses {v:.0} feature areas"),
-        "days_since_last_login" => format!("no activity for {v:.0} days"),
+        "features_adopted" => format!("uses {}", whole(v, "feature area", "feature areas")),
+        "days_since_last_login" => format!("no activity for {}", whole(v, "day", "days")),
         "urgent_tickets_30d" => format!("{v:.0} urgent or high-priority tickets in 30 days"),
         "support_tickets_30d" => format!("{v:.0} support tickets in 30 days"),
         "avg_csat" => format!("CSAT averaging {v:.1} of 5"),
@@ -40,11 +46,11 @@ fn describe(feature: &str, v: f64) -> String {
         "downgraded_last_period" => "no recent downgrade".to_owned(),
         "invites_sent_30d" => format!("{v:.0} invites sent in 30 days"),
         "users_commenting" => format!("{v:.0} users commenting in 30 days"),
-        "avg_dau_7d" | "avg_dau_14d" | "avg_dau_30d" => {
-            format!("{v:.1} daily active users ({feature})")
-        }
+        "avg_dau_7d" => format!("{v:.1} people active a day over the last 7 days"),
+        "avg_dau_14d" => format!("{v:.1} people active a day over the last 14 days"),
+        "avg_dau_30d" => format!("{v:.1} people active a day over the last 30 days"),
         "mrr" => format!("MRR ${v:.0}"),
-        "account_age_days" => format!("customer for {v:.0} days"),
+        "account_age_days" => format!("customer for {}", whole(v, "day", "days")),
         other => format!("{other} = {v:.2}"),
     }
 }

@@ -4,7 +4,10 @@
 //! `{% if let Some(chart) = … %}{% include "charts/<kind>.html" %}`. Every chart carries an
 //! accessible label and its numbers in `<title>` tooltips.
 
+mod dated;
 pub mod revenue;
+
+pub use dated::{DatedChart, dated};
 
 const W: f64 = 600.0;
 const H: f64 = 200.0;
@@ -111,91 +114,6 @@ pub fn calibration(label: &str, points: &[(f64, f64, usize)]) -> CalibrationChar
     }
 }
 
-/// A dashed vertical marker with its note.
-pub struct Mark {
-    pub x: String,
-    pub text: String,
-}
-
-/// A line over dated values (`templates/charts/line.html`).
-pub struct LineChart {
-    pub label: String,
-    pub marks: Vec<Mark>,
-    pub points: String,
-}
-
-fn polyline(points: &[(f64, f64)], sx: impl Fn(f64) -> f64, sy: impl Fn(f64) -> f64) -> String {
-    points
-        .iter()
-        .map(|(x, y)| format!("{:.1},{:.1}", sx(*x), sy(*y)))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-/// A line over dated values (`x` in days from the first point), with vertical markers at
-/// `marks` (same x scale) and a fixed y range.
-pub fn line(
-    label: &str,
-    points: &[(f64, f64)],
-    y_range: (f64, f64),
-    marks: &[(f64, String)],
-) -> LineChart {
-    let x_max = points.iter().map(|p| p.0).fold(1.0, f64::max);
-    let sx = |x: f64| PAD + (W - 2.0 * PAD) * x / x_max;
-    let sy = |y: f64| {
-        H - PAD - (H - 2.0 * PAD) * ((y - y_range.0) / (y_range.1 - y_range.0)).clamp(0.0, 1.0)
-    };
-    LineChart {
-        label: label.to_owned(),
-        marks: marks
-            .iter()
-            .map(|(x, text)| Mark {
-                x: px(sx(*x)),
-                text: text.clone(),
-            })
-            .collect(),
-        points: polyline(points, sx, sy),
-    }
-}
-
-/// One series of a multi-line chart, with its legend entry.
-pub struct Series {
-    pub name: String,
-    pub colour: &'static str,
-    pub points: String,
-    pub legend_x: String,
-}
-
-/// Several series on one scale (`templates/charts/lines.html`).
-pub struct LinesChart {
-    pub label: String,
-    pub series: Vec<Series>,
-}
-
-/// Several series on one 0–100 scale (each already normalised), with a legend.
-pub fn lines(label: &str, series: &[(String, Vec<(f64, f64)>)]) -> LinesChart {
-    const COLOURS: [&str; 4] = ["#1f5fbf", "#b54708", "#067647", "#6941c6"];
-    let x_max = series
-        .iter()
-        .flat_map(|s| s.1.iter().map(|p| p.0))
-        .fold(1.0, f64::max);
-    let sx = |x: f64| PAD + (W - 2.0 * PAD) * x / x_max;
-    let sy = |y: f64| H - PAD - (H - 2.0 * PAD) * (y / 100.0).clamp(0.0, 1.0);
-    LinesChart {
-        label: label.to_owned(),
-        series: series
-            .iter()
-            .enumerate()
-            .map(|(i, (name, points))| Series {
-                name: name.clone(),
-                colour: COLOURS[i % COLOURS.len()],
-                points: polyline(points, sx, sy),
-                legend_x: px(PAD + 190.0 * i as f64),
-            })
-            .collect(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use askama::Template;
@@ -206,12 +124,6 @@ mod tests {
     #[template(source = r#"{% include "charts/bars.html" %}"#, ext = "html")]
     struct Bars<'a> {
         chart: &'a BarChart,
-    }
-
-    #[derive(Template)]
-    #[template(source = r#"{% include "charts/line.html" %}"#, ext = "html")]
-    struct Line<'a> {
-        chart: &'a LineChart,
     }
 
     #[test]
@@ -229,14 +141,5 @@ mod tests {
         let svg = Bars { chart: &chart }.render().unwrap();
         assert!(svg.contains("Lift &#60;by&#62; decile"), "{svg}");
         assert!(svg.contains("1: 5.0×") && svg.contains("2: 2.5×"));
-        let chart = line(
-            "History",
-            &[(0.0, 50.0), (7.0, 40.0)],
-            (0.0, 100.0),
-            &[(3.0, "weights <v2>".into())],
-        );
-        assert_eq!(chart.points, "28.0,100.0 572.0,114.4");
-        let svg = Line { chart: &chart }.render().unwrap();
-        assert!(svg.contains("<polyline") && !svg.contains("<v2>"));
     }
 }
