@@ -31,11 +31,16 @@
   setInterval(tick, 30000);
 })();
 
-// A "tick all" box in a table's head ticks or clears every box in its body.
+// A "tick all" box ticks or clears every box in its table's body, or, given a name
+// (data-tick-all="email"), every box of that name on the page.
 document.addEventListener('change', (e) => {
   const all = e.target.closest('[data-tick-all]');
   if (!all) return;
-  for (const box of all.closest('table').querySelectorAll('tbody input[type=checkbox]')) {
+  const name = all.dataset.tickAll;
+  const boxes = name
+    ? document.querySelectorAll(`input[type=checkbox][name="${name}"]`)
+    : all.closest('table').querySelectorAll('tbody input[type=checkbox]');
+  for (const box of boxes) {
     box.checked = all.checked;
   }
 });

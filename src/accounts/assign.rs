@@ -3,9 +3,9 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Form;
 use axum_htmx::HxRequest;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -80,6 +80,7 @@ pub async fn show(
     })
 }
 
+/// Repeated `account` fields (one a ticked box) and the chosen `csm`.
 #[derive(Deserialize)]
 pub struct AssignForm {
     #[serde(default)]
@@ -92,9 +93,8 @@ pub async fn submit(
     user: CurrentUser,
     chrome: Chrome,
     HxRequest(htmx): HxRequest,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<AssignForm>,
 ) -> Result<Response> {
-    let form = parse(pairs)?;
     let csm = form
         .csm
         .ok_or_else(|| AppError::BadRequest("Choose the CSM to assign them to.".into()))?;
@@ -109,21 +109,4 @@ pub async fn submit(
     } else {
         Page { chrome, listing }.into_response()
     })
-}
-
-/// Repeated `account` fields (one a ticked box) and the chosen `csm`.
-fn parse(pairs: Vec<(String, String)>) -> Result<AssignForm> {
-    let bad = |v: &str| AppError::BadRequest(format!("'{v}' is not an account or user id."));
-    let mut form = AssignForm {
-        account: Vec::new(),
-        csm: None,
-    };
-    for (k, v) in pairs {
-        match k.as_str() {
-            "account" => form.account.push(v.parse().map_err(|_| bad(&v))?),
-            "csm" if !v.is_empty() => form.csm = Some(v.parse().map_err(|_| bad(&v))?),
-            _ => {}
-        }
-    }
-    Ok(form)
 }

@@ -88,6 +88,28 @@ pub async fn review_queue(
     .await
 }
 
+/// Approves, as written, the emails among `ids` still waiting for review that the user may
+/// see; returns the ids approved.
+pub async fn approve_as_written(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"update outbox o set status = 'pending', next_attempt_at = now()
+           from accounts a left join users u on u.id = a.owner_id
+           where o.id = any($1) and o.status = 'review' and a.id = o.account_id
+             and ($2::uuid is null or a.owner_id = $2) and ($3::uuid is null or u.manager_id = $3)
+           returning o.id"#,
+        ids,
+        owner,
+        manager
+    )
+    .fetch_all(db)
+    .await
+}
+
 /// Approves (with the reviewer's edits) or discards a reviewable email the user may see.
 pub async fn review(
     db: impl PgExecutor<'_>,

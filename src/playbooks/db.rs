@@ -109,7 +109,7 @@ pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<
     let rows = sqlx::query!(
         r#"select a.id, a.name, a.owner_id, u.manager_id, a.segment, a.status::text as "status!",
                   a.mrr_cents, a.renewal_date, s.band, s.decrement, s.churn_probability, s.risk_tier,
-                  s.at_risk, s.anomaly, s.champion_loss, s.health_score, s.drivers->0->>'text' as driver,
+                  s.at_risk, s.anomaly, s.champion_loss, s.health_score, s.drivers->0->>'feature' as driver_feature,
                   u.name as "csm_name?", c.name as "contact_name?", c.email as "contact_email?",
                   (select p.band from scores p where p.account_id = s.account_id and p.day < s.day
                    order by p.day desc limit 1) as previous_band
@@ -142,7 +142,7 @@ pub async fn candidates(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<
             anomaly: r.anomaly,
             champion_loss: r.champion_loss,
             health: f64::from(r.health_score),
-            driver: r.driver,
+            topic: super::merge::topic(r.driver_feature.as_deref()),
             csm_name: r.csm_name,
             contact: r
                 .contact_email

@@ -64,6 +64,7 @@ pub async fn outbox(State(state): State<AppState>, chrome: Chrome) -> Result<Out
 pub struct ReviewPage {
     chrome: Chrome,
     emails: Vec<mail::db::ReviewRow>,
+    notice: Option<String>,
 }
 
 /// Customer emails opened by plays, waiting for the CSM: edit, approve or discard.
@@ -72,11 +73,67 @@ pub async fn review_queue(
     chrome: Chrome,
     user: CurrentUser,
 ) -> Result<ReviewPage> {
-    let (owner, manager) = scope_for(&user).params();
+    review_page(&state, chrome, &user, None).await
+}
+
+async fn review_page(
+    state: &AppState,
+    chrome: Chrome,
+    user: &CurrentUser,
+    notice: Option<String>,
+) -> Result<ReviewPage> {
+    let (owner, manager) = scope_for(user).params();
     Ok(ReviewPage {
         chrome,
         emails: mail::db::review_queue(&state.db, owner, manager).await?,
+        notice,
     })
+}
+
+/// The ticked emails, approved as written.
+#[derive(Deserialize)]
+pub struct Ticked {
+    #[serde(default)]
+    email: Vec<i64>,
+}
+
+/// Approves every ticked email the user may review, as written, in one transaction with an
+/// audit row each; the queue comes back with what was done (htmx swaps the list).
+pub async fn approve_ticked(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    chrome: Chrome,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<Ticked>,
+) -> Result<ReviewPage> {
+    if form.email.is_empty() {
+        return Err(AppError::BadRequest(
+            "Tick the emails to approve first.".into(),
+        ));
+    }
+    let (owner, manager) = scope_for(&user).params();
+    let mut tx = state.db.begin().await?;
+    let approved = mail::db::approve_as_written(&mut *tx, &form.email, owner, manager).await?;
+    for id in &approved {
+        audit::record(
+            &mut *tx,
+            &Actor::from(&user),
+            "email.approve",
+            Some(format!("email:{id}")),
+            json!({"bulk": true}),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    let notice = format!(
+        "Approved {} as written: {} with the next send.",
+        crate::web::format::count(approved.len() as i64, "email", "emails"),
+        if approved.len() == 1 {
+            "it goes out"
+        } else {
+            "they go out"
+        }
+    );
+    review_page(&state, chrome, &user, Some(notice)).await
 }
 
 async fn decide(

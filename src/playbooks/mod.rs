@@ -6,6 +6,7 @@ pub mod db;
 pub mod edit;
 mod emails;
 mod escalate;
+pub mod merge;
 mod routes;
 pub mod rules;
 mod team;
@@ -42,6 +43,7 @@ pub fn routes() -> Vec<Route> {
             emails::outbox,
         ),
         Route::get("/emails/review", REVIEWERS, emails::review_queue),
+        Route::post("/emails/approve", REVIEWERS, emails::approve_ticked),
         Route::post("/emails/{id}/approve", REVIEWERS, emails::approve),
         Route::post("/emails/{id}/discard", REVIEWERS, emails::discard),
     ]

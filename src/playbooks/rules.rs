@@ -61,49 +61,15 @@ pub struct EmailTemplate {
     pub body: String,
 }
 
-/// The merge fields a template may use, as `{{name}}`.
-pub const MERGE_FIELDS: [&str; 6] = [
-    "account",
-    "contact",
-    "csm",
-    "driver",
-    "score",
-    "probability",
-];
-
-/// Fills `{{field}}`s from `values`; an unknown field or an unclosed `{{` is an error naming it.
-pub fn render(template: &str, values: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(start) = rest.find("{{") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        let end = after.find("}}").ok_or_else(|| {
-            format!(
-                "'{{{{' without '}}}}' near \"{}\"",
-                after.chars().take(20).collect::<String>()
-            )
-        })?;
-        let name = after[..end].trim();
-        if !MERGE_FIELDS.contains(&name) {
-            return Err(format!(
-                "unknown merge field {{{{{name}}}}}; use {}",
-                MERGE_FIELDS.map(|f| format!("{{{{{f}}}}}")).join(", ")
-            ));
-        }
-        out.push_str(&values(name).unwrap_or_default());
-        rest = &after[end + 2..];
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
 impl EmailTemplate {
     pub fn render(
         &self,
         values: &dyn Fn(&str) -> Option<String>,
     ) -> Result<(String, String), String> {
-        Ok((render(&self.subject, values)?, render(&self.body, values)?))
+        Ok((
+            super::merge::render(&self.subject, values)?,
+            super::merge::render(&self.body, values)?,
+        ))
     }
 }
 
@@ -163,22 +129,21 @@ pub struct Candidate {
     pub anomaly: Option<String>,
     pub champion_loss: Option<String>,
     pub health: f64,
-    pub driver: Option<String>,
+    /// What the CSM would like to talk about, for the customer (`merge::topic`).
+    pub topic: &'static str,
     pub csm_name: Option<String>,
     /// The main contact (the champion first) with an email address.
     pub contact: Option<(String, String)>,
 }
 
 impl Candidate {
-    /// The merge fields of this account.
+    /// The merge fields of this account: customer-safe, for emails to its contact.
     pub fn merge_field(&self, name: &str) -> Option<String> {
         match name {
             "account" => Some(self.name.clone()),
             "contact" => self.contact.as_ref().map(|c| c.0.clone()),
             "csm" => self.csm_name.clone(),
-            "driver" => self.driver.clone(),
-            "score" => Some(format!("{:.0}", self.health)),
-            "probability" => self.probability.map(|p| format!("{:.0} %", p * 100.0)),
+            "topic" => Some(self.topic.to_owned()),
             _ => None,
         }
     }
@@ -304,31 +269,25 @@ mod tests {
             anomaly: None,
             champion_loss: Some("champion Ann active 1 of the last 14 days".into()),
             health: 41.0,
-            driver: Some("usage down 38 % against its 30-day average".into()),
+            topic: crate::playbooks::merge::topic(Some("usage_trend_ratio_7d_30d")),
             csm_name: Some("Casey".into()),
             contact: Some(("Ann".into(), "ann@acme.test".into())),
         }
     }
 
     #[test]
-    fn templates_fill_merge_fields_and_name_unknown_ones() {
+    fn templates_fill_customer_safe_merge_fields() {
         let c = candidate();
         let t = EmailTemplate {
             subject: "{{account}}: a quick check-in".into(),
-            body: "Hi {{ contact }}, we saw {{driver}} (health {{score}}). {{csm}}".into(),
+            body: "Hi {{ contact }}, could we talk about {{topic}}? {{csm}}".into(),
         };
         let (subject, body) = t.render(&|f| c.merge_field(f)).unwrap();
         assert_eq!(subject, "Acme: a quick check-in");
         assert_eq!(
             body,
-            "Hi Ann, we saw usage down 38 % against its 30-day average (health 41). Casey"
+            "Hi Ann, could we talk about how your team is using the product day to day? Casey"
         );
-        assert!(
-            render("Hi {{name}}", &|_| None)
-                .unwrap_err()
-                .contains("unknown merge field {{name}}")
-        );
-        assert!(render("Hi {{account", &|_| None).is_err());
     }
 
     #[test]

@@ -108,6 +108,15 @@ impl Browser {
             .click()
             .await
             .unwrap();
+        // Signed in once the browser has left the sign-in page: a test that navigates
+        // before then races the session cookie.
+        for _ in 0..200 {
+            if c.current_url().await.unwrap().path() != "/login" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the browser stayed on the sign-in page");
     }
 
     pub async fn wait_for_path(&self, path: &str) {

@@ -93,8 +93,16 @@ async fn a_customer_email_waits_for_its_csm_to_edit_and_approve_it(pool: sqlx::P
         "{queue}"
     );
     assert!(
-        queue.contains("B1: 12 % of seats active in 30 days"),
-        "the driver merge field"
+        queue.contains("would like to talk about getting everyone on your team set up"),
+        "the topic, in the customer's terms: {queue}"
+    );
+    let body: String = sqlx::query_scalar("select body from outbox where audience = 'customer'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        !body.contains("seats active") && !body.contains('%'),
+        "the internal driver stays out of the customer's email: {body}"
     );
     let email: i64 = sqlx::query_scalar("select id from outbox where audience = 'customer'")
         .fetch_one(&pool)
@@ -128,6 +136,62 @@ async fn a_customer_email_waits_for_its_csm_to_edit_and_approve_it(pool: sqlx::P
         "decided once"
     );
     assert_eq!(b.app.audit_count("email.approve").await, 1);
+}
+
+#[sqlx::test]
+async fn a_reviewer_approves_the_ticked_emails_at_once_and_only_their_own(pool: sqlx::PgPool) {
+    let b = book(pool.clone()).await;
+    let queue = |name: &'static str| {
+        let pool = pool.clone();
+        let app = &b.app;
+        async move {
+            let account = id_of(app, name).await;
+            sqlx::query_scalar::<_, i64>(
+                "insert into outbox (audience, recipient, subject, body, status, account_id)
+                 values ('customer', 'x@customer.test', 'Hello', 'Hi', 'review', $1) returning id",
+            )
+            .bind(account)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let (a1, a2, a3, other) = (
+        queue("A1").await,
+        queue("A2").await,
+        queue("A3").await,
+        queue("B1").await,
+    );
+    let page = b.csm.get("/emails/review").await.text().await.unwrap();
+    assert!(page.contains("Tick all 3"), "{page}");
+    // A1 and A2 ticked, and B1's email, which is not this CSM's, slipped in.
+    let ticked = [a1, a2, other].map(|id| ("email", id.to_string()));
+    let form: Vec<(&str, &str)> = ticked.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer = b.csm.hx_post("/emails/approve", &form).await;
+    assert_eq!(answer.status(), 200);
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("Approved 2 emails as written"), "{html}");
+    let status = |id: i64| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("select status::text from outbox where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(status(a1).await, "pending");
+    assert_eq!(status(a2).await, "pending");
+    assert_eq!(status(a3).await, "review", "not ticked");
+    assert_eq!(
+        status(other).await,
+        "review",
+        "another CSM's email is not theirs to approve"
+    );
+    assert_eq!(b.app.audit_count("email.approve").await, 2);
+    let none = b.csm.hx_post("/emails/approve", &[]).await;
+    assert_eq!(none.status(), 400, "nothing ticked");
 }
 
 #[sqlx::test]
@@ -358,4 +422,34 @@ async fn managers_write_playbooks_with_a_preview_and_toggle_them(pool: sqlx::PgP
     );
     let (csm, _) = b.app.login_as(Role::Csm).await;
     assert_eq!(csm.get("/playbooks").await.status(), 403);
+}
+
+/// Every default playbook's emails render with customer-safe fields only: no risk driver,
+/// health score or churn probability, and none of their wording.
+#[sqlx::test]
+async fn default_customer_emails_carry_no_internal_signals(pool: sqlx::PgPool) {
+    let playbooks = keel::playbooks::db::list(&pool).await.unwrap();
+    let mut emails = 0;
+    for p in playbooks {
+        let steps: Vec<keel::playbooks::rules::Step> = serde_json::from_value(p.steps).unwrap();
+        for email in steps.iter().filter_map(|s| s.email.as_ref()) {
+            let (subject, body) = email
+                .render(&|f| Some(format!("[{f}]")))
+                .unwrap_or_else(|e| panic!("{}: {e}", p.name));
+            let text = format!("{subject}\n{body}").to_lowercase();
+            for word in [
+                "risk",
+                "churn",
+                "health",
+                "score",
+                "noticed",
+                "probability",
+                "%",
+            ] {
+                assert!(!text.contains(word), "{}: '{word}' in {text}", p.name);
+            }
+            emails += 1;
+        }
+    }
+    assert!(emails > 0, "the defaults include a customer email");
 }
