@@ -123,12 +123,14 @@ pub async fn csms(
     manager: Option<Uuid>,
 ) -> sqlx::Result<Vec<(Uuid, String)>> {
     let rows = sqlx::query!(
-        "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1) order by name",
+        "select id, name from users where role = 'csm' and active and ($1::uuid is null or manager_id = $1)",
         manager
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+    let mut csms: Vec<_> = rows.into_iter().map(|r| (r.id, r.name)).collect();
+    csms.sort_by(|a, b| natord::compare(&a.1, &b.1));
+    Ok(csms)
 }
 
 pub async fn insert_user(conn: &mut PgConnection, new: &NewUser<'_>) -> sqlx::Result<Uuid> {

@@ -145,16 +145,9 @@ pub async fn index(
         )
     });
     let lift = report.as_ref().filter(|r| !r.lift.is_empty()).map(|r| {
-        let deciles: Vec<(String, f64)> = r
-            .lift
-            .iter()
-            .enumerate()
-            .map(|(i, l)| (format!("{}", i + 1), *l))
-            .collect();
-        charts::bars(
-            "Lift by decile of predicted risk, walk-forward",
-            &deciles,
-            |v| format!("{v:.1}× the base rate"),
+        charts::lift(
+            "Lift by decile of predicted risk (1 = riskiest tenth), walk-forward",
+            &r.lift,
         )
     });
     Ok(ModelsPage {
@@ -323,7 +316,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             .map(|(i, share)| (format!("{:.1}", i as f64 / 10.0), *share))
             .collect();
         charts::bars("Distribution of today's churn probabilities", &bins, |v| {
-            format!("{:.1} % of accounts", v * 100.0)
+            format!("{:.1} %", v * 100.0)
         })
     });
     let now = state.clock.now();

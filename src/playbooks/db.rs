@@ -312,18 +312,23 @@ pub async fn adherence(
                   (select count(*) from escalations e join tasks t on t.id = e.task_id
                      where t.assignee_id = u.id and e.created_at >= $2) as "escalations!"
            from users u
-           where u.role = 'csm' and u.active and ($1::uuid is null or u.manager_id = $1)
-           order by u.name"#,
+           where u.role = 'csm' and u.active and ($1::uuid is null or u.manager_id = $1)"#,
         manager,
         from,
         now
     )
     .fetch_all(db)
     .await
+    .map(|mut rows| {
+        // CSM 3 before CSM 11.
+        rows.sort_by(|a, b| natord::compare(&a.name, &b.name));
+        rows
+    })
 }
 
-/// The funnel over plays opened in the period: alerts (plays) → with tasks → contacted (an
-/// intervention on the account since the play opened) → resolved (every task done).
+/// The funnel over plays opened in the period, each stage within the one before: alerts
+/// (plays) → with tasks → contacted (an intervention on the account since the play opened)
+/// → resolved (every task done).
 pub struct Funnel {
     pub alerts: i64,
     pub tasks: i64,
@@ -344,12 +349,15 @@ pub async fn funnel(
                where p.opened_at >= $2 and ($1::uuid is null or u.manager_id = $1)
            )
            select count(*) as "alerts!",
-                  count(*) filter (where exists (select 1 from tasks t where t.play_id = p.id)) as "tasks!",
-                  count(*) filter (where exists (select 1 from interventions i where i.account_id = p.account_id
-                                                 and i.created_at >= p.opened_at)) as "contacted!",
-                  count(*) filter (where exists (select 1 from tasks t where t.play_id = p.id)
-                                   and not exists (select 1 from tasks t where t.play_id = p.id and t.status = 'open')) as "resolved!"
-           from team_plays p"#,
+                  count(*) filter (where tasked) as "tasks!",
+                  count(*) filter (where tasked and contacted) as "contacted!",
+                  count(*) filter (where tasked and contacted and not open) as "resolved!"
+           from (select p.*,
+                        exists (select 1 from tasks t where t.play_id = p.id) as tasked,
+                        exists (select 1 from interventions i where i.account_id = p.account_id
+                                and i.created_at >= p.opened_at) as contacted,
+                        exists (select 1 from tasks t where t.play_id = p.id and t.status = 'open') as open
+                 from team_plays p) p"#,
         manager,
         from
     )

@@ -15,6 +15,8 @@ use crate::web::charts;
 use crate::web::layout::Chrome;
 
 pub struct AdherenceRow {
+    /// The CSM (none for the team's total), whose worklist the name opens.
+    id: Option<uuid::Uuid>,
     name: String,
     due: i64,
     on_time: i64,
@@ -66,6 +68,7 @@ pub async fn team(
     let sum = |f: fn(&db::Adherence) -> i64| csms.iter().map(f).sum::<i64>();
     let (due, on_time) = (sum(|a| a.due), sum(|a| a.on_time));
     let team = AdherenceRow {
+        id: None,
         name: "Team".into(),
         due,
         on_time,
@@ -102,6 +105,7 @@ pub async fn team(
             .into_iter()
             .map(|a| AdherenceRow {
                 rate: rate(a.on_time, a.due),
+                id: Some(a.id),
                 name: a.name,
                 due: a.due,
                 on_time: a.on_time,

@@ -202,22 +202,15 @@ pub(super) async fn lift_chart(
         .enumerate()
         .map(|(i, l)| [format!("{}", i + 1), format!("{l:.2}")])
         .collect();
-    let deciles: Vec<(String, f64)> = report
-        .lift
-        .iter()
-        .enumerate()
-        .map(|(i, l)| (format!("{}", i + 1), *l))
-        .collect();
     let note = format!(
         "The riskiest tenth churned at {:.1}× the base rate of {} (1× is no better than chance), on the model's walk-forward test folds.",
         report.lift[0],
         percent(Some(report.baseline_rate))
     );
     Ok((
-        Some(crate::web::charts::bars(
+        Some(crate::web::charts::lift(
             "Lift by decile of predicted risk (1 = riskiest tenth)",
-            &deciles,
-            |v| format!("{v:.1}× the base rate"),
+            &report.lift,
         )),
         note,
         rows,

@@ -308,11 +308,37 @@ async fn the_admin_reads_the_outbox_and_the_manager_sees_adherence(pool: sqlx::P
         .execute(&pool)
         .await
         .unwrap();
+    // Two more CSMs, named so that text order would put 11 before 3.
+    for name in ["CSM 11", "CSM 3"] {
+        let u = b.app.create_user(Role::Csm).await;
+        sqlx::query("update users set name = $1, manager_id = $2 where id = $3")
+            .bind(name)
+            .bind(manager.id)
+            .bind(u.id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    // Every task done, but nobody logged contact: nothing counts as resolved.
+    sqlx::query("update tasks set status = 'done', completed_at = now()")
+        .execute(&pool)
+        .await
+        .unwrap();
     let team = manager_client.get("/team?days=30").await;
     assert_eq!(team.status(), 200);
     let html = team.text().await.unwrap();
     assert!(html.contains("id=\"adherence\"") && html.contains("Playbook engagement"));
     assert!(html.contains("Funnel: alerts, tasks, contact, resolved"));
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("{s} in {html}"));
+    assert!(at(">CSM 3<") < at(">CSM 11<"), "natural order");
+    assert!(
+        html.contains(&format!("href=\"/worklist?csm={}\"", b.csm_user.id)),
+        "each CSM's name opens their worklist"
+    );
+    assert!(
+        html.contains("contact: 0 plays") && html.contains("resolved: 0 plays"),
+        "a stage never holds more than the one before: {html}"
+    );
     assert_eq!(manager_client.get("/team?days=0").await.status(), 400);
 }
 

@@ -26,6 +26,8 @@ pub struct Bar {
     pub name: String,
     pub value: String,
     pub name_x: String,
+    /// Where the value is written, just above the bar.
+    pub value_y: String,
 }
 
 /// Vertical bars (`templates/charts/bars.html`).
@@ -33,6 +35,14 @@ pub struct BarChart {
     pub label: String,
     pub bars: Vec<Bar>,
     pub name_y: String,
+    /// A dashed reference line across the bars (the base rate of a lift chart).
+    pub baseline: Option<Mark>,
+}
+
+/// A reference line: where it sits and what it says.
+pub struct Mark {
+    pub at: String,
+    pub text: String,
 }
 
 /// Vertical bars, one per value, labelled underneath; `unit` formats each value's tooltip.
@@ -53,6 +63,7 @@ pub fn bars(label: &str, values: &[(String, f64)], unit: impl Fn(f64) -> String)
                 name: name.clone(),
                 value: unit(*v),
                 name_x: px(x + slot / 2.0),
+                value_y: px(H - PAD - h - 4.0),
             }
         })
         .collect();
@@ -60,7 +71,25 @@ pub fn bars(label: &str, values: &[(String, f64)], unit: impl Fn(f64) -> String)
         label: label.to_owned(),
         bars,
         name_y: px(H - PAD + 12.0),
+        baseline: None,
     }
+}
+
+/// Lift by decile of predicted risk (the first the riskiest tenth), each bar its multiple of
+/// the base rate, with the base rate itself (1×, no better than chance) as a dashed line.
+pub fn lift(label: &str, lifts: &[f64]) -> BarChart {
+    let deciles: Vec<(String, f64)> = lifts
+        .iter()
+        .enumerate()
+        .map(|(i, l)| ((i + 1).to_string(), *l))
+        .collect();
+    let mut chart = bars(label, &deciles, |v| format!("{v:.1}×"));
+    let max = lifts.iter().copied().fold(0.0, f64::max).max(1e-9);
+    chart.baseline = Some(Mark {
+        at: px(H - PAD - (H - 2.0 * PAD) * (1.0 / max).min(1.0)),
+        text: "base rate (1×)".into(),
+    });
+    chart
 }
 
 /// One calibration bin: where it sits and how many rows it holds.
@@ -141,5 +170,14 @@ mod tests {
         let svg = Bars { chart: &chart }.render().unwrap();
         assert!(svg.contains("Lift &#60;by&#62; decile"), "{svg}");
         assert!(svg.contains("1: 5.0×") && svg.contains("2: 2.5×"));
+        let chart = lift("Lift", &[4.0, 2.0, 0.5]);
+        let base = chart.baseline.as_ref().unwrap();
+        // 1× is a quarter of the tallest bar (4×): 36 above the plot's foot at 172.
+        assert_eq!(base.at, "136.0");
+        let svg = Bars { chart: &chart }.render().unwrap();
+        assert!(
+            svg.contains("base rate (1×)") && svg.contains(">4.0×<"),
+            "{svg}"
+        );
     }
 }
