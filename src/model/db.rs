@@ -3,7 +3,7 @@
 use crate::statuses::Verdict;
 use serde_json::Value;
 use sqlx::PgExecutor;
-use time::{Date, OffsetDateTime};
+use time::Date;
 
 /// Stores what run `run` of `day` measured.
 pub async fn save_monitoring(
@@ -34,45 +34,6 @@ pub async fn latest_monitoring(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|r| (r.run_id, r.day, r.monitoring)))
-}
-
-/// Records an alert once per kind, subject and day; whether it is new.
-pub async fn insert_alert(
-    db: impl PgExecutor<'_>,
-    day: Date,
-    a: &super::alerts::Alert,
-) -> sqlx::Result<bool> {
-    let new = sqlx::query_scalar!(
-        "insert into model_alerts (kind, subject, message, value, threshold, day) values ($1, $2, $3, $4, $5, $6)
-         on conflict (kind, subject, day) do nothing returning id",
-        a.kind,
-        a.subject,
-        a.message,
-        a.value.map(|v| v as f32),
-        a.threshold.map(|v| v as f32),
-        day
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(new.is_some())
-}
-
-pub struct AlertRow {
-    pub kind: String,
-    pub subject: String,
-    pub message: String,
-    pub day: Date,
-    pub created_at: OffsetDateTime,
-}
-
-pub async fn recent_alerts(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AlertRow>> {
-    sqlx::query_as!(
-        AlertRow,
-        "select kind, subject, message, day, created_at from model_alerts order by created_at desc, id desc limit $1",
-        limit
-    )
-    .fetch_all(db)
-    .await
 }
 
 /// CSM feedback on predictions by verdict and reason, with how the accounts turned out where

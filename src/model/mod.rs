@@ -39,6 +39,17 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/models", ANALYSTS, routes::index),
         Route::get("/models/health", ANALYSTS, routes::health),
+        Route::post(
+            "/models/alerts/{id}/acknowledge",
+            ANALYSTS,
+            alerts::routes::acknowledge,
+        ),
+        Route::post("/models/alerts/{id}/mute", ANALYSTS, alerts::routes::mute),
+        Route::post(
+            "/models/alerts/{id}/unmute",
+            ANALYSTS,
+            alerts::routes::unmute,
+        ),
         Route::post("/models/train", ANALYSTS, routes::train),
         Route::post("/models/{id}/promote", ANALYSTS, routes::promote),
     ]

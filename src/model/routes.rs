@@ -249,13 +249,6 @@ pub struct WeekView {
     in_sample: bool,
 }
 
-pub struct AlertView {
-    kind: String,
-    subject: String,
-    message: String,
-    when: String,
-}
-
 #[derive(Template, WebTemplate)]
 #[template(path = "model/health.html")]
 pub struct HealthPage {
@@ -265,7 +258,7 @@ pub struct HealthPage {
     drift: Vec<DriftView>,
     weeks: Vec<WeekView>,
     histogram: Option<charts::BarChart>,
-    alerts: Vec<AlertView>,
+    desk: super::alerts::routes::AlertDesk,
     freshness: String,
     feedback: Vec<FeedbackView>,
 }
@@ -343,16 +336,7 @@ pub async fn health(State(state): State<AppState>, chrome: Chrome) -> Result<Hea
             })
             .collect(),
         histogram,
-        alerts: super::db::recent_alerts(&state.db, 30)
-            .await?
-            .into_iter()
-            .map(|a| AlertView {
-                kind: a.kind,
-                subject: a.subject,
-                message: a.message,
-                when: format!("{} (run day {})", timestamp(a.created_at), a.day),
-            })
-            .collect(),
+        desk: super::alerts::routes::AlertDesk::load(&state.db, None).await?,
         freshness,
         feedback: super::db::feedback_summary(&state.db, now.date())
             .await?

@@ -5,6 +5,7 @@
 
 mod access;
 mod admin;
+mod alerts;
 mod auth;
 mod browser;
 mod browser_experiment;
