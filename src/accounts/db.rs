@@ -33,6 +33,34 @@ pub struct Filter {
     pub status: Option<String>,
 }
 
+/// The orders the account list offers; each ends on the name, then the id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    #[default]
+    Name,
+    /// Largest ARR first.
+    Arr,
+    /// Lowest health first.
+    Health,
+    /// Highest churn probability first.
+    Churn,
+    /// Soonest renewal first.
+    Renewal,
+}
+
+impl Sort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::Arr => "arr",
+            Sort::Health => "health",
+            Sort::Churn => "churn",
+            Sort::Renewal => "renewal",
+        }
+    }
+}
+
 pub struct ListRow {
     pub id: Uuid,
     pub external_id: String,
@@ -44,12 +72,21 @@ pub struct ListRow {
     pub status: String,
     pub renewal_date: Option<Date>,
     pub owner_name: Option<String>,
+    /// The latest score (none: never scored).
+    pub health_score: Option<f32>,
+    pub band: Option<String>,
+    pub churn_probability: Option<f32>,
+    /// Accounts matching the filter, over all pages.
+    pub total: i64,
 }
 
+/// One page of the accounts the scope shows that match `f`, in `sort` order, with their
+/// latest scores.
 pub async fn list(
     db: impl PgExecutor<'_>,
     scope: Scope,
     f: &Filter,
+    sort: Sort,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<ListRow>> {
@@ -61,14 +98,24 @@ pub async fn list(
     sqlx::query_as!(
         ListRow,
         r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.mrr_cents, a.seats,
-                  a.status::text as "status!", a.renewal_date, u.name as "owner_name?"
+                  a.status::text as "status!",
+                  (case when a.status <> 'churned' then a.renewal_date end) as renewal_date,
+                  u.name as "owner_name?", s.health_score as "health_score?", s.band as "band?",
+                  s.churn_probability as "churn_probability?", count(*) over () as "total!"
            from accounts a left join users u on u.id = a.owner_id
+           left join lateral (select x.health_score, x.band, x.churn_probability from scores x
+                              where x.account_id = a.id order by x.day desc limit 1) s
+                  on a.status <> 'churned' -- a former customer has no risk and no renewal
            where ($1::uuid is null or a.owner_id = $1)
              and ($2::uuid is null or u.manager_id = $2)
              and ($3::text is null or a.name ilike $3 or a.external_id ilike $3)
              and ($4::text is null or a.segment = $4)
              and ($5::text is null or a.status::text = $5)
-           order by a.name, a.id
+           order by case when $8 = 'arr' then a.mrr_cents end desc,
+                    case when $8 = 'health' then s.health_score end asc nulls last,
+                    case when $8 = 'churn' then s.churn_probability end desc nulls last,
+                    case when $8 = 'renewal' and a.status <> 'churned' then a.renewal_date end asc nulls last,
+                    a.name, a.id
            limit $6 offset $7"#,
         owner,
         manager,
@@ -76,7 +123,8 @@ pub async fn list(
         f.segment,
         f.status,
         limit,
-        offset
+        offset,
+        sort.as_str()
     )
     .fetch_all(db)
     .await

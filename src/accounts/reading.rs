@@ -22,9 +22,9 @@ pub struct ScoreView {
     pub reading: Option<String>,
 }
 
-/// A plan code as a name: `business_plus` → "Business plus".
-pub fn plan_label(plan: &str) -> String {
-    let spaced = plan.replace('_', " ");
+/// A stored code in words: `business_plus` → "Business plus", `churned` → "Churned".
+pub fn code_words(code: &str) -> String {
+    let spaced = code.replace('_', " ");
     let mut chars = spaced.chars();
     chars
         .next()
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn health_signals_read_with_their_units() {
         assert_eq!(signal_label("account_age_days"), "Time as a customer");
-        assert_eq!(plan_label("business_plus"), "Business plus");
+        assert_eq!(code_words("business_plus"), "Business plus");
         assert_eq!(signal_value("account_age_days", 165.0), "165 days");
         assert_eq!(signal_value("seat_utilization", 0.625), "62 %");
         assert_eq!(signal_value("downgraded_last_period", 1.0), "yes");

@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use serde::Deserialize;
 
-use super::db::{self, Filter};
+use super::db::{self, Filter, Sort};
 use super::scope_for;
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::money;
 use crate::segment::{self, Segment};
 use crate::state::AppState;
 use crate::web::errors::urlencode;
-use crate::web::format::{Choice, choices, dollars};
+use crate::web::format::{Choice, choices, count, dollars};
 use crate::web::layout::Chrome;
 
 const PAGE_SIZE: i64 = 50;
@@ -28,6 +28,8 @@ pub struct ListQuery {
     segment: String,
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    sort: Sort,
     #[serde(default)]
     page: i64,
 }
@@ -43,6 +45,24 @@ pub struct Row {
     status: String,
     renewal: String,
     owner: String,
+    health: String,
+    band: String,
+    churn: String,
+}
+
+/// A column heading that sorts the list by it (keeping the filters), marked when in force.
+pub struct Heading {
+    href: String,
+    active: bool,
+}
+
+/// The sortable columns' headings.
+pub struct Headings {
+    name: Heading,
+    arr: Heading,
+    health: Heading,
+    churn: Heading,
+    renewal: Heading,
 }
 
 #[derive(Template, WebTemplate)]
@@ -53,6 +73,9 @@ pub struct ListPage {
     segments: Vec<Choice>,
     statuses: Vec<Choice>,
     rows: Vec<Row>,
+    total: String,
+    sort: &'static str,
+    headings: Headings,
     prev: Option<String>,
     next: Option<String>,
 }
@@ -75,18 +98,32 @@ pub async fn list(
         &state.db,
         scope_for(&user),
         &filter,
+        q.sort,
         PAGE_SIZE + 1,
         page * PAGE_SIZE,
     )
     .await?;
     let more = found.len() as i64 > PAGE_SIZE;
-    let url = |p: i64| {
+    let total = found.first().map_or(0, |a| a.total);
+    let url = |sort: Sort, p: i64| {
         format!(
-            "/accounts?q={}&segment={}&status={}&page={p}",
+            "/accounts?q={}&segment={}&status={}&sort={}&page={p}",
             urlencode(&q.q),
             urlencode(&q.segment),
-            urlencode(&q.status)
+            urlencode(&q.status),
+            sort.as_str()
         )
+    };
+    let heading = |s: Sort| Heading {
+        href: url(s, 0),
+        active: s == q.sort,
+    };
+    let headings = Headings {
+        name: heading(Sort::Name),
+        arr: heading(Sort::Arr),
+        health: heading(Sort::Health),
+        churn: heading(Sort::Churn),
+        renewal: heading(Sort::Renewal),
     };
     let rows = found
         .into_iter()
@@ -96,12 +133,19 @@ pub async fn list(
             external_id: a.external_id,
             name: a.name,
             segment: segment::label_of(&a.segment),
-            plan: a.plan,
+            plan: super::reading::code_words(&a.plan),
             arr: dollars(money::arr_cents(a.mrr_cents)),
             seats: a.seats,
-            status: a.status,
+            status: super::reading::code_words(&a.status),
             renewal: a.renewal_date.map(|d| d.to_string()).unwrap_or_default(),
             owner: a.owner_name.unwrap_or_default(),
+            health: a
+                .health_score
+                .map_or_else(String::new, |h| format!("{h:.0}")),
+            band: a.band.unwrap_or_default(),
+            churn: a
+                .churn_probability
+                .map_or_else(String::new, |p| format!("{:.1} %", p * 100.0)),
         })
         .collect();
     Ok(ListPage {
@@ -117,8 +161,15 @@ pub async fn list(
         ),
         q: q.q.clone(),
         rows,
-        prev: (page > 0).then(|| url(page - 1)),
-        next: more.then(|| url(page + 1)),
+        total: if page == 0 && total == 0 {
+            String::new()
+        } else {
+            count(total, "account", "accounts")
+        },
+        sort: q.sort.as_str(),
+        headings,
+        prev: (page > 0).then(|| url(q.sort, page - 1)),
+        next: more.then(|| url(q.sort, page + 1)),
     })
 }
 

@@ -9,7 +9,7 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::db::{self};
-use super::reading::{ScoreView, plan_label, score_view};
+use super::reading::{ScoreView, code_words, score_view};
 use super::timeline::{self, Timeline, TimelineFragment};
 use super::{charts, scope_for};
 use crate::auth::{CurrentUser, Role};
@@ -72,7 +72,7 @@ pub async fn show(
     let facts = vec![
         ("External id", a.external_id),
         ("Segment", segment::label_of(&a.segment).to_owned()),
-        ("Plan", plan_label(&a.plan)),
+        ("Plan", code_words(&a.plan)),
         ("Seats", a.seats.to_string()),
         ("ARR", dollars(money::arr_cents(a.mrr_cents))),
         ("Renewal", renewal),
@@ -118,7 +118,7 @@ pub async fn show(
                 line(vec![
                     p.period_start.to_string(),
                     p.period_end.to_string(),
-                    plan_label(&p.plan),
+                    code_words(&p.plan),
                     p.seats.to_string(),
                     dollars(p.mrr_cents),
                 ])

@@ -1,0 +1,89 @@
+//! The account list: latest health and churn risk beside each account, sortable columns that
+//! keep the filters, and the total.
+
+use crate::worklist::book;
+
+fn order(html: &str, names: &[&str]) -> Vec<usize> {
+    names
+        .iter()
+        .map(|n| html.find(n).unwrap_or_else(|| panic!("{n} in {html}")))
+        .collect()
+}
+
+fn ascending(at: &[usize]) -> bool {
+    at.windows(2).all(|w| w[0] < w[1])
+}
+
+#[sqlx::test]
+async fn the_list_shows_scores_sorts_by_any_measure_and_counts(pool: sqlx::PgPool) {
+    let b = book(pool).await;
+    let html = b.csm.get("/accounts").await.text().await.unwrap();
+    assert!(html.contains("4 accounts"), "the CSM's book: {html}");
+    assert!(
+        html.contains(">25</span>") && html.contains("70.0 %"),
+        "Alpha's scores"
+    );
+    let sorted = |sort: &'static str| {
+        let csm = &b.csm;
+        async move {
+            let page = csm.get(&format!("/accounts?sort={sort}")).await;
+            assert_eq!(page.status(), 200);
+            page.text().await.unwrap()
+        }
+    };
+    // Health 25, 55, 60, 80; churn 70 %, 40 %, 20 %, 5 %.
+    let by = ["Alpha Co", "Bravo Ltd", "Delta LLC", "Charlie Inc"];
+    assert!(ascending(&order(&sorted("health").await, &by)));
+    assert!(ascending(&order(&sorted("churn").await, &by)));
+    // MRR 5000, 2000, 1000, 300.
+    let arr = sorted("arr").await;
+    assert!(ascending(&order(
+        &arr,
+        &["Charlie Inc", "Alpha Co", "Bravo Ltd", "Delta LLC"]
+    )));
+    assert!(
+        arr.contains("aria-sort=\"descending\""),
+        "the column in force is marked"
+    );
+    // Bravo renews in 20 days, the others in 200.
+    assert!(ascending(&order(
+        &sorted("renewal").await,
+        &["Bravo Ltd", "Alpha Co", "Charlie Inc", "Delta LLC"]
+    )));
+    // A filter keeps the order, and the headings keep the filter.
+    let filtered = b
+        .csm
+        .get("/accounts?q=o&sort=arr")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        filtered
+            .contains("href=\"/accounts?q=o&#38;segment=&#38;status=&#38;sort=health&#38;page=0\""),
+        "{filtered}"
+    );
+    assert!(filtered.contains("name=\"sort\" value=\"arr\""));
+    // A former customer shows no churn risk and no renewal, and sorts after the live ones.
+    sqlx::query(
+        "update accounts set status = 'churned', churned_on = current_date where name = 'Alpha Co'",
+    )
+    .execute(&b.app.db)
+    .await
+    .unwrap();
+    let churn = sorted("churn").await;
+    assert!(
+        !churn.contains("70.0 %") && churn.contains("Churned"),
+        "{churn}"
+    );
+    assert!(ascending(&order(
+        &churn,
+        &["Bravo Ltd", "Delta LLC", "Charlie Inc", "Alpha Co"]
+    )));
+    let bad = b.csm.get("/accounts?sort=vibes").await;
+    assert_eq!(bad.status(), 400);
+    assert!(
+        bad.text().await.unwrap().contains("<nav"),
+        "the styled page"
+    );
+}
