@@ -51,7 +51,7 @@ pub async fn complete_task(
     act::complete_task(&state.db, &user, id).await?;
     Ok(Done {
         message: "Done.".into(),
-        colspan: 5,
+        colspan: 6,
     })
 }
 

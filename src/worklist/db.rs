@@ -96,6 +96,25 @@ pub async fn complete_task(
     .await
 }
 
+/// Moves an open task to a new due date and/or assignee; whether it was open.
+pub async fn move_task(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    due_at: Option<OffsetDateTime>,
+    assignee: Option<Uuid>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "update tasks set due_at = coalesce($2, due_at), assignee_id = coalesce($3, assignee_id)
+         where id = $1 and status = 'open'",
+        id,
+        due_at,
+        assignee
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub struct NewTask<'a> {
     pub account: Uuid,
     pub assignee: Uuid,

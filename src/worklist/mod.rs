@@ -6,6 +6,7 @@ mod actions;
 mod book;
 pub mod db;
 mod routes;
+mod tasks;
 
 pub use actions::Done;
 
@@ -23,6 +24,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/worklist", VIEWERS, routes::index),
         Route::post("/tasks/{id}/complete", ACTORS, actions::complete_task),
+        Route::post("/tasks/bulk", ACTORS, tasks::submit),
         Route::post(
             "/accounts/{id}/interventions",
             ACTORS,

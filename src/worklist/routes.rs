@@ -15,19 +15,8 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::segment::Segment;
 use crate::state::AppState;
-use crate::web::countdown::Countdown;
 use crate::web::format::{Choice, choices};
 use crate::web::layout::Chrome;
-
-pub struct TaskView {
-    id: i64,
-    account_id: Uuid,
-    account_name: String,
-    title: String,
-    kind: String,
-    reason: String,
-    countdown: Countdown,
-}
 
 #[derive(Template, WebTemplate)]
 #[template(path = "worklist/index.html")]
@@ -36,7 +25,7 @@ pub struct WorklistPage {
     book: BookView,
     csms: Vec<Choice>,
     viewing: String,
-    tasks: Vec<TaskView>,
+    tasks: super::tasks::TaskSection,
     save_rate: String,
     filters: Filters,
 }
@@ -121,20 +110,7 @@ pub async fn index(
     if let Some(t) = &team_rate {
         save_rate.push_str(&format!("; your team: {}", describe(t)));
     }
-    let now = state.clock.now();
-    let tasks = db::open_tasks(&state.db, csm)
-        .await?
-        .into_iter()
-        .map(|t| TaskView {
-            id: t.id,
-            account_id: t.account_id,
-            account_name: t.account_name,
-            title: t.title,
-            kind: super::act::kind_label(&t.kind).to_owned(),
-            reason: t.reason,
-            countdown: Countdown::new(t.due_at, now),
-        })
-        .collect();
+    let tasks = super::tasks::TaskSection::load(&state, &user, csm, None).await?;
     let v = |o: &Option<String>| WorklistQuery::value(o).to_owned();
     let filters = Filters {
         band: choices(

@@ -32,5 +32,6 @@ mod playbooks;
 mod privacy;
 mod revenue;
 mod scoring;
+mod tasks;
 mod taxonomy;
 mod worklist;
