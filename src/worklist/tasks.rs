@@ -1,4 +1,5 @@
-//! The worklist's open tasks: grouped by urgency (overdue, due today, this week, later), and
+//! The worklist's open tasks: grouped by urgency (overdue, due within 24 hours, within seven
+//! days, later), and
 //! worked in bulk (complete, move the due date, or, for a manager, reassign to another CSM).
 
 use askama::Template;
@@ -46,19 +47,19 @@ pub struct TaskSection {
     pub today: String,
 }
 
-/// Which group a task due at `due` falls in, seen at `now`: overdue, due today (UTC), due in
-/// the next seven days, later.
+/// Which group a task due at `due` falls in, seen at `now`: overdue, due within 24 hours,
+/// within seven days, later (spans of time, so no time zone can put a task in the wrong one).
 fn urgency(due: OffsetDateTime, now: OffsetDateTime) -> usize {
-    let today = now.date();
-    match due {
-        d if d < now => 0,
-        d if d.date() == today => 1,
-        d if d.date() <= today + time::Duration::days(7) => 2,
+    let left = due - now;
+    match left {
+        l if l.is_negative() => 0,
+        l if l <= time::Duration::hours(24) => 1,
+        l if l <= time::Duration::days(7) => 2,
         _ => 3,
     }
 }
 
-const LABELS: [&str; 4] = ["Overdue", "Due today", "Due this week", "Later"];
+const LABELS: [&str; 4] = ["Overdue", "Due within 24 hours", "Due within 7 days", "Later"];
 
 /// Tasks (in due order) in their urgency groups; empty groups left out.
 fn group(tasks: Vec<TaskRow>, now: OffsetDateTime) -> Vec<TaskGroup> {

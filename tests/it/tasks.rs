@@ -61,8 +61,8 @@ async fn tasks_are_grouped_by_urgency_and_worked_in_bulk(pool: sqlx::PgPool) {
     let page = b.csm.get("/worklist").await.text().await.unwrap();
     let at = |s: &str| page.find(s).unwrap_or_else(|| panic!("{s} in {page}"));
     assert!(at(">Overdue <") < at("Call about the outage"));
-    assert!(at("Call about the outage") < at(">Due this week <"));
-    assert!(at(">Due this week <") < at("Send the QBR deck"));
+    assert!(at("Call about the outage") < at(">Due within 7 days <"));
+    assert!(at(">Due within 7 days <") < at("Send the QBR deck"));
     assert!(at(">Later <") < at("Plan the renewal"));
     assert!(page.contains("3 open tasks") && !page.contains("Not mine"));
 
