@@ -1,6 +1,7 @@
 //! Accounts: the list a user may browse and each account's page with its subscriptions,
 //! usage, tickets, NPS, notes and contacts.
 
+pub mod activity;
 mod assign;
 mod charts;
 pub mod db;

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use time::Duration;
 use uuid::Uuid;
 
-use super::db::{self};
 use super::reading::{ScoreView, code_words, score_view};
 use super::timeline::{self, Timeline, TimelineFragment};
+use super::{activity, db};
 use super::{charts, scope_for};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -162,12 +162,7 @@ pub async fn show(
         timeline,
         can_act: matches!(user.role, Role::Csm | Role::Manager),
         churned,
-        open_tasks: db::tasks(&state.db, id)
-            .await?
-            .into_iter()
-            .filter(|t| t.status == crate::statuses::TaskStatus::Open)
-            .map(|t| (t.id, t.title))
-            .collect(),
+        open_tasks: activity::open_tasks(&state.db, id).await?,
         feedback_reasons: reason_codes(&state.db, "feedback").await?,
         snooze_reasons: reason_codes(&state.db, "snooze").await?,
         today: today.to_string(),

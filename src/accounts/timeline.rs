@@ -1,6 +1,7 @@
 //! An account's story, newest first: tickets, NPS answers, CRM notes, interventions, plays,
-//! tasks, emails, escalations, prediction feedback, band changes and anomalies — filterable
-//! by kind.
+//! tasks, emails, escalations, prediction feedback, snoozes, band changes and anomalies —
+//! filterable by kind. Each entry sits at the moment its event happened (a task when it was
+//! done, an email when it was sent), not when its row was written.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -8,12 +9,12 @@ use sqlx::PgPool;
 use time::{Date, OffsetDateTime, Time};
 use uuid::Uuid;
 
-use super::db;
+use super::{activity, db};
 use crate::error::Result;
 use crate::web::format::timestamp;
 
 /// Every kind of entry, as (value, label) for the filter.
-pub const KINDS: [(&str, &str); 12] = [
+pub const KINDS: [(&str, &str); 13] = [
     ("ticket", "Tickets"),
     ("nps", "NPS"),
     ("note", "Notes"),
@@ -24,6 +25,7 @@ pub const KINDS: [(&str, &str); 12] = [
     ("escalation", "Escalations"),
     ("opportunity", "Opportunities"),
     ("feedback", "Feedback"),
+    ("snooze", "Snoozes"),
     ("score", "Score changes"),
     ("anomaly", "Anomalies"),
 ];
@@ -46,8 +48,21 @@ fn entry(at: OffsetDateTime, kind: &'static str, title: String, detail: String) 
     }
 }
 
-fn midday(d: Date) -> OffsetDateTime {
+/// Where a day without a time sits among the entries: its start, so that whatever happened
+/// during it sorts above.
+fn day_start(d: Date) -> OffsetDateTime {
     d.with_time(Time::MIDNIGHT).assume_utc()
+}
+
+/// When an intervention happened: the moment it was logged if that was the day it happened
+/// (so "just now" sorts above this morning's task), else noon of the day it happened.
+fn happened(on: Date, logged: OffsetDateTime) -> OffsetDateTime {
+    if logged.date() == on {
+        logged
+    } else {
+        on.with_time(Time::MIDNIGHT + time::Duration::hours(12))
+            .assume_utc()
+    }
 }
 
 /// An account's timeline, shown by the account page and swapped in alone by htmx (as
@@ -109,9 +124,9 @@ pub async fn load(
         }
     }
     if wanted("intervention") {
-        for i in db::interventions(pool, id).await? {
+        for i in activity::interventions(pool, id).await? {
             entries.push(entry(
-                midday(i.happened_on),
+                happened(i.happened_on, i.created_at),
                 "intervention",
                 format!(
                     "{} by {}: {}",
@@ -124,21 +139,25 @@ pub async fn load(
         }
     }
     if wanted("task") {
-        for t in db::tasks(pool, id).await? {
-            let state = match t.completed_at {
-                Some(done) => format!("done {}", timestamp(done)),
-                None => format!("{}, due {}", t.status, timestamp(t.due_at)),
+        // A task sits where it last changed: done when it was completed, else when opened.
+        for t in activity::tasks(pool, id).await? {
+            let (at, title, state) = match t.completed_at {
+                Some(done) => (
+                    done,
+                    format!("Task done: {}", t.title),
+                    format!("opened {}", timestamp(t.created_at)),
+                ),
+                None => (
+                    t.created_at,
+                    format!("Task opened: {}", t.title),
+                    format!("{}, due {}", t.status, timestamp(t.due_at)),
+                ),
             };
-            entries.push(entry(
-                t.created_at,
-                "task",
-                format!("Task: {}", t.title),
-                format!("{state} · {}", t.reason),
-            ));
+            entries.push(entry(at, "task", title, format!("{state} · {}", t.reason)));
         }
     }
     if wanted("feedback") {
-        for f in db::feedback(pool, id).await? {
+        for f in activity::feedback(pool, id).await? {
             let p = f
                 .churn_probability
                 .map(|p| format!(" on a churn probability of {:.0} %", p * 100.0))
@@ -155,7 +174,7 @@ pub async fn load(
             ));
         }
     }
-    for (at, kind, title, detail) in db::workflow_events(pool, id).await? {
+    for (at, kind, title, detail) in activity::workflow_events(pool, id).await? {
         let Some(kind) = KINDS.iter().map(|k| k.0).find(|k| *k == kind) else {
             continue;
         };
@@ -167,7 +186,7 @@ pub async fn load(
         let (before, after) = (&pair[0], &pair[1]);
         if wanted("score") && before.band != after.band {
             entries.push(entry(
-                midday(after.day),
+                day_start(after.day),
                 "score",
                 format!("Band {} → {}", before.band, after.band),
                 format!(
@@ -179,7 +198,7 @@ pub async fn load(
         if wanted("anomaly") {
             if let Some(a) = after.anomaly.as_ref().filter(|_| before.anomaly.is_none()) {
                 entries.push(entry(
-                    midday(after.day),
+                    day_start(after.day),
                     "anomaly",
                     "Usage anomaly".into(),
                     a.clone(),
@@ -191,7 +210,7 @@ pub async fn load(
                 .filter(|_| before.champion_loss.is_none())
             {
                 entries.push(entry(
-                    midday(after.day),
+                    day_start(after.day),
                     "anomaly",
                     "Champion watch".into(),
                     c.clone(),

@@ -34,6 +34,27 @@ async fn actionable(
         .ok_or(AppError::NotFound)
 }
 
+/// The "answers task" picker of the account page's intervention form, fetched again when
+/// the timeline changes, so a task just closed is no longer offered.
+#[derive(Template, WebTemplate)]
+#[template(path = "accounts/_task_picker.html")]
+pub struct TaskPicker {
+    id: Uuid,
+    open_tasks: Vec<(i64, String)>,
+}
+
+pub async fn task_picker(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<Uuid>,
+) -> Result<TaskPicker> {
+    actionable(&state, &user, id).await?;
+    Ok(TaskPicker {
+        id,
+        open_tasks: accounts::activity::open_tasks(&state.db, id).await?,
+    })
+}
+
 /// What an action did, in words: a table row spanning `colspan` cells, or a notice.
 #[derive(Template, WebTemplate)]
 #[template(path = "worklist/done.html")]

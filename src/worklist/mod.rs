@@ -31,6 +31,7 @@ pub fn routes() -> Vec<Route> {
             actions::log_intervention,
         ),
         Route::post("/accounts/{id}/snooze", ACTORS, actions::snooze),
+        Route::get("/accounts/{id}/task-picker", ACTORS, actions::task_picker),
         Route::get(
             "/accounts/{id}/actions/{kind}",
             ACTORS,
