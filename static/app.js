@@ -44,3 +44,40 @@ document.addEventListener('change', (e) => {
     box.checked = all.checked;
   }
 });
+
+// Keyboard-first lists: on a page with rows marked data-key-row, j and k move the current
+// row (marked aria-current), and a key a row's element names in data-key acts on it: a
+// button or link is clicked, a <details> opened. Keys typed into a field are left alone.
+document.addEventListener('keydown', (e) => {
+  if (e.ctrlKey || e.metaKey || e.altKey || e.target.closest('input, select, textarea, [contenteditable]')) return;
+  const rows = [...document.querySelectorAll('[data-key-row]')];
+  if (!rows.length) return;
+  const current = rows.findIndex((r) => r.getAttribute('aria-current') === 'true');
+  const move = { j: 1, k: -1 }[e.key];
+  if (move) {
+    const next = rows[Math.min(rows.length - 1, Math.max(0, current + move))];
+    rows.forEach((r) => r.removeAttribute('aria-current'));
+    next.setAttribute('aria-current', 'true');
+    next.scrollIntoView({ block: 'nearest' });
+    e.preventDefault();
+    return;
+  }
+  const row = rows[current];
+  const target = row && row.querySelector(`[data-key="${e.key}"]`);
+  if (!target) return;
+  e.preventDefault();
+  if (target.tagName === 'DETAILS') {
+    target.open = true;
+    target.querySelector('summary').focus();
+  } else {
+    target.click();
+  }
+});
+
+// The browser's time zone, for the server to show times in when the user has not chosen one.
+(function () {
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && !document.cookie.split('; ').includes('tz=' + zone)) {
+    document.cookie = 'tz=' + zone + '; path=/; max-age=31536000; samesite=lax';
+  }
+})();

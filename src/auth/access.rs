@@ -17,6 +17,7 @@ use super::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::state::AppState;
 use crate::web::layout::{NavLink, NavUser};
+use crate::web::zone;
 
 /// Who may use a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,9 +165,15 @@ async fn enforce(State(guard): State<Guard>, mut req: Request, next: Next) -> Re
         return Err(AppError::Forbidden);
     }
     let nav = guard.nav.for_user(&user, req.uri().path());
+    let zone = user
+        .time_zone
+        .clone()
+        .or_else(|| zone::browser(req.headers()))
+        .and_then(|name| zone::parse(&name))
+        .unwrap_or(jiff::tz::TimeZone::UTC);
     req.extensions_mut().insert(nav.clone());
     req.extensions_mut().insert(user);
-    let mut resp = next.run(req).await;
+    let mut resp = zone::scope(zone, next.run(req)).await;
     // So an error page rendered further out keeps the signed-in navigation.
     resp.extensions_mut().insert(nav);
     Ok(resp)
@@ -274,6 +281,7 @@ mod tests {
             email: "m@example.com".into(),
             name: "M".into(),
             role: Role::Manager,
+            time_zone: None,
         };
         let active = |path: &str| -> Vec<&str> {
             nav.for_user(&user, path)

@@ -15,6 +15,8 @@ pub struct User {
     pub manager_id: Option<Uuid>,
     pub active: bool,
     pub session_epoch: i32,
+    /// Their own time zone (IANA name); none means their browser's.
+    pub time_zone: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -47,7 +49,7 @@ pub struct NewUser<'a> {
 pub async fn find_user(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<User>> {
     sqlx::query_as!(
         User,
-        r#"select id, email, name, role as "role: Role", manager_id, active, session_epoch
+        r#"select id, email, name, role as "role: Role", manager_id, active, session_epoch, time_zone
            from users where id = $1"#,
         id
     )
@@ -190,6 +192,18 @@ pub async fn set_password(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx
     )
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Sets the time zone a user's times are shown in (none: their browser's).
+pub async fn set_time_zone(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    zone: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query!("update users set time_zone = $2 where id = $1", id, zone)
+        .execute(db)
+        .await?;
     Ok(())
 }
 

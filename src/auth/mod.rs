@@ -8,6 +8,7 @@ pub mod audit;
 pub mod db;
 mod login;
 mod own_password;
+pub mod own_settings;
 pub mod password;
 mod rbac;
 mod routes;
@@ -29,6 +30,8 @@ pub fn routes() -> Vec<Route> {
         Route::post("/logout", Access::SignedIn, routes::logout),
         Route::get("/account/password", Access::SignedIn, own_password::form),
         Route::post("/account/password", Access::SignedIn, own_password::save),
+        Route::get("/account/settings", Access::SignedIn, own_settings::show),
+        Route::post("/account/settings", Access::SignedIn, own_settings::save),
         Route::get("/admin/audit", ADMIN, admin::audit_log),
         Route::get("/admin/users", ADMIN, admin::list),
         Route::post("/admin/users", ADMIN, admin::create),

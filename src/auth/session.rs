@@ -31,6 +31,8 @@ pub struct CurrentUser {
     pub email: String,
     pub name: String,
     pub role: Role,
+    /// Their own time zone (IANA name); none means their browser's.
+    pub time_zone: Option<String>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
@@ -83,5 +85,6 @@ pub async fn current_user(db: &PgPool, session: &Session) -> Result<Option<Curre
             email: u.email,
             name: u.name,
             role: u.role,
+            time_zone: u.time_zone,
         }))
 }

@@ -122,12 +122,18 @@ pub struct Run {
     pub finished_at: Option<OffsetDateTime>,
 }
 
-pub async fn recent_runs(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<Run>> {
+/// The newest `limit` runs, or the newest older than run `before`.
+pub async fn recent_runs(
+    db: impl PgExecutor<'_>,
+    before: Option<i64>,
+    limit: i64,
+) -> sqlx::Result<Vec<Run>> {
     sqlx::query_as!(
         Run,
         r#"select id, day, trigger, status as "status: RunStatus", stages, error, started_at, finished_at
-           from pipeline_runs order by id desc limit $1"#,
-        limit
+           from pipeline_runs where $2::bigint is null or id < $2 order by id desc limit $1"#,
+        limit,
+        before
     )
     .fetch_all(db)
     .await

@@ -2,10 +2,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Redirect;
 use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::auth::CurrentUser;
@@ -104,6 +105,8 @@ pub struct RunView {
     trigger: String,
     status: String,
     started: String,
+    /// How long it ran ("41 s", "2 min 5 s"), empty while it runs.
+    took: String,
     summary: String,
 }
 
@@ -112,6 +115,8 @@ pub struct RunView {
 pub struct RunsPage {
     chrome: Chrome,
     runs: Vec<RunView>,
+    /// The link to the next page of older runs, when there may be one.
+    older: Option<i64>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -120,13 +125,24 @@ pub struct RunsTable {
     runs: Vec<RunView>,
 }
 
-/// The latest runs, newest first: a page, or its table for the models page (htmx).
+#[derive(Deserialize)]
+pub struct RunsQuery {
+    /// Show the runs older than this one.
+    before: Option<i64>,
+}
+
+const RUNS_PER_PAGE: i64 = 50;
+
+/// The latest runs, newest first, fifty a page: a page, or its table of ten for the models
+/// page (htmx).
 pub async fn list(
     State(state): State<AppState>,
     chrome: Chrome,
     HxRequest(htmx): HxRequest,
+    Query(q): Query<RunsQuery>,
 ) -> Result<Response> {
-    let runs = super::db::recent_runs(&state.db, if htmx { 10 } else { 100 })
+    let limit = if htmx { 10 } else { RUNS_PER_PAGE };
+    let runs: Vec<RunView> = super::db::recent_runs(&state.db, q.before, limit)
         .await?
         .into_iter()
         .map(|r| RunView {
@@ -135,6 +151,10 @@ pub async fn list(
             trigger: r.trigger,
             status: r.status.to_string(),
             started: timestamp(r.started_at),
+            took: r
+                .finished_at
+                .map(|f| took(f - r.started_at))
+                .unwrap_or_default(),
             summary: r.error.unwrap_or_else(|| {
                 r.stages
                     .as_array()
@@ -149,6 +169,24 @@ pub async fn list(
     Ok(if htmx {
         RunsTable { runs }.into_response()
     } else {
-        RunsPage { chrome, runs }.into_response()
+        let older = (runs.len() as i64 == limit)
+            .then(|| runs.last().map(|r| r.id))
+            .flatten();
+        RunsPage {
+            chrome,
+            runs,
+            older,
+        }
+        .into_response()
     })
+}
+
+/// A run's duration in words: "850 ms", "41 s", "2 min 5 s".
+fn took(d: time::Duration) -> String {
+    let ms = d.whole_milliseconds();
+    match d.whole_seconds() {
+        _ if ms < 1000 => format!("{ms} ms"),
+        s if s < 60 => format!("{s} s"),
+        s => format!("{} min {} s", s / 60, s % 60),
+    }
 }

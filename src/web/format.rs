@@ -5,11 +5,9 @@ use time::{Date, OffsetDateTime};
 
 use crate::error::AppError;
 
+/// `t` in the viewer's time zone (see [`super::zone`]): `2026-01-02 11:30 IST`.
 pub fn timestamp(t: OffsetDateTime) -> String {
-    t.format(format_description!(
-        "[year]-[month]-[day] [hour]:[minute] UTC"
-    ))
-    .unwrap_or_default()
+    super::zone::local(t)
 }
 
 /// A `YYYY-MM-DD` date a user typed into `field`, or a refusal naming both.

@@ -9,6 +9,7 @@ pub mod format;
 pub mod layout;
 pub mod ops;
 pub mod security;
+pub mod zone;
 
 use axum::extract::Path;
 use axum::http::header;

@@ -59,7 +59,12 @@ fn urgency(due: OffsetDateTime, now: OffsetDateTime) -> usize {
     }
 }
 
-const LABELS: [&str; 4] = ["Overdue", "Due within 24 hours", "Due within 7 days", "Later"];
+const LABELS: [&str; 4] = [
+    "Overdue",
+    "Due within 24 hours",
+    "Due within 7 days",
+    "Later",
+];
 
 /// Tasks (in due order) in their urgency groups; empty groups left out.
 fn group(tasks: Vec<TaskRow>, now: OffsetDateTime) -> Vec<TaskGroup> {

@@ -210,6 +210,12 @@ impl Client {
             .to_owned()
     }
 
+    /// Sets a cookie as the browser's script would (`name=value`, for every path).
+    pub fn set_cookie(&self, cookie: &str) {
+        let url = self.base.parse().unwrap();
+        self.jar.add_cookie_str(&format!("{cookie}; Path=/"), &url);
+    }
+
     /// The session cookie's value, if the client holds one.
     pub fn session_cookie(&self) -> Option<String> {
         let url = self.base.parse().unwrap();

@@ -741,6 +741,7 @@ async fn an_intervention_is_validated_field_by_field_and_books_its_follow_up(poo
         email: b.csm_user.email.clone(),
         name: "CSM".into(),
         role: Role::Csm,
+        time_zone: None,
     };
     let id = id_of(&b.app, "A1").await;
     let account = accounts_db::find(&pool, scope_for(&user), id)
