@@ -30,6 +30,16 @@ crate::db_enum! {
     }
 }
 
+impl Outcome {
+    /// How the outcome reads: "no response".
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::NoResponse => "no response",
+            other => other.as_str(),
+        }
+    }
+}
+
 crate::db_enum! {
     /// A CSM's verdict on a prediction.
     pub enum Verdict as "feedback_verdict" {

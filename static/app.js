@@ -81,3 +81,18 @@ document.addEventListener('keydown', (e) => {
     document.cookie = 'tz=' + zone + '; path=/; max-age=31536000; samesite=lax';
   }
 })();
+
+// Repeated fields: a button marked data-add-from="#template" appends a copy of that
+// <template> to data-add-to; one marked data-remove-closest="selector" removes its closest
+// match (the playbook builder's steps).
+document.addEventListener('click', (e) => {
+  const add = e.target.closest('[data-add-from]');
+  if (add) {
+    const copy = document.querySelector(add.dataset.addFrom).content.cloneNode(true);
+    const into = document.querySelector(add.dataset.addTo);
+    into.append(copy);
+    into.lastElementChild.querySelector('input, select, textarea')?.focus();
+  }
+  const remove = e.target.closest('[data-remove-closest]');
+  if (remove) remove.closest(remove.dataset.removeClosest).remove();
+});

@@ -39,12 +39,15 @@ pub struct Task {
     pub created_at: OffsetDateTime,
     pub completed_at: Option<OffsetDateTime>,
     pub reason: String,
+    /// How it went, if the CSM said on completing it.
+    pub outcome: Option<Outcome>,
 }
 
 pub async fn tasks(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Task>> {
     sqlx::query_as!(
         Task,
-        r#"select id, title, kind, due_at, status as "status: TaskStatus", created_at, completed_at, reason
+        r#"select id, title, kind, due_at, status as "status: TaskStatus", created_at, completed_at, reason,
+                  outcome as "outcome: Outcome"
            from tasks where account_id = $1 order by created_at desc limit 50"#,
         id
     )

@@ -132,7 +132,7 @@ pub async fn load(
                     "{} by {}: {}",
                     i.kind.as_str().replace('_', " "),
                     i.by,
-                    i.outcome.as_str().replace('_', " ")
+                    i.outcome.label()
                 ),
                 i.notes,
             ));
@@ -144,7 +144,10 @@ pub async fn load(
             let (at, title, state) = match t.completed_at {
                 Some(done) => (
                     done,
-                    format!("Task done: {}", t.title),
+                    match t.outcome {
+                        Some(o) => format!("Task done: {} ({})", t.title, o.label()),
+                        None => format!("Task done: {}", t.title),
+                    },
                     format!("opened {}", timestamp(t.created_at)),
                 ),
                 None => (

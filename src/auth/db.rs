@@ -1,7 +1,7 @@
 //! SQL for users and sign-in attempts.
 
 use sqlx::{PgConnection, PgExecutor};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
 use super::Role;
@@ -195,16 +195,61 @@ pub async fn set_password(conn: &mut PgConnection, id: Uuid, hash: &str) -> sqlx
     Ok(())
 }
 
-/// Sets the time zone a user's times are shown in (none: their browser's).
-pub async fn set_time_zone(
+/// Sets a user's own settings: the time zone their times are shown in (none: their
+/// browser's) and whether they get the daily digest.
+pub async fn set_settings(
     db: impl PgExecutor<'_>,
     id: Uuid,
     zone: Option<&str>,
+    digest: bool,
 ) -> sqlx::Result<()> {
-    sqlx::query!("update users set time_zone = $2 where id = $1", id, zone)
-        .execute(db)
-        .await?;
+    sqlx::query!(
+        "update users set time_zone = $2, digest = $3 where id = $1",
+        id,
+        zone,
+        digest
+    )
+    .execute(db)
+    .await?;
     Ok(())
+}
+
+/// Whether the user asked for the daily digest.
+pub async fn wants_digest(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<bool> {
+    sqlx::query_scalar!("select digest from users where id = $1", id)
+        .fetch_optional(db)
+        .await
+        .map(|d| d.unwrap_or(false))
+}
+
+/// Active CSMs who asked for the digest and have not had `day`'s.
+pub async fn digest_due(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec<Uuid>> {
+    sqlx::query_scalar!(
+        "select id from users where digest and active and role = 'csm'
+           and (digest_queued_on is null or digest_queued_on < $1)",
+        day
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Marks `day`'s digest as queued for the user, if it was not (their row is locked until
+/// the caller's transaction ends); their email and name, or none if it was.
+pub async fn claim_digest(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    day: Date,
+) -> sqlx::Result<Option<(String, String)>> {
+    let row = sqlx::query!(
+        "update users set digest_queued_on = $2
+         where id = $1 and digest and (digest_queued_on is null or digest_queued_on < $2)
+         returning email, name",
+        id,
+        day
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| (r.email, r.name)))
 }
 
 /// Detaches the reports of a user who stops being a manager.

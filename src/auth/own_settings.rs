@@ -1,5 +1,6 @@
 //! A signed-in user's own settings: the time zone Keel shows their times in (their
-//! browser's unless they choose one).
+//! browser's unless they choose one) and, for CSMs, the daily digest of what changed in
+//! their book.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -13,25 +14,28 @@ use sqlx::PgPool;
 
 use super::audit::{self, Actor};
 use super::users::FormErrors;
-use super::{CurrentUser, db};
+use super::{CurrentUser, Role, db};
 use crate::error::Result;
 use crate::state::AppState;
 use crate::web::layout::Chrome;
 use crate::web::zone;
 
 #[derive(Deserialize)]
-pub struct TimeZoneForm {
+pub struct SettingsForm {
     /// An IANA zone name, or empty for the browser's.
     #[serde(default)]
     pub time_zone: String,
+    /// Present when the digest box is ticked (CSMs only).
+    #[serde(default)]
+    pub digest: Option<String>,
 }
 
-/// Saves `user`'s time zone (none: their browser's) if the zone exists; the field error
-/// otherwise.
-pub async fn set_time_zone(
+/// Saves `user`'s settings if the zone exists (empty: their browser's); the field error
+/// otherwise. Returns the zone saved.
+pub async fn save_settings(
     pool: &PgPool,
     user: &CurrentUser,
-    form: &TimeZoneForm,
+    form: &SettingsForm,
 ) -> Result<std::result::Result<Option<String>, FormErrors>> {
     let name = form.time_zone.trim();
     let zone = (!name.is_empty()).then(|| name.to_owned());
@@ -45,14 +49,15 @@ pub async fn set_time_zone(
         );
         return Ok(Err(errors));
     }
+    let digest = form.digest.is_some() && user.role == Role::Csm;
     let mut tx = pool.begin().await?;
-    db::set_time_zone(&mut *tx, user.id, zone.as_deref()).await?;
+    db::set_settings(&mut *tx, user.id, zone.as_deref(), digest).await?;
     audit::record(
         &mut *tx,
         &Actor::from(user),
-        "user.time_zone",
+        "user.settings",
         Some(format!("user:{}", user.id)),
-        json!({ "time_zone": zone }),
+        json!({ "time_zone": zone, "digest": digest }),
     )
     .await?;
     tx.commit().await?;
@@ -68,6 +73,9 @@ pub struct SettingsPage {
     /// What their browser said, if it said.
     browser: Option<String>,
     zones: Vec<String>,
+    /// Whether the user may have the digest (CSMs), and whether they do.
+    digest_offered: bool,
+    digest: bool,
     /// When this page was shown, in the zone in force.
     now: String,
     errors: FormErrors,
@@ -75,8 +83,16 @@ pub struct SettingsPage {
 }
 
 impl SettingsPage {
-    fn new(chrome: Chrome, state: &AppState, headers: &HeaderMap, chosen: Option<String>) -> Self {
-        SettingsPage {
+    async fn new(
+        chrome: Chrome,
+        state: &AppState,
+        user: &CurrentUser,
+        headers: &HeaderMap,
+        chosen: Option<String>,
+    ) -> Result<Self> {
+        Ok(SettingsPage {
+            digest_offered: user.role == Role::Csm,
+            digest: db::wants_digest(&state.db, user.id).await?,
             chrome,
             chosen: chosen.unwrap_or_default(),
             browser: zone::browser(headers),
@@ -84,7 +100,7 @@ impl SettingsPage {
             now: crate::web::format::timestamp(state.clock.now()),
             errors: FormErrors::default(),
             saved: false,
-        }
+        })
     }
 }
 
@@ -93,8 +109,9 @@ pub async fn show(
     chrome: Chrome,
     user: CurrentUser,
     headers: HeaderMap,
-) -> SettingsPage {
-    SettingsPage::new(chrome, &state, &headers, user.time_zone)
+) -> Result<SettingsPage> {
+    let chosen = user.time_zone.clone();
+    SettingsPage::new(chrome, &state, &user, &headers, chosen).await
 }
 
 pub async fn save(
@@ -102,9 +119,9 @@ pub async fn save(
     chrome: Chrome,
     user: CurrentUser,
     headers: HeaderMap,
-    Form(form): Form<TimeZoneForm>,
+    Form(form): Form<SettingsForm>,
 ) -> Result<Response> {
-    Ok(match set_time_zone(&state.db, &user, &form).await? {
+    Ok(match save_settings(&state.db, &user, &form).await? {
         Ok(zone) => {
             // This response was begun in the old zone; show the new one's time.
             let shown = zone
@@ -113,13 +130,14 @@ pub async fn save(
                 .and_then(|n| zone::parse(&n))
                 .unwrap_or(jiff::tz::TimeZone::UTC);
             let now = state.clock.now();
-            let mut page = SettingsPage::new(chrome, &state, &headers, zone);
+            let mut page = SettingsPage::new(chrome, &state, &user, &headers, zone).await?;
             page.now = zone::scope(shown, async { crate::web::format::timestamp(now) }).await;
             page.saved = true;
             page.into_response()
         }
         Err(errors) => {
-            let mut page = SettingsPage::new(chrome, &state, &headers, user.time_zone);
+            let chosen = user.time_zone.clone();
+            let mut page = SettingsPage::new(chrome, &state, &user, &headers, chosen).await?;
             page.chosen = form.time_zone;
             page.errors = errors;
             (StatusCode::UNPROCESSABLE_ENTITY, page).into_response()

@@ -2,6 +2,9 @@
 //! runs and the CSMs' and sales' work, print the logins, then serve.
 
 use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
 
 use super::report::{print_run, print_training};
 use super::{parse_date, ready_database, serve, today};
@@ -42,8 +45,18 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
         writeln!(out, "Demo data already loaded; keeping it.")?;
     } else {
         drop(out);
-        let loaded =
-            crate::demo::load(&pool, demo.seed, demo.accounts, as_of, &staff, &seeds).await?;
+        let bar = stage("Loading", "batches")?;
+        let loaded = crate::demo::load(
+            &pool,
+            demo.seed,
+            demo.accounts,
+            as_of,
+            &staff,
+            &seeds,
+            &|done, total| advance(&bar, done, total),
+        )
+        .await?;
+        bar.finish_and_clear();
         writeln!(
             std::io::stdout(),
             "Loaded {} accounts and {} events in {:.1} s.",
@@ -51,7 +64,9 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             loaded.events,
             loaded.seconds
         )?;
+        let spinner = busy("Training the churn model")?;
         let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
+        spinner.finish_and_clear();
         print_training(&trained)?;
         if let Some(b) = crate::health::config::calibrate_bands(&pool, as_of, &Actor::Cli).await? {
             writeln!(
@@ -66,13 +81,14 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             std::io::stdout(),
             "Planted a finished outreach experiment a year back ({planted} high-risk accounts), one running on medium-risk accounts, and a 10 % holdout on the at-risk SMB playbook."
         )?;
-        let outcome = crate::demo::score_history(&pool, as_of, 12).await?;
+        let bar = stage("Scoring", "weekly runs")?;
+        let outcome =
+            crate::demo::score_history(&pool, as_of, 12, &|done, total| advance(&bar, done, total))
+                .await?;
+        bar.finish_and_clear();
         print_run(&outcome)?;
+        let spinner = busy("Simulating the team's work")?;
         let escalated = crate::demo::simulate_work(&pool).await?;
-        writeln!(
-            std::io::stdout(),
-            "Simulated the CSMs' work on the past weeks' plays; {escalated} late tasks escalated (see Outbox)."
-        )?;
         let (past, open) = crate::demo::handoffs::load(
             &pool,
             as_of,
@@ -80,6 +96,12 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             time::OffsetDateTime::now_utc(),
         )
         .await?;
+        spinner.finish_and_clear();
+        writeln!(
+            std::io::stdout(),
+            "Simulated the CSMs' work on the past weeks' plays; {} escalated (see Outbox).",
+            crate::web::format::count(escalated as i64, "late task", "late tasks")
+        )?;
         writeln!(
             std::io::stdout(),
             "Simulated a year of hand-offs to sales: {past} worked to a decision or under way, {open} open now."
@@ -100,4 +122,31 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     serve(pool, config).await
+}
+
+/// A progress bar for a stage counted in `unit`, drawn on the terminal only (none when
+/// stderr is a file or pipe).
+fn stage(name: &str, unit: &str) -> anyhow::Result<ProgressBar> {
+    let bar = ProgressBar::new(1).with_style(
+        ProgressStyle::with_template(&format!(
+            "{{prefix:<9}} [{{bar:32}}] {{pos}}/{{len}} {unit} · {{elapsed}}"
+        ))?
+        .progress_chars("=> "),
+    );
+    bar.set_prefix(name.to_owned());
+    Ok(bar)
+}
+
+fn advance(bar: &ProgressBar, done: u64, total: u64) {
+    bar.set_length(total);
+    bar.set_position(done);
+}
+
+/// A spinner for a stage that cannot count its steps.
+fn busy(what: &str) -> anyhow::Result<ProgressBar> {
+    let spinner = ProgressBar::new_spinner()
+        .with_style(ProgressStyle::with_template("{spinner} {msg}… {elapsed}")?);
+    spinner.set_message(what.to_owned());
+    spinner.enable_steady_tick(Duration::from_millis(120));
+    Ok(spinner)
 }

@@ -116,6 +116,9 @@ pub async fn has_data(pool: &PgPool) -> anyhow::Result<bool> {
     Ok(any.is_some())
 }
 
+/// Told how far a long step has come: (batches or runs done, out of).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
+
 /// Simulates the company and loads every entity through ingestion.
 pub async fn load(
     pool: &PgPool,
@@ -124,6 +127,7 @@ pub async fn load(
     as_of: Date,
     staff: &Staff,
     seeds: &Seeds,
+    progress: Progress<'_>,
 ) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     // The demo product's taxonomy is data, saved as the first mapping version.
@@ -146,8 +150,20 @@ pub async fn load(
         (Entity::Nps, company.nps_csv()),
         (Entity::Notes, company.notes_csv(&authors)),
     ];
+    // Two weeks of events per batch; the next batch is simulated while the last one loads.
+    let mut windows = Vec::new();
+    let mut from = company.start();
+    while from <= as_of {
+        let to = (from + Duration::days(13)).min(as_of);
+        windows.push((from, to));
+        from = to + Duration::days(1);
+    }
+    let total = (batches.len() + windows.len()) as u64;
+    let mut done = 0;
     for (entity, csv) in batches {
         submit(pool, entity, csv).await?;
+        done += 1;
+        progress(done, total);
     }
     let trial = (
         company.trial.day,
@@ -165,15 +181,7 @@ pub async fn load(
             })
             .collect(),
     );
-    // Two weeks of events per batch; the next batch is simulated while the last one loads.
     let company = std::sync::Arc::new(company);
-    let mut windows = Vec::new();
-    let mut from = company.start();
-    while from <= as_of {
-        let to = (from + Duration::days(13)).min(as_of);
-        windows.push((from, to));
-        from = to + Duration::days(1);
-    }
     let simulate = |(from, to): (Date, Date)| {
         let c = company.clone();
         tokio::task::spawn_blocking(move || c.events_csv(from, to))
@@ -185,6 +193,8 @@ pub async fn load(
         let csv = pending.await?;
         next = windows.get(i + 1).map(|w| simulate(*w));
         events += submit(pool, Entity::Events, csv).await?;
+        done += 1;
+        progress(done, total);
     }
     Ok(Loaded {
         accounts: company.accounts.len(),
@@ -216,12 +226,14 @@ pub async fn score_history(
     pool: &PgPool,
     as_of: Date,
     weeks: i64,
+    progress: Progress<'_>,
 ) -> anyhow::Result<pipeline::Outcome> {
     // The simulation ends with yesterday's business hours, so its newest event is up to a
     // day and a half old: the demo's runs allow for that.
     let options = pipeline::Options {
         max_event_age: Duration::hours(40),
     };
+    let total = weeks as u64 + 1;
     for k in (1..=weeks).rev() {
         let day = as_of - Duration::weeks(k);
         let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &options).await?;
@@ -231,8 +243,11 @@ pub async fn score_history(
                 outcome.stages.last()
             );
         }
+        progress((weeks - k + 1) as u64, total);
     }
-    pipeline::run(pool, as_of, "demo", &Actor::Cli, &options).await
+    let last = pipeline::run(pool, as_of, "demo", &Actor::Cli, &options).await?;
+    progress(total, total);
+    Ok(last)
 }
 
 /// What the demo's CSMs did with the plays of the scored weeks: most tasks done (most on

@@ -146,6 +146,13 @@ pub async fn run_forever(
             Ok(n) => tracing::info!(uploads = n, "unconfirmed uploads older than a day dropped"),
             Err(e) => tracing::error!(error = %e, "dropping stale uploads failed"),
         }
+        match crate::worklist::digest::sweep(&pool, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(digests = n, "daily digests queued"),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "queuing the daily digests failed")
+            }
+        }
         match crate::playbooks::sweep(&pool, OffsetDateTime::now_utc()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(escalations = n, "late tasks escalated"),

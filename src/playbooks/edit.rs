@@ -5,13 +5,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
+use super::builder;
 use super::db::{self, Draft};
 use super::rules::{Rule, Step, check_steps};
 use crate::auth::audit::{self, Actor};
 use crate::auth::users::FormErrors;
 use crate::error::{AppError, Result};
 
-/// The editor's fields, as posted (the checkbox is present only when ticked).
+/// The editor's fields, as posted (a checkbox is present only when ticked). The page's
+/// form builder sends `builder` with the rule's conditions and the steps as fields; without
+/// it, or with `use_json` ticked, the rule and steps are the JSON in `rule` and `steps`.
 #[derive(Debug, Default, Deserialize)]
 pub struct PlaybookForm {
     #[serde(default)]
@@ -26,6 +29,80 @@ pub struct PlaybookForm {
     pub rule: String,
     #[serde(default)]
     pub steps: String,
+    #[serde(default)]
+    pub builder: Option<String>,
+    #[serde(default)]
+    pub use_json: Option<String>,
+    #[serde(default)]
+    pub tiers: Vec<String>,
+    #[serde(default)]
+    pub bands: Vec<String>,
+    #[serde(default)]
+    pub segments: Vec<String>,
+    #[serde(default)]
+    pub at_risk: String,
+    #[serde(default)]
+    pub band_changed: String,
+    #[serde(default)]
+    pub anomaly: String,
+    #[serde(default)]
+    pub champion_loss: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub min_decrement: String,
+    #[serde(default)]
+    pub max_decrement: String,
+    #[serde(default)]
+    pub min_arr: String,
+    #[serde(default)]
+    pub max_days_to_renewal: String,
+    #[serde(default)]
+    pub step_title: Vec<String>,
+    #[serde(default)]
+    pub step_kind: Vec<String>,
+    #[serde(default)]
+    pub step_owner: Vec<String>,
+    #[serde(default)]
+    pub step_sla: Vec<String>,
+    #[serde(default)]
+    pub step_subject: Vec<String>,
+    #[serde(default)]
+    pub step_body: Vec<String>,
+}
+
+impl PlaybookForm {
+    /// Whether the rule and steps come from the builder's fields rather than the JSON.
+    pub fn from_builder(&self) -> bool {
+        self.builder.is_some() && self.use_json.is_none()
+    }
+}
+
+/// The rule and steps the form describes (from the builder or the JSON), or `None` for
+/// each with its problems added to `errors`.
+pub fn typed(form: &PlaybookForm, errors: &mut FormErrors) -> (Option<Rule>, Option<Vec<Step>>) {
+    if form.from_builder() {
+        let before = errors.0.len();
+        let rule = builder::rule(&builder::RuleFields::posted(form), errors);
+        let rule_ok = errors.0.len() == before;
+        let steps = builder::steps(&builder::posted_steps(form), errors);
+        let steps_ok = !errors.0.iter().skip(before).any(|(f, _)| *f == "steps");
+        return (rule_ok.then_some(rule), steps_ok.then_some(steps));
+    }
+    let rule = serde_json::from_str::<Rule>(form.rule.trim())
+        .map_err(|e| errors.add("rule", e.to_string()))
+        .ok();
+    let steps = match serde_json::from_str::<Vec<Step>>(form.steps.trim()) {
+        Ok(s) => check_steps(&s)
+            .map(|()| s)
+            .map_err(|e| errors.add("steps", e))
+            .ok(),
+        Err(e) => {
+            errors.add("steps", e.to_string());
+            None
+        }
+    };
+    (rule, steps)
 }
 
 /// A form that passed every check.
@@ -55,19 +132,7 @@ pub fn check(form: &PlaybookForm) -> std::result::Result<Checked, FormErrors> {
             }
         },
     };
-    let rule = serde_json::from_str::<Rule>(form.rule.trim())
-        .map_err(|e| errors.add("rule", e.to_string()))
-        .ok();
-    let steps = match serde_json::from_str::<Vec<Step>>(form.steps.trim()) {
-        Ok(s) => check_steps(&s)
-            .map(|()| s)
-            .map_err(|e| errors.add("steps", e))
-            .ok(),
-        Err(e) => {
-            errors.add("steps", e.to_string());
-            None
-        }
-    };
+    let (rule, steps) = typed(form, &mut errors);
     match (rule, steps) {
         (Some(r), Some(s)) if errors.is_empty() => Ok(Checked {
             rule: json!(r),

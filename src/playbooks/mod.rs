@@ -2,8 +2,10 @@
 //! on matching accounts; a sweep escalates late tasks to managers through the outbox; the
 //! manager's team page shows SLA adherence and the alert → task → contact → resolved funnel.
 
+mod builder;
 pub mod db;
 pub mod edit;
+mod editor;
 mod emails;
 mod escalate;
 pub mod merge;
@@ -30,12 +32,12 @@ const REVIEWERS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/playbooks", EDITORS, routes::index),
-        Route::get("/playbooks/new", EDITORS, routes::new),
-        Route::post("/playbooks", EDITORS, routes::create),
-        Route::get("/playbooks/{id}", EDITORS, routes::edit),
-        Route::post("/playbooks/{id}", EDITORS, routes::update),
+        Route::get("/playbooks/new", EDITORS, editor::new),
+        Route::post("/playbooks", EDITORS, editor::create),
+        Route::get("/playbooks/{id}", EDITORS, editor::edit),
+        Route::post("/playbooks/{id}", EDITORS, editor::update),
         Route::post("/playbooks/{id}/toggle", EDITORS, routes::toggle),
-        Route::post("/playbooks/preview", EDITORS, routes::preview),
+        Route::post("/playbooks/preview", EDITORS, editor::preview),
         Route::get("/team", Access::Roles(&[Role::Manager]), team::team),
         Route::get(
             "/admin/outbox",

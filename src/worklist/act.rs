@@ -61,6 +61,33 @@ pub async fn complete_task(pool: &PgPool, user: &CurrentUser, task: i64) -> Resu
     Ok(account)
 }
 
+/// Records how a task the user completed (or, as manager, their team's) went.
+pub async fn task_outcome(
+    pool: &PgPool,
+    user: &CurrentUser,
+    task: i64,
+    outcome: &str,
+) -> Result<Outcome> {
+    let outcome = Outcome::parse("outcome", outcome.trim()).map_err(AppError::BadRequest)?;
+    let assignee = db::task_assignee(pool, task, user.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let mut tx = pool.begin().await?;
+    let account = db::set_task_outcome(&mut *tx, task, assignee, outcome)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        &mut *tx,
+        &Actor::from(user),
+        "task.outcome",
+        Some(format!("task:{task}")),
+        json!({"account": account, "outcome": outcome}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(outcome)
+}
+
 /// How a task or intervention kind reads.
 pub fn kind_label(kind: &str) -> &str {
     match kind {
@@ -158,7 +185,7 @@ pub async fn log_intervention(
     let mut message = format!(
         "Logged {} ({}) on {happened_on}.",
         kind.as_str().replace('_', " "),
-        outcome.as_str().replace('_', " ")
+        outcome.label()
     );
     if let Some(days) = follow_up {
         let reason = format!("follow-up of intervention {intervention}");

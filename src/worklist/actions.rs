@@ -8,6 +8,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::act;
@@ -16,6 +17,7 @@ use crate::auth::CurrentUser;
 use crate::error::{AppError, Result};
 use crate::reasons;
 use crate::state::AppState;
+use crate::statuses::Outcome;
 
 /// Tells an open account page to reload its timeline.
 const TIMELINE_CHANGED: [(HeaderName, HeaderValue); 1] = [(
@@ -63,16 +65,50 @@ pub struct Done {
     pub colspan: u8,
 }
 
-/// Completes one of the viewed CSM's open tasks.
+/// A task row once done: asking how it went, or saying so.
+#[derive(Template, WebTemplate)]
+#[template(path = "worklist/_task_done.html")]
+pub struct TaskDone {
+    id: i64,
+    outcome: Option<&'static str>,
+    choices: Vec<(&'static str, &'static str)>,
+}
+
+/// Completes one of the viewed CSM's open tasks; the row then asks how it went.
 pub async fn complete_task(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
-) -> Result<Done> {
+) -> Result<TaskDone> {
     act::complete_task(&state.db, &user, id).await?;
-    Ok(Done {
-        message: "Done.".into(),
-        colspan: 6,
+    Ok(TaskDone {
+        id,
+        outcome: None,
+        choices: Outcome::ALL
+            .iter()
+            .map(|o| (o.as_str(), o.label()))
+            .collect(),
+    })
+}
+
+#[derive(Deserialize)]
+pub struct OutcomeForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+/// Records how a completed task went.
+pub async fn task_outcome(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<OutcomeForm>,
+) -> Result<TaskDone> {
+    let outcome = act::task_outcome(&state.db, &user, id, &form.outcome).await?;
+    Ok(TaskDone {
+        id,
+        outcome: Some(outcome.label()),
+        choices: Vec::new(),
     })
 }
 

@@ -96,6 +96,25 @@ pub async fn complete_task(
     .await
 }
 
+/// Records how a done task of `assignee` went; its account, or none if there is no such done
+/// task.
+pub async fn set_task_outcome(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    assignee: Uuid,
+    outcome: Outcome,
+) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!(
+        "update tasks set outcome = $3
+         where id = $1 and assignee_id = $2 and status = 'done' returning account_id",
+        id,
+        assignee,
+        outcome as Outcome
+    )
+    .fetch_optional(db)
+    .await
+}
+
 /// Moves an open task to a new due date and/or assignee; whether it was open.
 pub async fn move_task(
     db: impl PgExecutor<'_>,

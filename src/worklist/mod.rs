@@ -4,7 +4,9 @@
 pub mod act;
 mod actions;
 mod book;
+pub mod changes;
 pub mod db;
+pub mod digest;
 mod routes;
 mod tasks;
 
@@ -23,7 +25,9 @@ const ACTORS: Access = Access::Roles(&[Role::Csm, Role::Manager]);
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/worklist", VIEWERS, routes::index),
+        Route::get("/worklist/changes", VIEWERS, routes::changes),
         Route::post("/tasks/{id}/complete", ACTORS, actions::complete_task),
+        Route::post("/tasks/{id}/outcome", ACTORS, actions::task_outcome),
         Route::post("/tasks/bulk", ACTORS, tasks::submit),
         Route::post(
             "/accounts/{id}/interventions",

@@ -192,3 +192,34 @@ pub async fn index(
     )
         .into_response())
 }
+
+/// Lines a group shows before "and N more".
+const CHANGES_SHOWN: usize = 5;
+
+#[derive(Template, WebTemplate)]
+#[template(path = "worklist/_changes.html")]
+pub struct ChangesCard {
+    /// The scored days compared (earlier, latest); none before there are two.
+    span: Option<(String, String)>,
+    groups: Vec<super::changes::Group>,
+}
+
+/// The "what changed since the last scores" card of the viewed CSM's book (htmx, on load).
+pub async fn changes(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<WorklistQuery>,
+) -> Result<ChangesCard> {
+    let (csm, _) = viewed_csm(&state, &user, WorklistQuery::value(&q.csm)).await?;
+    let Some(c) = super::changes::load(&state.db, csm, state.clock.now()).await? else {
+        return Ok(ChangesCard {
+            span: None,
+            groups: Vec::new(),
+        });
+    };
+    let span = Some((c.since.to_string(), c.latest.to_string()));
+    Ok(ChangesCard {
+        span,
+        groups: c.groups(CHANGES_SHOWN),
+    })
+}

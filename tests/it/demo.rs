@@ -75,7 +75,7 @@ async fn the_demo_loads_through_ingestion(pool: PgPool) {
         .unwrap();
     assert_eq!(staff.logins.len(), 6, "one login per role");
     let yesterday = time::OffsetDateTime::now_utc().date() - time::Duration::days(1);
-    let loaded = keel::demo::load(&pool, 7, 40, yesterday, &staff, &seeds)
+    let loaded = keel::demo::load(&pool, 7, 40, yesterday, &staff, &seeds, &|_, _| {})
         .await
         .unwrap();
     assert_eq!(loaded.accounts, 42);

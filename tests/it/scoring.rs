@@ -18,7 +18,7 @@ async fn company_with_history(pool: &PgPool) -> Date {
         .await
         .unwrap();
     let as_of = OffsetDateTime::now_utc().date() - Duration::days(1);
-    keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff, &seeds)
+    keel::demo::load(pool, 11, ACCOUNTS, as_of, &staff, &seeds, &|_, _| {})
         .await
         .unwrap();
     let trained = keel::model::training::train(pool, as_of, &keel::auth::audit::Actor::Cli)
@@ -40,7 +40,9 @@ async fn company_with_history(pool: &PgPool) -> Date {
             .await
             .unwrap();
     }
-    let last = keel::demo::score_history(pool, as_of, 6).await.unwrap();
+    let last = keel::demo::score_history(pool, as_of, 6, &|_, _| {})
+        .await
+        .unwrap();
     assert!(last.succeeded, "{:?}", last.stages);
     as_of
 }

@@ -151,3 +151,63 @@ async fn tasks_are_grouped_by_urgency_and_worked_in_bulk(pool: sqlx::PgPool) {
     assert_eq!(b.app.audit_count("task.due").await, 2);
     assert_eq!(b.app.audit_count("task.complete").await, 1);
 }
+
+#[sqlx::test]
+async fn a_completed_task_asks_how_it_went_and_the_timeline_says(pool: sqlx::PgPool) {
+    let b = book(pool.clone()).await;
+    let review = crate::worklist::task_id(&b.app, "Quarterly review").await;
+    let done = b
+        .csm
+        .hx_post(&format!("/tasks/{review}/complete"), &[])
+        .await;
+    let row = done.text().await.unwrap();
+    assert!(
+        row.contains("How did it go?") && row.contains(">no response</button>"),
+        "{row}"
+    );
+
+    // Only a done task takes an outcome, one of the four, and only the viewer's own.
+    let open = crate::worklist::task_id(&b.app, "Call the champion").await;
+    let path = |id: i64| format!("/tasks/{id}/outcome");
+    assert_eq!(
+        b.csm
+            .hx_post(&path(open), &[("outcome", "positive")])
+            .await
+            .status(),
+        404
+    );
+    let theirs = crate::worklist::task_id(&b.app, "Someone else's task").await;
+    assert_eq!(
+        b.csm
+            .hx_post(&path(theirs), &[("outcome", "positive")])
+            .await
+            .status(),
+        404
+    );
+    let wrong = b.csm.hx_post(&path(review), &[("outcome", "great")]).await;
+    assert_eq!(wrong.status(), 400);
+    let refusal = wrong.text().await.unwrap();
+    assert!(
+        refusal.contains("great") && refusal.contains("is not one of positive, neutral"),
+        "{refusal}"
+    );
+
+    let said = b
+        .csm
+        .hx_post(&path(review), &[("outcome", "no_response")])
+        .await;
+    assert!(said.text().await.unwrap().contains("It went: no response."));
+    assert_eq!(b.app.audit_count("task.outcome").await, 1);
+    let a4 = id_of(&b.app, "A4").await;
+    let timeline = b
+        .csm
+        .get(&format!("/accounts/{a4}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        timeline.contains("Task done: Quarterly review (no response)"),
+        "{timeline}"
+    );
+}

@@ -140,7 +140,7 @@ fn order_of(html: &str, names: &[&str]) -> Vec<usize> {
         .collect()
 }
 
-async fn task_id(app: &TestApp, title: &str) -> i64 {
+pub async fn task_id(app: &TestApp, title: &str) -> i64 {
     sqlx::query_scalar("select id from tasks where title = $1")
         .bind(title)
         .fetch_one(&app.db)

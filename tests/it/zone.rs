@@ -46,7 +46,7 @@ async fn times_show_in_the_users_zone_else_the_browsers_else_utc(pool: PgPool) {
             .unwrap()
             .contains("Mars/Olympus is not a time zone")
     );
-    assert_eq!(app.audit_count("user.time_zone").await, 0);
+    assert_eq!(app.audit_count("user.settings").await, 0);
 
     // The user's own choice wins over the browser's, and is audited.
     let saved = analyst
@@ -58,7 +58,7 @@ async fn times_show_in_the_users_zone_else_the_browsers_else_utc(pool: PgPool) {
         "the confirmation reads in IST"
     );
     assert!(runs().await.contains("2026-01-02 11:30 IST"));
-    assert_eq!(app.audit_count("user.time_zone").await, 1);
+    assert_eq!(app.audit_count("user.settings").await, 1);
     let stored: Option<String> = sqlx::query_scalar("select time_zone from users where id = $1")
         .bind(user.id)
         .fetch_one(&app.db)
