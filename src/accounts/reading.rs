@@ -33,19 +33,7 @@ pub fn code_words(code: &str) -> String {
 
 /// A health signal's name as people say it.
 fn signal_label(feature: &str) -> String {
-    match feature {
-        "seat_utilization" => "Seats in use".into(),
-        "features_adopted" => "Feature areas used (30 days)".into(),
-        "usage_trend_ratio_7d_30d" => "Usage trend (last 7 days against 30)".into(),
-        "days_since_last_login" => "Since the last login".into(),
-        "downgraded_last_period" => "Downgraded at the last renewal".into(),
-        "account_age_days" => "Time as a customer".into(),
-        "urgent_tickets_30d" => "Urgent tickets (30 days)".into(),
-        "support_tickets_30d" => "Support tickets (30 days)".into(),
-        "avg_csat" => "Average CSAT".into(),
-        "nps_score" => "Latest NPS answer".into(),
-        other => other.replace('_', " "),
-    }
+    crate::features::label(feature)
 }
 
 /// A health signal's raw value with its unit.

@@ -139,7 +139,16 @@ pub async fn show(
                     },
                     c.last_active.map_or_else(
                         || "never".into(),
-                        |d| format!("{d} ({} days ago)", (today - d).whole_days()),
+                        |d| {
+                            let days = (today - d).whole_days();
+                            match days {
+                                0 => format!("{d} (today)"),
+                                n => format!(
+                                    "{d} ({} ago)",
+                                    crate::web::format::count(n, "day", "days")
+                                ),
+                            }
+                        },
                     ),
                 ])
             })

@@ -245,7 +245,8 @@ pub async fn show(
         .map(|v| v.name.clone());
     Ok(ShowPage {
         chrome,
-        eligibility: e.rule.to_string(),
+        eligibility: serde_json::from_value::<crate::playbooks::rules::Rule>(e.rule.clone())
+            .map_or_else(|_| e.rule.to_string(), |r| r.in_words()),
         can_design: DESIGNERS.allows(Some(user.role)) && e.holdout_of.is_none(),
         e,
         variants,

@@ -4,6 +4,9 @@
 
 pub mod db;
 pub mod events;
+mod labels;
+
+pub use labels::label;
 
 pub use events::Candidate;
 

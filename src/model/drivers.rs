@@ -38,14 +38,26 @@ fn describe(feature: &str, v: f64) -> String {
         "seat_utilization" => format!("{:.0} % of seats active in 30 days", pct(v)),
         "features_adopted" => format!("uses {}", whole(v, "feature area", "feature areas")),
         "days_since_last_login" => format!("no activity for {}", whole(v, "day", "days")),
-        "urgent_tickets_30d" => format!("{v:.0} urgent or high-priority tickets in 30 days"),
-        "support_tickets_30d" => format!("{v:.0} support tickets in 30 days"),
+        "urgent_tickets_30d" => format!(
+            "{} in 30 days",
+            whole(
+                v,
+                "urgent or high-priority ticket",
+                "urgent or high-priority tickets"
+            )
+        ),
+        "support_tickets_30d" => {
+            format!(
+                "{} in 30 days",
+                whole(v, "support ticket", "support tickets")
+            )
+        }
         "avg_csat" => format!("CSAT averaging {v:.1} of 5"),
         "nps_score" => format!("latest NPS answer {v:.0}"),
         "downgraded_last_period" if v > 0.0 => "downgraded at the last billing period".to_owned(),
         "downgraded_last_period" => "no recent downgrade".to_owned(),
-        "invites_sent_30d" => format!("{v:.0} invites sent in 30 days"),
-        "users_commenting" => format!("{v:.0} users commenting in 30 days"),
+        "invites_sent_30d" => format!("{} sent in 30 days", whole(v, "invite", "invites")),
+        "users_commenting" => format!("{} commenting in 30 days", whole(v, "person", "people")),
         "avg_dau_7d" => format!("{v:.1} people active a day over the last 7 days"),
         "avg_dau_14d" => format!("{v:.1} people active a day over the last 14 days"),
         "avg_dau_30d" => format!("{v:.1} people active a day over the last 30 days"),

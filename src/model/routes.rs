@@ -59,9 +59,9 @@ impl From<Screened> for CandidateView {
                 .rho
                 .map_or_else(|| "n/a".to_owned(), |r| format!("{r:+.2}")),
             coverage: format!("{:.0} %", s.coverage * 100.0),
-            closest: s
-                .closest
-                .map_or_else(String::new, |(f, r)| format!("{f} ({r:.2})")),
+            closest: s.closest.map_or_else(String::new, |(f, r)| {
+                format!("{} ({r:.2})", crate::features::label(&f))
+            }),
             partial: s.partial.map_or_else(String::new, |r| format!("{r:+.2}")),
             verdict: s.verdict.label(),
             kept: s.verdict == Verdict::Kept,

@@ -43,7 +43,8 @@ pub async fn record(
                 kind: "drift",
                 subject: (*feature).to_owned(),
                 message: format!(
-                    "{feature} has drifted from its training distribution: PSI {psi:.3} (alert above {})",
+                    "{} has drifted from its training distribution: PSI {psi:.3} (alert above {})",
+                    crate::features::label(feature),
                     monitor::PSI_ALERT
                 ),
                 value: Some(*psi),
@@ -91,11 +92,11 @@ pub async fn record(
             )
         } else {
             format!(
-                "{drifting} of {} features drifting (PSI > {}); {} weeks of matured labels; {} alerts",
+                "{drifting} of {} features drifting (PSI > {}); {} of matured labels; {}",
                 drift.len(),
                 monitor::PSI_ALERT,
-                weeks.len(),
-                alerts.len()
+                crate::web::format::count(weeks.len() as i64, "week", "weeks"),
+                crate::web::format::count(alerts.len() as i64, "alert", "alerts")
             )
         },
     ))

@@ -256,9 +256,9 @@ async fn stages(
         "experiments",
         "ok",
         format!(
-            "{} accounts assigned, {} variant plays opened ({})",
-            assigned.accounts,
-            assigned.plays.plays,
+            "{} assigned, {} opened ({})",
+            crate::web::format::count(assigned.accounts as i64, "account", "accounts"),
+            crate::web::format::count(assigned.plays.plays as i64, "variant play", "variant plays"),
             named_counts(&assigned.by_experiment)
         ),
     );

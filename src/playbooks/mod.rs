@@ -12,6 +12,7 @@ pub mod merge;
 mod routes;
 pub mod rules;
 mod team;
+mod words;
 
 use std::collections::{HashMap, HashSet};
 

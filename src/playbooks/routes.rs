@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use serde_json::json;
 
 use super::db;
-use super::rules::Step;
+use super::rules::{Rule, Step};
 use crate::auth::CurrentUser;
 use crate::auth::audit::{self, Actor};
 use crate::error::{AppError, Result};
@@ -26,6 +26,7 @@ pub struct PlaybookRow {
 
 fn row(p: db::Playbook) -> PlaybookRow {
     let steps: Vec<Step> = serde_json::from_value(p.steps).unwrap_or_default();
+    let rule: Rule = serde_json::from_value(p.rule).unwrap_or_default();
     PlaybookRow {
         id: p.id,
         name: p.name,
@@ -33,23 +34,10 @@ fn row(p: db::Playbook) -> PlaybookRow {
         enabled: p.enabled,
         review_emails: p.review_emails,
         holdout_pct: p.holdout_pct,
-        rule: p.rule.to_string(),
+        rule: rule.in_words(),
         steps: steps
             .iter()
-            .map(|s| {
-                format!(
-                    "{} ({}, {} within {} h{})",
-                    s.title,
-                    s.kind,
-                    s.owner_role,
-                    s.sla_hours,
-                    if s.email.is_some() {
-                        ", with an email"
-                    } else {
-                        ""
-                    }
-                )
-            })
+            .map(Step::in_words)
             .collect::<Vec<_>>()
             .join(" → "),
     }

@@ -185,31 +185,58 @@ pub async fn show(
 pub struct RoiQuery {
     #[serde(flatten)]
     filters: DashboardQuery,
-    arr_at_risk: f64,
-    r0: f64,
-    r1: f64,
-    r2: f64,
-    c0: f64,
-    c1: f64,
-    c2: f64,
-    margin: f64,
+    #[serde(default)]
+    arr_at_risk: String,
+    #[serde(default)]
+    r0: String,
+    #[serde(default)]
+    r1: String,
+    #[serde(default)]
+    r2: String,
+    #[serde(default)]
+    c0: String,
+    #[serde(default)]
+    c1: String,
+    #[serde(default)]
+    c2: String,
+    #[serde(default)]
+    margin: String,
+}
+
+/// A number typed into the ROI box `name`: zero or more, thousands separators allowed.
+fn roi_number(name: &str, raw: &str) -> Result<f64> {
+    match raw.trim().replace(',', "").parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ if raw.trim().is_empty() => Err(AppError::BadRequest(format!(
+            "ROI: {name} is empty; enter a number (0 if none)"
+        ))),
+        _ => Err(AppError::BadRequest(format!(
+            "ROI: {name} needs a number of zero or more ('{raw}' is not one)"
+        ))),
+    }
 }
 
 /// The ROI card recomputed from the reader's inputs (htmx swaps it in; nothing is saved).
 pub async fn roi(Query(q): Query<RoiQuery>) -> Result<RoiCard> {
-    let bad = [q.arr_at_risk, q.r0, q.r1, q.r2, q.c0, q.c1, q.c2, q.margin]
-        .iter()
-        .any(|v| !v.is_finite() || *v < 0.0);
-    if bad || q.margin > 100.0 {
+    let margin = roi_number("gross margin", &q.margin)?;
+    if margin > 100.0 {
         return Err(AppError::BadRequest(
-            "ROI: amounts and percentages must be zero or more (margin at most 100)".into(),
+            "ROI: the gross margin is a percentage of at most 100".into(),
         ));
     }
     let inputs = Inputs {
-        arr_at_risk: q.arr_at_risk,
-        reduction: [q.r0, q.r1, q.r2],
-        cost: [q.c0, q.c1, q.c2],
-        margin: q.margin,
+        arr_at_risk: roi_number("ARR at risk", &q.arr_at_risk)?,
+        reduction: [
+            roi_number("best-case churn reduction", &q.r0)?,
+            roi_number("likely churn reduction", &q.r1)?,
+            roi_number("worst-case churn reduction", &q.r2)?,
+        ],
+        cost: [
+            roi_number("best-case cost", &q.c0)?,
+            roi_number("likely cost", &q.c1)?,
+            roi_number("worst-case cost", &q.c2)?,
+        ],
+        margin,
     };
     Ok(RoiCard {
         roi: roi_view(&inputs, &q.filters),

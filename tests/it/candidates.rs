@@ -140,7 +140,7 @@ async fn churn_that_shows_in_one_odd_event_is_caught_by_a_candidate(pool: sqlx::
     let html = client.get("/models").await.text().await.unwrap();
     let section = &html[html.find("id=\"candidates\"").unwrap()..];
     assert!(
-        section.contains("<code>events_30d:unfriend</code>"),
+        section.contains("<td>Unfriend events (30 days)</td>"),
         "{section}"
     );
     assert!(section.contains("badge green\">kept"), "{section}");

@@ -120,7 +120,7 @@ async fn scores_carry_trajectory_decrements_anomalies_and_champion_watch(pool: P
     let (analyst, _) = app.login_as(Role::Analyst).await;
     let page = analyst.get("/models/health").await.text().await.unwrap();
     assert!(
-        page.contains("id=\"drift\"") && page.contains("avg_dau_30d"),
+        page.contains("id=\"drift\"") && page.contains("People active a day (30 days)"),
         "drift per feature"
     );
     assert!(
