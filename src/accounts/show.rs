@@ -4,6 +4,8 @@
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_htmx::HxRequest;
 use serde::Deserialize;
 use time::Duration;
 use uuid::Uuid;
@@ -56,6 +58,7 @@ pub async fn show(
     user: CurrentUser,
     chrome: Chrome,
     Path(id): Path<Uuid>,
+    Query(q): Query<TimelineQuery>,
 ) -> Result<ShowPage> {
     // Not visible and not existing look the same, so accounts cannot be enumerated.
     let a = db::find(&state.db, scope_for(&user), id)
@@ -79,8 +82,9 @@ pub async fn show(
         ("Customer since", a.customer_since.to_string()),
         (
             "Status",
-            a.churned_on
-                .map_or(a.status.clone(), |d| format!("{} on {d}", a.status)),
+            a.churned_on.map_or(code_words(&a.status), |d| {
+                format!("{} on {d}", code_words(&a.status))
+            }),
         ),
         ("CSM", a.owner_name.unwrap_or_else(|| "unassigned".into())),
         ("Executive sponsor", a.executive_sponsor.unwrap_or_default()),
@@ -100,7 +104,7 @@ pub async fn show(
     let line = |cells: Vec<String>| Line { cells };
     let contacts = db::contacts(&state.db, id).await?;
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
-    let timeline = timeline::load(&state.db, id, None, &history).await?;
+    let timeline = timeline::load(&state.db, id, timeline_kind(&q)?, &history).await?;
     let score = crate::scores::db::latest_score(&state.db, id)
         .await?
         .map(score_view);
@@ -183,27 +187,37 @@ pub struct TimelineQuery {
     kind: Option<String>,
 }
 
-/// The timeline alone, filtered by kind (htmx swaps it in place).
+/// The timeline kind asked for, if it is one; none for every kind.
+fn timeline_kind(q: &TimelineQuery) -> Result<Option<&str>> {
+    match q.kind.as_deref().filter(|k| !k.is_empty()) {
+        Some(k) if !timeline::KINDS.iter().any(|(v, _)| *v == k) => Err(AppError::BadRequest(
+            format!("kind: '{k}' is not a kind of timeline entry"),
+        )),
+        kind => Ok(kind),
+    }
+}
+
+/// The timeline alone, filtered by kind (htmx swaps it in place); opened as a page of its
+/// own (a new tab, a bookmark), the account page with that filter.
 pub async fn timeline(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<Uuid>,
     Query(q): Query<TimelineQuery>,
-) -> Result<TimelineFragment> {
+    HxRequest(htmx): HxRequest,
+) -> Result<Response> {
     db::find(&state.db, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let kind = q.kind.as_deref().filter(|k| !k.is_empty());
-    if let Some(k) = kind
-        && !timeline::KINDS.iter().any(|(v, _)| *v == k)
-    {
-        return Err(AppError::BadRequest(format!(
-            "kind: '{k}' is not a kind of timeline entry"
-        )));
+    let kind = timeline_kind(&q)?;
+    if !htmx {
+        let query = kind.map_or_else(String::new, |k| format!("?kind={k}"));
+        return Ok(Redirect::to(&format!("/accounts/{id}{query}#timeline")).into_response());
     }
     let today = state.clock.now().date();
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
     Ok(TimelineFragment {
         timeline: timeline::load(&state.db, id, kind, &history).await?,
-    })
+    }
+    .into_response())
 }

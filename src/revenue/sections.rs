@@ -15,6 +15,14 @@ pub(super) fn band_rows(
     outcomes: &[(i32, Date, String, String, i64, i64)],
 ) -> (Vec<BandRow>, Vec<String>) {
     let mut naive: BTreeMap<i32, (Date, i64, i64)> = BTreeMap::new();
+    // Worst first within each horizon and grouping: red, yellow, green; high, medium, low.
+    let rank = |v: &str| match v {
+        "red" | "high" => 0,
+        "yellow" | "medium" => 1,
+        _ => 2,
+    };
+    let mut outcomes = outcomes.to_vec();
+    outcomes.sort_by_key(|(h, _, g, v, _, _)| (*h, g.clone(), rank(v)));
     let rows = outcomes
         .iter()
         .map(|(h, day, grouping, value, n, churned)| {
@@ -32,7 +40,12 @@ pub(super) fn band_rows(
                     "Risk tier"
                 }
                 .into(),
-                value: value.clone(),
+                value: {
+                    let mut chars = value.chars();
+                    chars
+                        .next()
+                        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+                },
                 accounts: *n,
                 churned: *churned,
                 rate: percent((*n > 0).then(|| *churned as f64 / *n as f64)),

@@ -32,7 +32,7 @@ async fn the_timeline_orders_events_by_when_they_happened_and_shows_snoozes(pool
     .unwrap();
     let timeline = || async {
         b.csm
-            .get(&format!("/accounts/{a1}/timeline"))
+            .hx_get(&format!("/accounts/{a1}/timeline"))
             .await
             .text()
             .await
@@ -80,10 +80,30 @@ async fn the_timeline_orders_events_by_when_they_happened_and_shows_snoozes(pool
     assert!(after.contains("renewal agreed"));
     let only = b
         .csm
-        .get(&format!("/accounts/{a1}/timeline?kind=snooze"))
+        .hx_get(&format!("/accounts/{a1}/timeline?kind=snooze"))
         .await
         .text()
         .await
         .unwrap();
     assert!(only.contains("Snoozed until") && !only.contains("NPS 9"));
+
+    // A filter opened in a new tab is the account page with that filter, not a bare fragment.
+    let tab = b
+        .csm
+        .get(&format!("/accounts/{a1}/timeline?kind=snooze"))
+        .await;
+    assert_eq!(
+        crate::helpers::location(&tab),
+        format!("/accounts/{a1}?kind=snooze#timeline")
+    );
+    let page = b
+        .csm
+        .get(&format!("/accounts/{a1}?kind=snooze"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let section = &page[page.find("id=\"timeline\"").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("Snoozed until") && !section.contains("NPS 9"));
 }
