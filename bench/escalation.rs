@@ -5,15 +5,25 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use mailin_embedded::{Handler, Server, SslConfig};
+use lettre::{AsyncTransport, Message};
+use mailin_embedded::response::OK;
+use mailin_embedded::{Handler, Response, Server, SslConfig};
 use sqlx::postgres::PgPoolOptions;
 use time::{Duration, OffsetDateTime};
 
+/// Accepts every message and counts them.
 #[derive(Clone)]
-struct Accept;
-impl Handler for Accept {}
+struct Accept(Arc<AtomicU64>);
+impl Handler for Accept {
+    fn data_end(&mut self) -> Response {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        OK
+    }
+}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -34,7 +44,7 @@ async fn main() -> anyhow::Result<()> {
         .execute(&admin)
         .await?;
     let pool = PgPoolOptions::new()
-        .max_connections(4)
+        .max_connections(keel::mail::SENDERS as u32 + 2)
         .connect("postgres://postgres@127.0.0.1:5432/keel_bench_escalation")
         .await?;
     keel::db::migrate(&pool).await?;
@@ -95,14 +105,49 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let listener = TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
-    let mut server = Server::new(Accept);
+    let received = Arc::new(AtomicU64::new(0));
+    let mut server = Server::new(Accept(received.clone()));
     server
+        .with_num_threads(2 * keel::mail::SENDERS as u32)
         .with_ssl(SslConfig::None)
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .with_tcp_listener(listener);
     std::thread::spawn(move || {
         let _ = server.serve();
     });
+
+    // The reference: the same number of messages straight to the server, as many at once
+    // and over as many pooled connections as the sender uses, with no database.
+    let transport = keel::mail::transport::build(&addr.to_string(), None)?;
+    let started = Instant::now();
+    let mut plain = tokio::task::JoinSet::new();
+    for s in 0..keel::mail::SENDERS as usize {
+        let transport = transport.clone();
+        let n = emails / keel::mail::SENDERS as usize
+            + usize::from(s < emails % keel::mail::SENDERS as usize);
+        plain.spawn(async move {
+            for i in 0..n {
+                let m = Message::builder()
+                    .from("Keel <keel@bench>".parse()?)
+                    .to(format!("m{s}x{i}@bench").parse()?)
+                    .subject("Subject")
+                    .body("Body".to_owned())?;
+                transport.send(m).await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = plain.join_next().await {
+        done??;
+    }
+    let plain_secs = started.elapsed().as_secs_f64();
+    writeln!(
+        out,
+        "plain SMTP send (reference): {emails} messages in {plain_secs:.2} s = {:.0} messages/s",
+        emails as f64 / plain_secs
+    )?;
+    received.store(0, Ordering::Relaxed);
+
     let mailer = keel::mail::Mailer::new(&addr.to_string(), "Keel <keel@bench>")?;
     let started = Instant::now();
     let mut sent = 0;
@@ -119,11 +164,20 @@ async fn main() -> anyhow::Result<()> {
         sent += s.sent;
     }
     let secs = started.elapsed().as_secs_f64();
+    let arrived = received.load(Ordering::Relaxed);
+    let marked: i64 = sqlx::query_scalar("select count(*) from outbox where status = 'sent'")
+        .fetch_one(&pool)
+        .await?;
     writeln!(
         out,
-        "outbox sender: {sent} emails in {secs:.2} s = {:.0} emails/s (one SMTP connection and one transaction per email)",
-        sent as f64 / secs
+        "outbox sender: {sent} emails in {secs:.2} s = {:.0} emails/s ({} at once, one transaction per email); the server received {arrived}, {marked} marked sent",
+        sent as f64 / secs,
+        keel::mail::SENDERS
     )?;
+    anyhow::ensure!(
+        arrived == sent && marked == sent as i64,
+        "not exactly once: sent {sent}, received {arrived}, marked {marked}"
+    );
     drop(pool);
     sqlx::query("drop database keel_bench_escalation")
         .execute(&admin)

@@ -1,6 +1,7 @@
 //! Sending the outbox over SMTP. Every email is written to the outbox in the transaction of
-//! the change that caused it. The worker sends due ones one at a time, each in its own
-//! transaction under a row lock, so two workers never send the same email and an email's
+//! the change that caused it. The worker sends due ones [`SENDERS`] at a time over pooled SMTP
+//! connections, each email in its own transaction under a row lock (`for update skip
+//! locked`), so no two senders (in one worker or several) send the same email and an email's
 //! send and its state change commit together: one email's failure never undoes another's
 //! success. A transient failure (server down, 4xx) retries that email alone with exponential
 //! backoff (30 s doubling, at most an hour apart); a permanent one (an invalid address, a 5xx
@@ -17,9 +18,12 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-/// Emails sent per call, each in its own transaction.
-const BATCH: i64 = 100;
+/// Emails sent per call at most, each in its own transaction.
+const BATCH: u64 = 2_000;
+/// Emails in flight at once, each on its own pooled SMTP connection and database transaction.
+pub const SENDERS: u64 = 8;
 
+#[derive(Clone)]
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
@@ -102,11 +106,39 @@ impl Mailer {
     }
 }
 
-/// Sends the outbox's due emails, up to one batch, each in its own transaction. `now` is a
-/// parameter so tests move the clock.
+/// Sends the outbox's due emails, up to one batch, [`SENDERS`] at a time, each in its own
+/// transaction. `now` is a parameter so tests move the clock.
 pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> anyhow::Result<Sent> {
+    let mut senders = tokio::task::JoinSet::new();
+    for _ in 0..SENDERS {
+        senders.spawn(send_some(
+            pool.clone(),
+            mailer.clone(),
+            now,
+            BATCH / SENDERS,
+        ));
+    }
     let mut out = Sent::default();
-    for _ in 0..BATCH {
+    while let Some(done) = senders.join_next().await {
+        let s = done??;
+        out.sent += s.sent;
+        out.retrying += s.retrying;
+        out.failed += s.failed;
+    }
+    Ok(out)
+}
+
+/// One sender: takes due emails one by one (skipping those another sender holds) until
+/// none is due or it has sent `quota`.
+async fn send_some(
+    pool: PgPool,
+    mailer: Mailer,
+    now: OffsetDateTime,
+    quota: u64,
+) -> anyhow::Result<Sent> {
+    let pool = &pool;
+    let mut out = Sent::default();
+    for _ in 0..quota {
         let mut tx = pool.begin().await?;
         let Some(due) = sqlx::query!(
             "select id, recipient, subject, body, html, attempts from outbox

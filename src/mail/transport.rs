@@ -8,6 +8,7 @@
 //! Servers are verified against the public roots; `KEEL_SMTP_CA` adds a private CA's
 //! certificate (PEM) for an internal relay.
 
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
@@ -15,6 +16,14 @@ use percent_encoding::percent_decode_str;
 
 /// How long one SMTP conversation may take.
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Connections kept open to the server: one per sender, closed after a few idle seconds so
+/// a server with few connection slots is not held between sweeps.
+fn pool() -> PoolConfig {
+    PoolConfig::new()
+        .max_size(super::SENDERS as u32)
+        .idle_timeout(std::time::Duration::from_secs(5))
+}
 
 /// The transport `server` describes; `ca`: a private CA certificate (PEM) to trust too.
 pub fn build(
@@ -34,6 +43,7 @@ pub fn build(
             AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
                 .port(port)
                 .timeout(Some(TIMEOUT))
+                .pool_config(pool())
                 .build(),
         );
     }
@@ -76,7 +86,8 @@ pub fn build(
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(url.port().unwrap_or(default_port))
         .tls(tls)
-        .timeout(Some(TIMEOUT));
+        .timeout(Some(TIMEOUT))
+        .pool_config(pool());
     if let Some(c) = credentials {
         builder = builder.credentials(c);
     }

@@ -52,6 +52,7 @@ fn smtp_server(listener: TcpListener) -> Inbox {
         data: Vec::new(),
     });
     server
+        .with_num_threads(2 * keel::mail::SENDERS as u32)
         .with_ssl(SslConfig::None)
         .unwrap()
         .with_tcp_listener(listener);
@@ -132,6 +133,44 @@ async fn an_undeliverable_email_fails_alone_and_every_other_arrives_exactly_once
             "a stable Message-ID per outbox email"
         );
     }
+}
+
+#[sqlx::test]
+async fn two_workers_sending_at_once_deliver_each_email_exactly_once(pool: sqlx::PgPool) {
+    keel::db::migrate(&pool).await.unwrap();
+    queue(&pool, 300).await;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = smtp_server(listener);
+    let server = format!("127.0.0.1:{port}");
+    let (a, b) = (
+        keel::mail::Mailer::new(&server, "Keel <keel@example.com>").unwrap(),
+        keel::mail::Mailer::new(&server, "Keel <keel@example.com>").unwrap(),
+    );
+    let now = OffsetDateTime::now_utc();
+    let (one, two) = tokio::join!(
+        keel::mail::send_due(&pool, &a, now),
+        keel::mail::send_due(&pool, &b, now)
+    );
+    let (one, two) = (one.unwrap(), two.unwrap());
+    assert_eq!(one.sent + two.sent, 300, "{one:?} {two:?}");
+    let received = inbox.lock().unwrap().clone();
+    let mut subjects: Vec<&str> = received
+        .iter()
+        .filter_map(|(_, m)| m.lines().find(|l| l.starts_with("Subject: ")))
+        .collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    assert_eq!(
+        (received.len(), subjects.len()),
+        (300, 300),
+        "every email arrives, none twice"
+    );
+    let unsent: i64 = sqlx::query_scalar("select count(*) from outbox where status <> 'sent'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(unsent, 0);
 }
 
 #[sqlx::test]
@@ -359,6 +398,7 @@ async fn mail_goes_over_starttls_with_credentials_and_not_without_them(pool: sql
         })
         .unwrap()
         .with_auth(mailin_embedded::AuthMechanism::Plain)
+        .with_num_threads(2 * keel::mail::SENDERS as u32)
         .with_tcp_listener(listener);
     std::thread::spawn(move || {
         let _ = server.serve();
