@@ -98,8 +98,9 @@ pub fn build(
 mod tests {
     use super::*;
 
-    #[test]
-    fn urls_say_what_they_mean_and_bad_ones_say_why() {
+    /// A pooled transport starts its idle-connection reaper, so it is built in a runtime.
+    #[tokio::test]
+    async fn urls_say_what_they_mean_and_bad_ones_say_why() {
         for ok in [
             "127.0.0.1:2525",
             "smtps://user:p%40ss@mail.example.com",
