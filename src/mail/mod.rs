@@ -1,16 +1,19 @@
 //! Sending the outbox over SMTP. Every email is written to the outbox in the transaction of
 //! the change that caused it. The worker sends due ones [`SENDERS`] at a time over pooled SMTP
-//! connections, each email in its own transaction under a row lock (`for update skip
-//! locked`), so no two senders (in one worker or several) send the same email and an email's
-//! send and its state change commit together: one email's failure never undoes another's
-//! success. A transient failure (server down, 4xx) retries that email alone with exponential
-//! backoff (30 s doubling, at most an hour apart); a permanent one (an invalid address, a 5xx
-//! refusal) marks it failed with its reason. Nothing is lost while the mail server is down.
-//! (If the process dies between the server accepting a message and the commit, that one
-//! message is sent again, with the same Message-ID so mail clients show it once.)
+//! connections. A sender claims a few due emails at once under a lease (`for update skip
+//! locked`, then not due again for [`LEASE`]), so no two senders, in one worker or several,
+//! send the same email, and no database connection waits on an SMTP conversation. Each
+//! email's fate is written on its own as soon as it is known: one email's failure never undoes
+//! another's success. A transient failure (server down, 4xx) retries that email alone with
+//! exponential backoff (30 s doubling, at most an hour apart); a permanent one (an invalid
+//! address, a 5xx refusal) marks it failed with its reason. Nothing is lost while the mail
+//! server is down. (If the process dies between the server accepting a message and its
+//! being marked sent, that message is sent again once its lease lapses, with the same
+//! Message-ID so mail clients show it once.)
 
 pub mod compose;
 pub mod db;
+mod sending;
 pub mod transport;
 
 use lettre::message::{Mailbox, MultiPart};
@@ -18,10 +21,16 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::PgPool;
 use time::{Duration, OffsetDateTime};
 
-/// Emails sent per call at most, each in its own transaction.
-const BATCH: u64 = 2_000;
-/// Emails in flight at once, each on its own pooled SMTP connection and database transaction.
-pub const SENDERS: u64 = 8;
+/// Emails sent per call at most.
+const BATCH: u64 = 4_000;
+/// SMTP conversations at once, each on its own pooled connection.
+pub const SENDERS: u64 = 32;
+/// Emails a sender claims at a time.
+const CLAIM: u64 = 16;
+/// How long a claim keeps other senders off an email: far longer than [`CLAIM`] emails take
+/// (each conversation times out after [`transport::TIMEOUT`]); a sender that runs short
+/// releases the rest, and a claim left by a killed process lapses on its own.
+const LEASE: Duration = Duration::minutes(10);
 
 #[derive(Clone)]
 pub struct Mailer {
@@ -69,16 +78,19 @@ enum Delivery {
     Failed(String),
 }
 
+/// A claimed email.
 struct Email {
     id: i64,
     recipient: String,
     subject: String,
     body: String,
     html: Option<String>,
+    /// Attempts before this one.
+    attempts: i32,
 }
 
 impl Mailer {
-    async fn deliver(&self, email: Email) -> Delivery {
+    async fn deliver(&self, email: &Email) -> Delivery {
         let to = match email.recipient.parse::<Mailbox>() {
             Ok(to) => to,
             Err(e) => return Delivery::Failed(format!("recipient '{}': {e}", email.recipient)),
@@ -89,10 +101,13 @@ impl Mailer {
             .message_id(Some(format!("<outbox-{}@{domain}>", email.id)))
             .from(self.from.clone())
             .to(to)
-            .subject(email.subject);
-        let built = match email.html {
-            Some(html) => message.multipart(MultiPart::alternative_plain_html(email.body, html)),
-            None => message.body(email.body),
+            .subject(email.subject.clone());
+        let built = match &email.html {
+            Some(html) => message.multipart(MultiPart::alternative_plain_html(
+                email.body.clone(),
+                html.clone(),
+            )),
+            None => message.body(email.body.clone()),
         };
         let message = match built {
             Ok(message) => message,
@@ -106,8 +121,8 @@ impl Mailer {
     }
 }
 
-/// Sends the outbox's due emails, up to one batch, [`SENDERS`] at a time, each in its own
-/// transaction. `now` is a parameter so tests move the clock.
+/// Sends the outbox's due emails, up to one batch, [`SENDERS`] at a time. `now` is a
+/// parameter so tests move the clock.
 pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> anyhow::Result<Sent> {
     let mut senders = tokio::task::JoinSet::new();
     for _ in 0..SENDERS {
@@ -128,70 +143,50 @@ pub async fn send_due(pool: &PgPool, mailer: &Mailer, now: OffsetDateTime) -> an
     Ok(out)
 }
 
-/// One sender: takes due emails one by one (skipping those another sender holds) until
-/// none is due or it has sent `quota`.
+/// One sender: claims a few due emails at a time until none is due or it has taken `quota`,
+/// and sends them over its SMTP connection.
 async fn send_some(
     pool: PgPool,
     mailer: Mailer,
     now: OffsetDateTime,
     quota: u64,
 ) -> anyhow::Result<Sent> {
-    let pool = &pool;
     let mut out = Sent::default();
-    for _ in 0..quota {
-        let mut tx = pool.begin().await?;
-        let Some(due) = sqlx::query!(
-            "select id, recipient, subject, body, html, attempts from outbox
-             where status = 'pending' and next_attempt_at <= $1
-             order by id limit 1 for update skip locked",
-            now
-        )
-        .fetch_optional(&mut *tx)
-        .await?
-        else {
+    let mut taken = 0;
+    while taken < quota {
+        let claimed = std::time::Instant::now();
+        let emails = sending::claim(&pool, now, now + LEASE, CLAIM.min(quota - taken)).await?;
+        if emails.is_empty() {
             break;
-        };
-        let email = Email {
-            id: due.id,
-            recipient: due.recipient,
-            subject: due.subject,
-            body: due.body,
-            html: due.html,
-        };
-        match mailer.deliver(email).await {
-            Delivery::Sent => {
-                sqlx::query!(
-                    "update outbox set status = 'sent', sent_at = $2, attempts = attempts + 1, last_error = null where id = $1",
-                    due.id,
-                    now
-                )
-                .execute(&mut *tx)
-                .await?;
-                out.sent += 1;
+        }
+        taken += emails.len() as u64;
+        let mut emails = emails.into_iter();
+        for email in emails.by_ref() {
+            // Never send under a lease that may lapse mid-conversation: another sender could
+            // claim the email by then.
+            if claimed.elapsed() + transport::TIMEOUT >= LEASE.unsigned_abs() {
+                sending::release(&pool, &[email.id], now).await?;
+                break;
             }
-            Delivery::Retry(error) => {
-                sqlx::query!(
-                    "update outbox set attempts = attempts + 1, next_attempt_at = $2, last_error = $3 where id = $1",
-                    due.id,
-                    now + backoff(due.attempts),
-                    error
-                )
-                .execute(&mut *tx)
-                .await?;
-                out.retrying += 1;
-            }
-            Delivery::Failed(error) => {
-                sqlx::query!(
-                    "update outbox set status = 'failed', attempts = attempts + 1, last_error = $2 where id = $1",
-                    due.id,
-                    error
-                )
-                .execute(&mut *tx)
-                .await?;
-                out.failed += 1;
+            match mailer.deliver(&email).await {
+                Delivery::Sent => {
+                    sending::mark_sent(&pool, email.id, now).await?;
+                    out.sent += 1;
+                }
+                Delivery::Retry(error) => {
+                    sending::mark_retry(&pool, &email, now, &error).await?;
+                    out.retrying += 1;
+                }
+                Delivery::Failed(error) => {
+                    sending::mark_failed(&pool, email.id, &error).await?;
+                    out.failed += 1;
+                }
             }
         }
-        tx.commit().await?;
+        let rest: Vec<i64> = emails.map(|e| e.id).collect();
+        if !rest.is_empty() {
+            sending::release(&pool, &rest, now).await?;
+        }
     }
     Ok(out)
 }

@@ -15,7 +15,7 @@ use lettre::{AsyncSmtpTransport, Tokio1Executor};
 use percent_encoding::percent_decode_str;
 
 /// How long one SMTP conversation may take.
-const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+pub const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Connections kept open to the server: one per sender, closed after a few idle seconds so
 /// a server with few connection slots is not held between sweeps.

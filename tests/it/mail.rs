@@ -421,7 +421,7 @@ async fn mail_goes_over_starttls_with_credentials_and_not_without_them(pool: sql
     assert_eq!((out.sent, out.failed), (0, 1), "{why:?}");
     assert!(inbox.lock().unwrap().is_empty());
     // The right credentials, over STARTTLS with the server's certificate verified.
-    sqlx::query("update outbox set status = 'pending', attempts = 0, last_error = null")
+    sqlx::query("update outbox set status = 'pending', attempts = 0, last_error = null, next_attempt_at = now() - interval '1 minute'")
         .execute(&pool)
         .await
         .unwrap();
