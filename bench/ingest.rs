@@ -50,7 +50,8 @@ async fn main() -> anyhow::Result<()> {
         .await?;
     keel::db::migrate(&pool).await?;
 
-    let as_of = OffsetDateTime::now_utc().date();
+    // Yesterday, as the demo does: today's simulated hours may lie ahead of the clock.
+    let as_of = OffsetDateTime::now_utc().date() - Duration::days(1);
     let company = Company::simulate(7, accounts, as_of, 1, keel::demo::Profile::load(None)?);
     let load = |entity, csv: Vec<u8>| {
         let pool = pool.clone();

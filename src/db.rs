@@ -168,3 +168,15 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Refreshes the planner's statistics of every table. After a bulk load the planner would
+/// otherwise plan with the empty tables' estimates until autovacuum (if it runs at all) gets
+/// round to them: sequential scans where an index range is right, nested loops over
+/// thousands of rows.
+pub async fn analyze(pool: &PgPool) -> anyhow::Result<()> {
+    sqlx::query("analyze")
+        .execute(pool)
+        .await
+        .context("refreshing planner statistics")?;
+    Ok(())
+}

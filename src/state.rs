@@ -3,7 +3,9 @@
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
@@ -62,6 +64,33 @@ impl Caches {
     }
 }
 
+/// Values kept per key for a while: a domain's cache wraps one in its own type (so that
+/// [`Caches`] tells it from another domain's).
+pub struct Memo<K, V>(Mutex<HashMap<K, (Instant, V)>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Memo(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+    /// The value kept for `key` if it was kept less than `ttl` ago.
+    pub fn fresh(&self, key: &K, ttl: Duration) -> Option<V> {
+        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.get(key)
+            .filter(|(at, _)| at.elapsed() < ttl)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Keeps `value` for `key`, forgetting values older than `ttl`.
+    pub fn keep(&self, key: K, value: V, ttl: Duration) {
+        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        kept.retain(|_, (at, _)| at.elapsed() < ttl);
+        kept.insert(key, (Instant::now(), value));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +107,22 @@ mod tests {
                 .get::<Mutex<Vec<u16>>>()
                 .lock()
                 .is_ok_and(|v| v.is_empty())
+        );
+    }
+
+    #[test]
+    fn a_memo_forgets_what_is_older_than_asked() {
+        let memo = Memo::<u8, &str>::default();
+        memo.keep(1, "one", Duration::from_secs(60));
+        assert_eq!(memo.fresh(&1, Duration::from_secs(60)), Some("one"));
+        assert_eq!(memo.fresh(&2, Duration::from_secs(60)), None);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(memo.fresh(&1, Duration::from_millis(1)), None);
+        memo.keep(2, "two", Duration::from_millis(1));
+        assert_eq!(
+            memo.0.lock().map(|m| m.len()).ok(),
+            Some(1),
+            "one is forgotten"
         );
     }
 }

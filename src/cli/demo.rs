@@ -56,6 +56,7 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             &|done, total| advance(&bar, done, total),
         )
         .await?;
+        crate::db::analyze(&pool).await?;
         bar.finish_and_clear();
         writeln!(
             std::io::stdout(),
@@ -96,6 +97,7 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             time::OffsetDateTime::now_utc(),
         )
         .await?;
+        crate::db::analyze(&pool).await?;
         spinner.finish_and_clear();
         writeln!(
             std::io::stdout(),

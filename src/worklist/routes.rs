@@ -7,6 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum_htmx::HxRequest;
+use time::Date;
 use uuid::Uuid;
 
 use super::book::{BookFragment, BookView, WorklistQuery, book_view};
@@ -14,7 +15,7 @@ use super::db::{self};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::segment::Segment;
-use crate::state::AppState;
+use crate::state::{AppState, Memo};
 use crate::web::format::{Choice, choices};
 use crate::web::layout::Chrome;
 
@@ -64,6 +65,30 @@ async fn viewed_csm(
     Ok((chosen, team))
 }
 
+/// Save rates by (CSM, manager, day), kept ten minutes: they count flags 60 to 240 days
+/// old, so only the day's first scores and churn reported since move them, and reading the
+/// scores of a whole book on every worklist would be most of the page's work.
+#[derive(Default)]
+pub struct SaveRates(Memo<(Option<Uuid>, Option<Uuid>, Date), db::SaveRate>);
+
+const SAVE_RATE_FRESH: std::time::Duration = std::time::Duration::from_secs(600);
+
+async fn save_rate(
+    state: &AppState,
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+    today: Date,
+) -> Result<db::SaveRate> {
+    let memo = state.caches.get::<SaveRates>();
+    let key = (owner, manager, today);
+    if let Some(rate) = memo.0.fresh(&key, SAVE_RATE_FRESH) {
+        return Ok(rate);
+    }
+    let rate = db::save_rate(&state.db, owner, manager, today).await?;
+    memo.0.keep(key, rate.clone(), SAVE_RATE_FRESH);
+    Ok(rate)
+}
+
 fn can_act(user: &CurrentUser) -> bool {
     matches!(user.role, Role::Csm | Role::Manager)
 }
@@ -85,9 +110,9 @@ pub async fn index(
     if htmx {
         return Ok((vary, BookFragment { book }).into_response());
     }
-    let rate = db::save_rate(&state.db, Some(csm), None, today).await?;
+    let rate = save_rate(&state, Some(csm), None, today).await?;
     let team_rate = match user.role {
-        Role::Manager => Some(db::save_rate(&state.db, None, Some(user.id), today).await?),
+        Role::Manager => Some(save_rate(&state, None, Some(user.id), today).await?),
         _ => None,
     };
     let describe = |r: &db::SaveRate| {
