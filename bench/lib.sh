@@ -11,6 +11,20 @@ build() { cargo build --release --quiet --bins --benches; }
 
 sql() { psql "$DATABASE_URL" -qAtX -c "$1"; }
 
+# bench_bin NAME: the newest release build of the bench target NAME.
+bench_bin() { ls -t "$CARGO_TARGET_DIR"/release/deps/"$1"-* | grep -v '\.d$' | head -1; }
+
+# api_token SCOPE…: a new API token with those scopes, created by an admin; prints its secret.
+api_token() {
+    local secret scopes
+    secret="keel_bench$(date +%s%N)"
+    scopes=$(printf "'%s'," "$@")
+    sql "insert into api_tokens (id, name, token_hash, scopes, created_by)
+         select gen_random_uuid(), 'bench', encode(sha256('$secret'::bytea), 'hex'), array[${scopes%,}], id
+         from users where role = 'admin' limit 1" >/dev/null
+    echo "$secret"
+}
+
 # serve PORT [ARGS…]: starts `keel serve` on PORT (stopped when the script exits) and waits
 # until it answers.
 serve() {

@@ -90,7 +90,7 @@ struct Email {
 }
 
 impl Mailer {
-    async fn deliver(&self, email: &Email) -> Delivery {
+    async fn deliver(&self, email: Email) -> Delivery {
         let to = match email.recipient.parse::<Mailbox>() {
             Ok(to) => to,
             Err(e) => return Delivery::Failed(format!("recipient '{}': {e}", email.recipient)),
@@ -101,13 +101,10 @@ impl Mailer {
             .message_id(Some(format!("<outbox-{}@{domain}>", email.id)))
             .from(self.from.clone())
             .to(to)
-            .subject(email.subject.clone());
-        let built = match &email.html {
-            Some(html) => message.multipart(MultiPart::alternative_plain_html(
-                email.body.clone(),
-                html.clone(),
-            )),
-            None => message.body(email.body.clone()),
+            .subject(email.subject);
+        let built = match email.html {
+            Some(html) => message.multipart(MultiPart::alternative_plain_html(email.body, html)),
+            None => message.body(email.body),
         };
         let message = match built {
             Ok(message) => message,
@@ -161,31 +158,31 @@ async fn send_some(
         }
         taken += emails.len() as u64;
         let mut emails = emails.into_iter();
-        for email in emails.by_ref() {
+        while let Some(email) = emails.next() {
             // Never send under a lease that may lapse mid-conversation: another sender could
-            // claim the email by then.
+            // claim the email by then. What is left goes back.
             if claimed.elapsed() + transport::TIMEOUT >= LEASE.unsigned_abs() {
-                sending::release(&pool, &[email.id], now).await?;
+                let left: Vec<i64> = std::iter::once(email.id)
+                    .chain(emails.map(|e| e.id))
+                    .collect();
+                sending::release(&pool, &left, now).await?;
                 break;
             }
-            match mailer.deliver(&email).await {
+            let (id, attempts) = (email.id, email.attempts);
+            match mailer.deliver(email).await {
                 Delivery::Sent => {
-                    sending::mark_sent(&pool, email.id, now).await?;
+                    sending::mark_sent(&pool, id, now).await?;
                     out.sent += 1;
                 }
                 Delivery::Retry(error) => {
-                    sending::mark_retry(&pool, &email, now, &error).await?;
+                    sending::mark_retry(&pool, id, attempts, now, &error).await?;
                     out.retrying += 1;
                 }
                 Delivery::Failed(error) => {
-                    sending::mark_failed(&pool, email.id, &error).await?;
+                    sending::mark_failed(&pool, id, &error).await?;
                     out.failed += 1;
                 }
             }
-        }
-        let rest: Vec<i64> = emails.map(|e| e.id).collect();
-        if !rest.is_empty() {
-            sending::release(&pool, &rest, now).await?;
         }
     }
     Ok(out)

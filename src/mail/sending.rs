@@ -52,17 +52,18 @@ pub(super) async fn mark_sent(pool: &PgPool, id: i64, now: OffsetDateTime) -> sq
     Ok(())
 }
 
-/// Failed for now: tried again after the backoff for its attempts so far.
+/// Failed for now: tried again after the backoff for its `attempts` so far.
 pub(super) async fn mark_retry(
     pool: &PgPool,
-    email: &Email,
+    id: i64,
+    attempts: i32,
     now: OffsetDateTime,
     error: &str,
 ) -> sqlx::Result<()> {
     sqlx::query!(
         "update outbox set attempts = attempts + 1, next_attempt_at = $2, last_error = $3 where id = $1",
-        email.id,
-        now + backoff(email.attempts),
+        id,
+        now + backoff(attempts),
         error
     )
     .execute(pool)

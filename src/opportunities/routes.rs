@@ -1,10 +1,6 @@
 //! The sales home (`/opportunities`), the steps sales take on a card (htmx swaps the card),
 //! and the expansion card the account page loads for CSMs, with the hand-off form.
 
-use std::collections::HashMap;
-use std::sync::PoisonError;
-use std::time::Instant;
-
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
@@ -22,7 +18,7 @@ use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::expansion;
 use crate::reasons::db::{ReasonCode, reason_codes};
-use crate::state::AppState;
+use crate::state::{AppState, Memo};
 use crate::web::charts::{self, BarChart};
 use crate::web::countdown::Countdown;
 use crate::web::format::{dollars, money_short, percent, timestamp};
@@ -160,27 +156,12 @@ fn tiles(m: &Metrics) -> Vec<(&'static str, String, &'static str)> {
     ]
 }
 
-/// The sales home as rendered for one user, kept 30 seconds unless an opportunity changes.
+/// The sales home as rendered for one user with the opportunities' generation it saw, kept
+/// 30 seconds unless an opportunity changes.
 #[derive(Default)]
-pub struct HomeCache(std::sync::Mutex<HashMap<Uuid, (Instant, u64, Bytes)>>);
+pub struct HomeCache(Memo<Uuid, (u64, Bytes)>);
 
 const HOME_FRESH: std::time::Duration = std::time::Duration::from_secs(30);
-
-impl HomeCache {
-    fn fresh(&self, user: Uuid, generation: u64) -> Option<Bytes> {
-        let cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        cached
-            .get(&user)
-            .filter(|(at, g, _)| *g == generation && at.elapsed() < HOME_FRESH)
-            .map(|(_, _, page)| page.clone())
-    }
-
-    fn keep(&self, user: Uuid, generation: u64, page: Bytes) {
-        let mut cached = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        cached.retain(|_, (at, _, _)| at.elapsed() < HOME_FRESH);
-        cached.insert(user, (Instant::now(), generation, page));
-    }
-}
 
 /// The sales home: from the cache when nothing changed in the last 30 seconds.
 pub async fn home(
@@ -190,7 +171,11 @@ pub async fn home(
 ) -> Result<Html<Bytes>> {
     let cache = state.caches.get::<HomeCache>();
     let generation = super::generation();
-    if let Some(page) = cache.fresh(user.id, generation) {
+    if let Some((_, page)) = cache
+        .0
+        .fresh(&user.id, HOME_FRESH)
+        .filter(|(g, _)| *g == generation)
+    {
         return Ok(Html(page));
     }
     let page = Bytes::from(
@@ -199,7 +184,9 @@ pub async fn home(
             .render()
             .map_err(|e| AppError::Internal(e.into()))?,
     );
-    cache.keep(user.id, generation, page.clone());
+    cache
+        .0
+        .keep(user.id, (generation, page.clone()), HOME_FRESH);
     Ok(Html(page))
 }
 

@@ -69,7 +69,7 @@ async fn viewed_csm(
 /// old, so only the day's first scores and churn reported since move them, and reading the
 /// scores of a whole book on every worklist would be most of the page's work.
 #[derive(Default)]
-pub struct SaveRates(Memo<(Option<Uuid>, Option<Uuid>, Date), db::SaveRate>);
+struct SaveRates(Memo<(Option<Uuid>, Option<Uuid>, Date), db::SaveRate>);
 
 const SAVE_RATE_FRESH: std::time::Duration = std::time::Duration::from_secs(600);
 
