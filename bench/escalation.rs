@@ -88,18 +88,28 @@ async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
     let again = keel::playbooks::sweep(&pool, now + Duration::minutes(1)).await?;
     let second = started.elapsed().as_secs_f64();
+    let queued: i64 = sqlx::query_scalar("select count(*) from outbox")
+        .fetch_one(&pool)
+        .await?;
     writeln!(
         out,
-        "sweep over {tasks} open late tasks: {escalated} escalations (breach + unresolved) with their emails in {first:.2} s; the next sweep finds {again} new in {second:.2} s"
+        "sweep over {tasks} open late tasks: {escalated} escalations (breach + unresolved) and {queued} emails (one per manager) in {first:.2} s; the next sweep finds {again} new in {second:.2} s"
     )?;
 
     // The sender: `emails` of the outbox to a local SMTP server.
-    // The sweep's emails stay behind as history (discarded), as sent mail piles up in a
-    // real outbox.
-    let history = sqlx::query("update outbox set status = 'discarded'")
+    // Two sent emails per late task stay behind as history, as sent mail piles up in a real
+    // outbox.
+    sqlx::query("update outbox set status = 'discarded'")
         .execute(&pool)
-        .await?
-        .rows_affected();
+        .await?;
+    let history = sqlx::query(
+        "insert into outbox (audience, recipient, subject, body, status, sent_at) select 'internal', 'h' || i || '@bench', 'Sent ' || i, 'Body', 'sent', now() from generate_series(1, $1) i",
+    )
+    .bind(2 * tasks as i64)
+    .execute(&pool)
+    .await?
+    .rows_affected()
+        + queued as u64;
     sqlx::query(
         "insert into outbox (audience, recipient, subject, body) select 'internal', 'm' || i || '@bench', 'Subject ' || i, 'Body' from generate_series(1, $1) i",
     )
@@ -168,9 +178,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let secs = started.elapsed().as_secs_f64();
     let arrived = received.load(Ordering::Relaxed);
-    let marked: i64 = sqlx::query_scalar("select count(*) from outbox where status = 'sent'")
-        .fetch_one(&pool)
-        .await?;
+    let marked: i64 = sqlx::query_scalar(
+        "select count(*) from outbox where status = 'sent' and recipient ~ '^m[0-9]+@bench$'",
+    )
+    .fetch_one(&pool)
+    .await?;
     writeln!(
         out,
         "outbox sender: {sent} emails in {secs:.2} s = {:.0} emails/s ({} conversations at once; {history} older emails in the outbox); the server received {arrived}, {marked} marked sent",

@@ -235,6 +235,9 @@ pub async fn escalate(
                cross join lateral (values ('breach', t.due_at < $1),
                                           ('unresolved', t.created_at < $1 - interval '3 days')) as k(kind, applies)
                where t.status = 'open' and k.applies
+                 -- Skipping what is escalated already keeps each sweep's work to what is new
+                 -- (a conflicting insert costs as much as an insert).
+                 and not exists (select 1 from escalations e where e.task_id = t.id and e.kind = k.kind)
            ), escalated as (
                insert into escalations (task_id, kind, notified)
                select id, kind, manager_email from due

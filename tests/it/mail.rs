@@ -247,16 +247,24 @@ async fn emails_wait_while_the_server_is_down_and_all_arrive_once_when_it_is_bac
 }
 
 #[sqlx::test]
-async fn a_breach_reaches_the_managers_mailbox(pool: sqlx::PgPool) {
+async fn late_tasks_reach_the_managers_mailbox_in_one_email(pool: sqlx::PgPool) {
     let b = crate::worklist::book(pool.clone()).await;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let inbox = smtp_server(listener);
+    // The other CSM's manager has one late task to hear of: that task's own email.
+    let lone = b.app.create_user(keel::auth::Role::Manager).await;
+    sqlx::query("update users set manager_id = $1 where id = (select assignee_id from tasks where title = 'Someone else''s task')")
+        .bind(lone.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    // Six hours on, two of the CSM's tasks are late: one email tells their manager of both.
     let later = OffsetDateTime::now_utc() + Duration::hours(6);
-    assert!(keel::playbooks::sweep(&pool, later).await.unwrap() >= 1);
+    assert_eq!(keel::playbooks::sweep(&pool, later).await.unwrap(), 3);
     let mailer = keel::mail::Mailer::new(&addr.to_string(), "Keel <keel@example.com>").unwrap();
     let sent = keel::mail::send_due(&pool, &mailer, later).await.unwrap();
-    assert!(sent.sent >= 1 && sent.failed == 0, "{sent:?}");
+    assert!(sent.sent == 2 && sent.failed == 0, "{sent:?}");
     let manager: String = sqlx::query_scalar(
         "select m.email from users u join users m on m.id = u.manager_id where u.id = $1",
     )
@@ -265,26 +273,41 @@ async fn a_breach_reaches_the_managers_mailbox(pool: sqlx::PgPool) {
     .await
     .unwrap();
     let received = inbox.lock().unwrap().clone();
-    assert!(
-        received
+    let to = |who: &str| {
+        let of: Vec<&String> = received
             .iter()
-            .any(|(to, m)| to == std::slice::from_ref(&manager)
-                && m.contains("SLA breached: Send the renewal offer (Charlie Inc)")),
+            .filter(|(to, _)| to.as_slice() == [who])
+            .map(|(_, m)| m)
+            .collect();
+        match of.as_slice() {
+            [one] => one.to_string(),
+            _ => panic!("one email to {who}: {received:?}"),
+        }
+    };
+    assert!(
+        to(&lone.email).contains("Subject: SLA breached: Someone else's task (Other Corp)"),
         "{received:?}"
     );
-    // Both a plain-text and an HTML body, from templates/emails/escalation/.
-    let (_, message) = received
-        .iter()
-        .find(|(_, m)| m.contains("Subject: SLA breached: Send the renewal offer"))
-        .unwrap();
+    let message = to(&manager);
+    assert!(
+        message.contains("Subject: 2 escalations: 2 SLA breached, 0 unresolved"),
+        "{message}"
+    );
+    // Both a plain-text and an HTML body, from templates/emails/escalations/.
     assert!(message.contains("multipart/alternative"), "{message}");
     assert!(
         message.contains("Content-Type: text/plain") && message.contains("Content-Type: text/html")
     );
-    assert!(
-        message.contains("<strong>Charlie Inc</strong>"),
-        "{message}"
-    );
+    let body: String = sqlx::query_scalar("select body from outbox where recipient = $1")
+        .bind(&manager)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let renewal = body
+        .find("\"Send the renewal offer\" on Charlie Inc")
+        .expect(&body);
+    let call = body.find("\"Call the champion\" on").expect(&body);
+    assert!(renewal < call, "the task due first comes first: {body}");
 }
 
 /// Accepts PLAIN credentials keel/s3cret only, and keeps what it receives.
