@@ -88,6 +88,8 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
         eprintln!();
     }
     let done = result?;
+    // A bulk load changes the tables' shape more than autovacuum's thresholds notice soon.
+    crate::db::analyze(&pool).await?;
     writeln!(
         std::io::stdout(),
         "imported {} {} rows from {} in {:.1} s: {} chunks written, {} already in; {} events new ({:.0} events/s, {:.0} rows/s)",

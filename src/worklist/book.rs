@@ -1,6 +1,8 @@
 //! The ranked book: each account's row (priority, score, flags) and the page of rows the
 //! worklist shows.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use serde::Deserialize;
@@ -11,7 +13,7 @@ use super::db::{self, BookRow};
 use super::priority;
 use crate::error::{AppError, Result};
 use crate::money;
-use crate::state::AppState;
+use crate::state::{AppState, Memo};
 use crate::web::format::dollars;
 
 const PAGE_SIZE: usize = 50;
@@ -114,7 +116,7 @@ fn trend(t: Option<&str>) -> (&'static str, String) {
     }
 }
 
-fn row_view(r: BookRow, today: Date) -> AccountRow {
+fn row_view(r: &BookRow, today: Date) -> AccountRow {
     let (arrow, trend_label) = trend(r.trajectory.as_deref());
     let mut flags = Vec::new();
     if r.at_risk == Some(true) {
@@ -159,24 +161,46 @@ fn row_view(r: BookRow, today: Date) -> AccountRow {
         probability: r
             .churn_probability
             .map_or_else(|| "—".into(), |p| format!("{:.0} %", p * 100.0)),
-        driver: r
-            .drivers
-            .as_ref()
-            .and_then(|d| d.get(0))
-            .and_then(|d| d.get("text"))
-            .and_then(|t| t.as_str())
-            .unwrap_or("")
-            .to_owned(),
+        driver: r.driver.clone().unwrap_or_default(),
         arr: dollars(money::arr_cents(r.mrr_cents)),
         renewal: match (r.renewal_date, days) {
             (Some(d), Some(n)) => format!("{d} ({n} d)"),
             _ => "—".into(),
         },
         flags,
-        priority: crate::web::format::dollars((priority(&r, today) * 100.0).round() as i64),
+        priority: crate::web::format::dollars((priority(r, today) * 100.0).round() as i64),
         snoozed_until: r.snoozed_until.map(|d| d.to_string()),
-        name: r.name,
+        name: r.name.clone(),
     }
+}
+
+/// Books read by (CSM, day), each with the version read before it: a worklist reads the
+/// version (one indexed row) and the book only when it moved, so a CSM's page costs what
+/// their own changes cost, not a read of every account's latest scores.
+#[derive(Default)]
+struct Books(Memo<(Uuid, Date), Versioned>);
+
+/// A book and the version read before it.
+type Versioned = (i64, Arc<Vec<BookRow>>);
+
+/// How long a book nobody asks for is kept (the version, not this, keeps it right).
+const BOOK_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// The CSM's book as of its current version.
+async fn rows(state: &AppState, csm: Uuid, today: Date) -> Result<Arc<Vec<BookRow>>> {
+    let version = db::book_version(&state.db, csm).await?;
+    let books = state.caches.get::<Books>();
+    let key = (csm, today);
+    if let Some((_, rows)) = books
+        .0
+        .fresh(&key, BOOK_KEPT)
+        .filter(|(kept, _)| *kept == version)
+    {
+        return Ok(rows);
+    }
+    let rows = Arc::new(db::book(&state.db, csm, today).await?);
+    books.0.keep(key, (version, rows.clone()), BOOK_KEPT);
+    Ok(rows)
 }
 
 /// Whose book is shown: a CSM's own; a manager's pick among their team; an executive's pick
@@ -207,9 +231,9 @@ pub(super) async fn book_view(
             )));
         }
     };
-    let mut rows: Vec<BookRow> = db::book(&state.db, csm, today)
-        .await?
-        .into_iter()
+    let book = rows(state, csm, today).await?;
+    let mut rows: Vec<&BookRow> = book
+        .iter()
         .filter(|r| band.is_empty() || r.band.as_deref() == Some(band.as_str()))
         .filter(|r| tier.is_empty() || r.risk_tier.as_deref() == Some(tier.as_str()))
         .filter(|r| segment.is_empty() || r.segment == segment)

@@ -1,7 +1,6 @@
 //! SQL for the worklist and the CSM's actions. Every query is bounded by one CSM's book or
 //! one account, never by the whole database.
 
-use serde_json::Value;
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -21,7 +20,8 @@ pub struct BookRow {
     pub churn_probability: Option<f32>,
     pub risk_tier: Option<String>,
     pub at_risk: Option<bool>,
-    pub drivers: Option<Value>,
+    /// What moves the churn probability most, in words.
+    pub driver: Option<String>,
     pub anomaly: Option<String>,
     pub champion_loss: Option<String>,
     pub snoozed_until: Option<Date>,
@@ -37,7 +37,7 @@ pub async fn book(db: impl PgExecutor<'_>, owner: Uuid, today: Date) -> sqlx::Re
         r#"select a.id, a.name, a.segment, a.mrr_cents, a.renewal_date,
                   s.health_score as "health_score?", s.band as "band?", s.trajectory as "trajectory?",
                   s.churn_probability as "churn_probability?", s.risk_tier as "risk_tier?",
-                  s.at_risk as "at_risk?", s.drivers as "drivers?", s.anomaly as "anomaly?",
+                  s.at_risk as "at_risk?", s.drivers->0->>'text' as "driver?", s.anomaly as "anomaly?",
                   s.champion_loss as "champion_loss?", z.until as "snoozed_until?",
                   e.tier::text as "expansion_tier?", e.propensity as "propensity?"
            from accounts a
@@ -52,6 +52,19 @@ pub async fn book(db: impl PgExecutor<'_>, owner: Uuid, today: Date) -> sqlx::Re
     )
     .fetch_all(db)
     .await
+}
+
+/// The version of a CSM's book: migrations/20261208000000_book_versions.sql bumps it in every
+/// statement that changes what the book shows. Read it before the book, so a book kept with
+/// it is never newer than it says.
+pub async fn book_version(db: impl PgExecutor<'_>, owner: Uuid) -> sqlx::Result<i64> {
+    Ok(sqlx::query_scalar!(
+        "select version from book_versions where owner_id = $1",
+        owner
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
 }
 
 pub struct TaskRow {

@@ -78,7 +78,7 @@ mod tests {
             churn_probability: p,
             risk_tier: None,
             at_risk: None,
-            drivers: None,
+            driver: None,
             anomaly: None,
             champion_loss: None,
             snoozed_until: None,

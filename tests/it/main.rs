@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod alerts;
 mod auth;
+mod books;
 mod browser;
 mod browser_builder;
 mod browser_experiment;
