@@ -2,7 +2,7 @@
 # as a demo user, and one wrk run printed as a row. Expects DATABASE_URL to be set.
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/keel-target}"
-export KEEL_LOG="${KEEL_LOG:-warn}"
+export KEEL_LOG="${KEEL_LOG:-error}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 keel="$CARGO_TARGET_DIR/release/keel"
 

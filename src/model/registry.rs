@@ -100,6 +100,13 @@ pub async fn production(db: impl PgExecutor<'_>) -> anyhow::Result<Option<(Uuid,
     }
 }
 
+/// The production model's id, if one is in production.
+pub async fn production_id(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Uuid>> {
+    sqlx::query_scalar!("select id from models where in_production")
+        .fetch_optional(db)
+        .await
+}
+
 /// The production model kept deserialised between requests; a promotion elsewhere is seen
 /// on the next request (one indexed lookup of the production id).
 #[derive(Default)]
@@ -107,10 +114,7 @@ pub struct Cache(tokio::sync::RwLock<Option<(Uuid, Arc<Model>)>>);
 
 impl Cache {
     pub async fn production(&self, pool: &PgPool) -> anyhow::Result<Option<(Uuid, Arc<Model>)>> {
-        let Some(id) = sqlx::query_scalar!("select id from models where in_production")
-            .fetch_optional(pool)
-            .await?
-        else {
+        let Some(id) = production_id(pool).await? else {
             return Ok(None);
         };
         if let Some((cached, model)) = &*self.0.read().await

@@ -2,14 +2,18 @@
 //! movements, trend, churn by segment, what the risk bands predicted, cohorts, survival by
 //! band, the model's lift and the programme's ROI.
 
+use std::sync::Arc;
+
 use sqlx::PgPool;
-use time::Date;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 use super::movements::month_of;
 use super::read::{self, Filter};
 use super::sections::{band_rows, heatmap, lift_chart, save_rate, survival_chart};
 use super::windows::{Retention, months_before};
 use crate::segment;
+use crate::state::{AppState, Memo};
 use crate::web::charts::revenue::{self as charts, MovementsChart, SurvivalChart, TrendChart};
 use crate::web::format::{dollars, money_short, month_label, percent};
 
@@ -90,8 +94,54 @@ fn total(rows: &[(Date, String, Retention)], end: Date) -> Retention {
     t
 }
 
+/// What a view's figures are kept under: the revenue refresh and the production model they
+/// were built from, then the view (window months, segment, team, cohorts by revenue).
+type Key = (
+    Option<(Date, OffsetDateTime)>,
+    Option<Uuid>,
+    i32,
+    Option<String>,
+    Option<Uuid>,
+    bool,
+);
+
+/// Figures kept per view. Everything on them comes from the facts the daily run refreshes (in
+/// one transaction with its `revenue_refreshes` row) and from the production model's report,
+/// so a request reads those two stamps, one indexed row each, and uses what it kept only when
+/// both are the ones it was built from.
+#[derive(Default)]
+struct Kept(Memo<Key, Arc<Figures>>);
+
+/// How long a view nobody asks for is kept (the stamps, not this, keep it right).
+const KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// [`figures`], kept while the facts and the model they come from stay the same.
+pub async fn kept_figures(
+    state: &AppState,
+    months: i32,
+    window_label: &str,
+    f: &Filter,
+    heat_revenue: bool,
+) -> anyhow::Result<Arc<Figures>> {
+    let key = (
+        read::latest_refresh(&state.db).await?,
+        crate::model::registry::production_id(&state.db).await?,
+        months,
+        f.segment.clone(),
+        f.manager,
+        heat_revenue,
+    );
+    let kept = state.caches.get::<Kept>();
+    if let Some(figures) = kept.0.fresh(&key, KEPT) {
+        return Ok(figures);
+    }
+    let figures = Arc::new(figures(&state.db, months, window_label, f, heat_revenue).await?);
+    kept.0.keep(key, figures.clone(), KEPT);
+    Ok(figures)
+}
+
 /// The page's figures for window `months` ending in `as_of`'s month, over `f`'s accounts.
-pub async fn figures(
+async fn figures(
     pool: &PgPool,
     months: i32,
     window_label: &str,

@@ -109,7 +109,7 @@ fn roi_view(i: &Inputs, query: &DashboardQuery) -> RoiView {
 #[template(path = "revenue/dashboard.html")]
 pub struct DashboardPage {
     chrome: Chrome,
-    f: Figures,
+    f: std::sync::Arc<Figures>,
     windows: Vec<Choice>,
     segments: Vec<Choice>,
     teams: Vec<Choice>,
@@ -136,7 +136,7 @@ pub async fn show(
     let filter = q.filter(&user)?;
     let (value, months, label) = q.window();
     let revenue_heat = q.cohorts == "revenue";
-    let figures = dashboard::figures(&state.db, months, label, &filter, revenue_heat).await?;
+    let figures = dashboard::kept_figures(&state, months, label, &filter, revenue_heat).await?;
     let team_choices: Vec<(String, String)> = users::list_managers(&state.db)
         .await?
         .into_iter()
@@ -252,7 +252,7 @@ pub async fn csv(
 ) -> Result<Response> {
     let filter = q.filter(&user)?;
     let (_, months, label) = q.window();
-    let f = dashboard::figures(&state.db, months, label, &filter, q.cohorts == "revenue").await?;
+    let f = dashboard::kept_figures(&state, months, label, &filter, q.cohorts == "revenue").await?;
     let mut out = crate::web::csv::Writer::new(Vec::new());
     match table.trim_end_matches(".csv") {
         "movements" => {

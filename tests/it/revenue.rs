@@ -182,3 +182,33 @@ async fn a_manager_reads_their_team_and_csms_are_refused(pool: PgPool) {
         StatusCode::BAD_REQUEST
     );
 }
+
+#[sqlx::test]
+async fn a_new_refresh_of_the_facts_shows_at_once(pool: PgPool) {
+    let b = book(pool.clone()).await;
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    let nrr = || async {
+        let html = exec.get("/dashboard").await.text().await.unwrap();
+        let after = html
+            .split("Net revenue retention</span><span class=\"big\">")
+            .nth(1)
+            .unwrap()
+            .to_owned();
+        after[..after.find('<').unwrap()].to_owned()
+    };
+    assert_eq!(nrr().await, "75.0 %");
+    assert_eq!(nrr().await, "75.0 %", "again, from what the page kept");
+    // A's June upgrade is corrected away and the facts refreshed (the daily run, elsewhere):
+    // no expansion, so NRR falls to (400 − 50 − 100) ÷ 400 = 62.5 %.
+    sqlx::query(
+        "update subscription_periods set mrr_cents = 10000
+         where account_id = (select id from accounts where external_id = 'A') and period_start = '2026-06-01'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    keel::revenue::facts::refresh(&pool, date!(2026 - 06 - 15))
+        .await
+        .unwrap();
+    assert_eq!(nrr().await, "62.5 %", "the new facts, not the kept page");
+}
