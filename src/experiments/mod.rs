@@ -55,6 +55,7 @@ pub fn routes() -> Vec<Route> {
 /// Measured evidence of what a play saves: the retention gained over control (points as a
 /// share) and its 95 % Newcombe interval, from the latest concluded experiment with a
 /// winner, else from the playbook holdout with the most matured accounts.
+#[derive(Clone)]
 pub struct Evidence {
     pub id: i64,
     pub name: String,
@@ -62,8 +63,11 @@ pub struct Evidence {
     pub interval: (f64, f64),
 }
 
-pub async fn evidence(pool: &PgPool, today: Date) -> Result<Option<Evidence>> {
-    let all = db::all(pool).await?;
+pub async fn evidence(
+    pool: &PgPool,
+    all: &[db::Experiment],
+    today: Date,
+) -> Result<Option<Evidence>> {
     let winners = all
         .iter()
         .filter(|e| e.status == "concluded" && e.winner_variant_id.is_some());

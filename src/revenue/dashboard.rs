@@ -12,6 +12,7 @@ use super::movements::month_of;
 use super::read::{self, Filter};
 use super::sections::{band_rows, heatmap, lift_chart, save_rate, survival_chart};
 use super::windows::{Retention, months_before};
+use crate::experiments::Evidence;
 use crate::segment;
 use crate::state::{AppState, Memo};
 use crate::web::charts::revenue::{self as charts, MovementsChart, SurvivalChart, TrendChart};
@@ -138,6 +139,44 @@ pub async fn kept_figures(
     let figures = Arc::new(figures(&state.db, months, window_label, f, heat_revenue).await?);
     kept.0.keep(key, figures.clone(), KEPT);
     Ok(figures)
+}
+
+/// What the ROI card's evidence is kept under: the day, the revenue refresh, and each
+/// experiment's id, status and winner.
+type EvidenceKey = (
+    Date,
+    Option<(Date, OffsetDateTime)>,
+    Vec<(i64, String, Option<i64>)>,
+);
+
+/// The ROI card's measured evidence, kept like the figures. It reads every assignment of the
+/// experiments behind it with their outcomes (10 ms of the page's 12 on the demo); it moves
+/// with the day, an experiment concluded or started, and the daily run (which assigns holdout
+/// accounts before it refreshes the facts), and stands, like the rest of the page, as of the
+/// latest refresh.
+#[derive(Default)]
+struct KeptEvidence(Memo<EvidenceKey, Option<Evidence>>);
+
+/// [`crate::experiments::evidence`], kept while its key holds.
+pub async fn kept_evidence(
+    state: &AppState,
+    today: Date,
+) -> crate::error::Result<Option<Evidence>> {
+    let all = crate::experiments::db::all(&state.db).await?;
+    let key = (
+        today,
+        read::latest_refresh(&state.db).await?,
+        all.iter()
+            .map(|e| (e.id, e.status.clone(), e.winner_variant_id))
+            .collect(),
+    );
+    let kept = state.caches.get::<KeptEvidence>();
+    if let Some(evidence) = kept.0.fresh(&key, KEPT) {
+        return Ok(evidence);
+    }
+    let evidence = crate::experiments::evidence(&state.db, &all, today).await?;
+    kept.0.keep(key, evidence.clone(), KEPT);
+    Ok(evidence)
 }
 
 /// The page's figures for window `months` ending in `as_of`'s month, over `f`'s accounts.

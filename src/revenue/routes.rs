@@ -147,7 +147,7 @@ pub async fn show(
     let mut segments = vec![("", "Every segment")];
     segments.extend(Segment::options());
     let mut inputs = Inputs::defaults(figures.arr_at_risk);
-    let evidence = crate::experiments::evidence(&state.db, state.clock.now().date())
+    let evidence = dashboard::kept_evidence(&state, state.clock.now().date())
         .await?
         .map(|e| {
             let half_points = |share: f64| (share.max(0.0) * 200.0).round() / 2.0;

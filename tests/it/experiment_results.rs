@@ -97,6 +97,9 @@ async fn results_follow_the_definitions_and_the_decision_is_recorded(pool: sqlx:
         .post_form(&format!("/experiments/{id}/conclude"), &[("decision", "x")])
         .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // Before the conclusion the dashboard has no measured evidence (and keeps that page).
+    let before = executive.get("/dashboard").await.text().await.unwrap();
+    assert!(before.contains("No experiment has measured a churn reduction yet"));
     let resp = lab
         .analyst
         .post_form(
