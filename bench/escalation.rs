@@ -193,8 +193,8 @@ async fn main() -> anyhow::Result<()> {
         arrived == sent && marked == sent as i64,
         "not exactly once: sent {sent}, received {arrived}, marked {marked}"
     );
-    drop(pool);
-    sqlx::query("drop database keel_bench_escalation")
+    pool.close().await;
+    sqlx::query("drop database keel_bench_escalation with (force)")
         .execute(&admin)
         .await?;
     Ok(())

@@ -115,9 +115,11 @@ async fn main() -> anyhow::Result<()> {
         "ratio keel / COPY (rows/s): {:.2}",
         copy_secs / keel_secs
     )?;
-    drop(conn);
+    conn.close().await?;
     pool.close().await;
-    sqlx::query(&format!("drop database if exists {scratch}"))
+    // A closed connection's backend can outlive the close by a moment: force the scratch
+    // database's drop rather than race it.
+    sqlx::query(&format!("drop database if exists {scratch} with (force)"))
         .execute(&mut admin)
         .await?;
     Ok(())
