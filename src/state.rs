@@ -83,6 +83,22 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
             .map(|(_, v)| v.clone())
     }
 
+    /// The value kept for `key` if it was kept less than `ttl` ago, else what `make` gives,
+    /// kept. (The lock is not held while `make` runs.)
+    pub async fn fresh_or<E>(
+        &self,
+        key: K,
+        ttl: Duration,
+        make: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some(value) = self.fresh(&key, ttl) {
+            return Ok(value);
+        }
+        let value = make.await?;
+        self.keep(key, value.clone(), ttl);
+        Ok(value)
+    }
+
     /// Keeps `value` for `key`, forgetting values older than `ttl`.
     pub fn keep(&self, key: K, value: V, ttl: Duration) {
         let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
@@ -124,5 +140,22 @@ mod tests {
             Some(1),
             "one is forgotten"
         );
+    }
+
+    #[tokio::test]
+    async fn fresh_or_makes_a_value_only_when_none_is_kept() {
+        let memo = Memo::<u8, u32>::default();
+        let ttl = Duration::from_secs(60);
+        let made = std::sync::atomic::AtomicU32::new(0);
+        let make =
+            || async { Ok::<_, ()>(made.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 10) };
+        assert_eq!(memo.fresh_or(1, ttl, make()).await, Ok(10));
+        assert_eq!(memo.fresh_or(1, ttl, make()).await, Ok(10), "kept");
+        assert_eq!(memo.fresh_or(2, ttl, make()).await, Ok(11), "another key");
+        assert_eq!(
+            memo.fresh_or(3, ttl, async { Err::<u32, ()>(()) }).await,
+            Err(())
+        );
+        assert_eq!(memo.fresh(&3, ttl), None, "an error is not kept");
     }
 }

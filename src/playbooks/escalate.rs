@@ -16,7 +16,8 @@ use crate::web::format::timestamp;
 
 /// What an escalation email says.
 struct Escalation {
-    breach: bool,
+    /// What happened, in words ([`label`]).
+    label: &'static str,
     csm: String,
     title: String,
     account: String,
@@ -65,6 +66,15 @@ struct Line {
     due: String,
 }
 
+/// A manager's escalation in words, as a subject and a digest line say it.
+fn label(kind: &str) -> &'static str {
+    if kind == "breach" {
+        "SLA breached"
+    } else {
+        "Unresolved for 3 days"
+    }
+}
+
 /// Tasks a digest lists before "and N more".
 const DIGEST_LINES: usize = 50;
 
@@ -91,7 +101,7 @@ fn single(e: Escalated) -> anyhow::Result<Outgoing> {
         audience: Audience::Internal,
         status: OutboxStatus::Pending,
         email: Escalation {
-            breach: e.kind == "breach",
+            label: label(&e.kind),
             csm: e.csm,
             title: e.title,
             account: e.account,
@@ -113,11 +123,7 @@ fn digest(recipient: String, mut all: Vec<Escalated>) -> anyhow::Result<Outgoing
         .into_iter()
         .take(DIGEST_LINES)
         .map(|e| Line {
-            label: if e.kind == "breach" {
-                "SLA breached"
-            } else {
-                "Unresolved for 3 days"
-            },
+            label: label(&e.kind),
             due: timestamp(e.due_at),
             title: e.title,
             account: e.account,

@@ -116,29 +116,30 @@ struct Kept(Memo<Key, Arc<Figures>>);
 /// How long a view nobody asks for is kept (the stamps, not this, keep it right).
 const KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// [`figures`], kept while the facts and the model they come from stay the same.
+/// [`figures`], kept while the facts (as of `refresh`, the latest) and the model they come
+/// from stay the same.
 pub async fn kept_figures(
     state: &AppState,
+    refresh: Option<(Date, OffsetDateTime)>,
     months: i32,
     window_label: &str,
     f: &Filter,
     heat_revenue: bool,
 ) -> anyhow::Result<Arc<Figures>> {
     let key = (
-        read::latest_refresh(&state.db).await?,
+        refresh,
         crate::model::registry::production_id(&state.db).await?,
         months,
         f.segment.clone(),
         f.manager,
         heat_revenue,
     );
-    let kept = state.caches.get::<Kept>();
-    if let Some(figures) = kept.0.fresh(&key, KEPT) {
-        return Ok(figures);
-    }
-    let figures = Arc::new(figures(&state.db, months, window_label, f, heat_revenue).await?);
-    kept.0.keep(key, figures.clone(), KEPT);
-    Ok(figures)
+    let make = async {
+        anyhow::Ok(Arc::new(
+            figures(&state.db, months, window_label, f, heat_revenue).await?,
+        ))
+    };
+    state.caches.get::<Kept>().0.fresh_or(key, KEPT, make).await
 }
 
 /// What the ROI card's evidence is kept under: the day, the revenue refresh, and each
@@ -157,26 +158,27 @@ type EvidenceKey = (
 #[derive(Default)]
 struct KeptEvidence(Memo<EvidenceKey, Option<Evidence>>);
 
-/// [`crate::experiments::evidence`], kept while its key holds.
+/// [`crate::experiments::evidence`], kept while its key holds (`refresh` is the latest).
 pub async fn kept_evidence(
     state: &AppState,
+    refresh: Option<(Date, OffsetDateTime)>,
     today: Date,
 ) -> crate::error::Result<Option<Evidence>> {
     let all = crate::experiments::db::all(&state.db).await?;
     let key = (
         today,
-        read::latest_refresh(&state.db).await?,
+        refresh,
         all.iter()
             .map(|e| (e.id, e.status.clone(), e.winner_variant_id))
             .collect(),
     );
-    let kept = state.caches.get::<KeptEvidence>();
-    if let Some(evidence) = kept.0.fresh(&key, KEPT) {
-        return Ok(evidence);
-    }
-    let evidence = crate::experiments::evidence(&state.db, &all, today).await?;
-    kept.0.keep(key, evidence.clone(), KEPT);
-    Ok(evidence)
+    let make = crate::experiments::evidence(&state.db, &all, today);
+    state
+        .caches
+        .get::<KeptEvidence>()
+        .0
+        .fresh_or(key, KEPT, make)
+        .await
 }
 
 /// The page's figures for window `months` ending in `as_of`'s month, over `f`'s accounts.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::dashboard::{self, Figures, WINDOWS};
-use super::read::Filter;
+use super::read::{self, Filter};
 use super::roi::{self, Inputs};
 use crate::auth::{CurrentUser, Role, db as users};
 use crate::error::{AppError, Result};
@@ -136,7 +136,9 @@ pub async fn show(
     let filter = q.filter(&user)?;
     let (value, months, label) = q.window();
     let revenue_heat = q.cohorts == "revenue";
-    let figures = dashboard::kept_figures(&state, months, label, &filter, revenue_heat).await?;
+    let refresh = read::latest_refresh(&state.db).await?;
+    let figures =
+        dashboard::kept_figures(&state, refresh, months, label, &filter, revenue_heat).await?;
     let team_choices: Vec<(String, String)> = users::list_managers(&state.db)
         .await?
         .into_iter()
@@ -147,7 +149,7 @@ pub async fn show(
     let mut segments = vec![("", "Every segment")];
     segments.extend(Segment::options());
     let mut inputs = Inputs::defaults(figures.arr_at_risk);
-    let evidence = dashboard::kept_evidence(&state, state.clock.now().date())
+    let evidence = dashboard::kept_evidence(&state, refresh, state.clock.now().date())
         .await?
         .map(|e| {
             let half_points = |share: f64| (share.max(0.0) * 200.0).round() / 2.0;
@@ -252,7 +254,9 @@ pub async fn csv(
 ) -> Result<Response> {
     let filter = q.filter(&user)?;
     let (_, months, label) = q.window();
-    let f = dashboard::kept_figures(&state, months, label, &filter, q.cohorts == "revenue").await?;
+    let refresh = read::latest_refresh(&state.db).await?;
+    let heat = q.cohorts == "revenue";
+    let f = dashboard::kept_figures(&state, refresh, months, label, &filter, heat).await?;
     let mut out = crate::web::csv::Writer::new(Vec::new());
     match table.trim_end_matches(".csv") {
         "movements" => {

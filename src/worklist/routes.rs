@@ -79,14 +79,13 @@ async fn save_rate(
     manager: Option<Uuid>,
     today: Date,
 ) -> Result<db::SaveRate> {
-    let memo = state.caches.get::<SaveRates>();
-    let key = (owner, manager, today);
-    if let Some(rate) = memo.0.fresh(&key, SAVE_RATE_FRESH) {
-        return Ok(rate);
-    }
-    let rate = db::save_rate(&state.db, owner, manager, today).await?;
-    memo.0.keep(key, rate.clone(), SAVE_RATE_FRESH);
-    Ok(rate)
+    let make = db::save_rate(&state.db, owner, manager, today);
+    Ok(state
+        .caches
+        .get::<SaveRates>()
+        .0
+        .fresh_or((owner, manager, today), SAVE_RATE_FRESH, make)
+        .await?)
 }
 
 fn can_act(user: &CurrentUser) -> bool {
