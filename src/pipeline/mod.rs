@@ -292,8 +292,8 @@ async fn stages(
             "revenue facts",
             "ok",
             format!(
-                "{} accounts, {} account-months of MRR movements as of {day}",
-                r.accounts, r.account_months
+                "{} accounts, {} account-months of MRR movements as of {}",
+                r.accounts, r.account_months, r.as_of
             ),
         ),
         Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),

@@ -24,17 +24,23 @@ const ENDS: i32 = 24;
 /// What a refresh prepared.
 #[derive(Debug)]
 pub struct Refreshed {
+    /// The day the facts stand on: the day asked for, or the export's last billed day if
+    /// billing ends before it.
+    pub as_of: Date,
     pub accounts: usize,
     pub account_months: usize,
 }
 
-/// Recomputes every revenue fact as of `as_of` (the last day whose billing counts).
+/// Recomputes every revenue fact as of `as_of` (the last day whose billing counts), or as of
+/// the export's last billed day if billing ends earlier: a day past the export is a day the
+/// billing system has not yet told, not a day every customer left.
 pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
     let (lines, teams, churned) = tokio::try_join!(
         ingest::db::subscription_lines(pool),
         accounts::db::teams(pool),
         accounts::db::churn_dates(pool)
     )?;
+    let as_of = billed_through(lines.iter().map(|l| (l.1, l.2)), as_of);
     let outcomes = band_outcomes(pool, as_of, &teams, &churned).await?;
     let views = super::views::prepare(pool, as_of, &teams, &churned).await?;
     let (months, sums, windows, cohorts, accounts) = tokio::task::spawn_blocking(move || {
@@ -77,9 +83,19 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
     tx.commit().await?;
     db::compact(pool).await?;
     Ok(Refreshed {
+        as_of,
         accounts,
         account_months: months.len(),
     })
+}
+
+/// `as_of`, or the day before the last line's end (ends are exclusive) if no line runs on it.
+fn billed_through(lines: impl Iterator<Item = (Date, Date)>, as_of: Date) -> Date {
+    lines
+        .filter(|(start, end)| end > start)
+        .map(|(_, end)| end.previous_day().unwrap_or(end))
+        .max()
+        .map_or(as_of, |last| last.min(as_of))
 }
 
 /// One row of `revenue_band_outcomes`: horizon, score day, grouping, value, segment, team,
@@ -152,4 +168,29 @@ fn with_every_team(cells: HashMap<CohortKey, CohortCell>) -> Vec<(CohortKey, Coh
         .map(|(k, c)| (k, c, false))
         .chain(every.into_iter().map(|(k, c)| (k, c, true)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::billed_through;
+
+    #[test]
+    fn a_day_past_the_export_reads_as_its_last_billed_day() {
+        let lines = [
+            (date!(2026 - 01 - 01), date!(2026 - 07 - 01)),
+            (date!(2026 - 03 - 01), date!(2026 - 06 - 01)),
+        ];
+        let through = |day| billed_through(lines.into_iter(), day);
+        assert_eq!(through(date!(2026 - 07 - 01)), date!(2026 - 06 - 30));
+        assert_eq!(through(date!(2026 - 09 - 15)), date!(2026 - 06 - 30));
+        assert_eq!(through(date!(2026 - 06 - 30)), date!(2026 - 06 - 30));
+        assert_eq!(through(date!(2026 - 05 - 10)), date!(2026 - 05 - 10));
+        assert_eq!(
+            billed_through(std::iter::empty(), date!(2026 - 05 - 10)),
+            date!(2026 - 05 - 10),
+            "no billing at all: the day asked for"
+        );
+    }
 }

@@ -212,3 +212,31 @@ async fn a_new_refresh_of_the_facts_shows_at_once(pool: PgPool) {
         .unwrap();
     assert_eq!(nrr().await, "62.5 %", "the new facts, not the kept page");
 }
+
+#[sqlx::test]
+async fn a_refresh_past_the_billing_export_reads_its_last_billed_day(pool: PgPool) {
+    let b = book(pool.clone()).await;
+    // Every line ends on 1 July (exclusive): a daily run on 1 July or later knows billing only
+    // through 30 June, and must not read the day after as every customer churning.
+    keel::revenue::facts::refresh(&pool, date!(2026 - 07 - 03))
+        .await
+        .unwrap();
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    let html = exec.get("/dashboard").await.text().await.unwrap();
+    let kpis = html.split("id=\"kpis\"").nth(1).unwrap();
+    assert!(
+        kpis.contains("75.0 %") && kpis.contains("33.3 %"),
+        "NRR and logo churn as of 30 June: {kpis}"
+    );
+    assert!(
+        html.contains("2025-07-01 to 2026-06-30"),
+        "the window is stated"
+    );
+    let csv = exec
+        .get("/dashboard/movements.csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!csv.contains("Jul 2026"), "no July yet: {csv}");
+}
