@@ -285,6 +285,19 @@ pub async fn escalate_no_reply(
     .await
 }
 
+/// The version of a manager's team figures: migrations/20261209000000_team_versions.sql bumps
+/// it in every statement that changes what the team page counts. Read it before the figures,
+/// so figures kept with it are never newer than it says.
+pub async fn team_version(db: impl PgExecutor<'_>, manager: Uuid) -> sqlx::Result<i64> {
+    Ok(sqlx::query_scalar!(
+        "select version from team_versions where manager_id = $1",
+        manager
+    )
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(0))
+}
+
 /// SLA figures of one CSM over a period: tasks due in it, done on time, breached (done late
 /// or still open past due), open now, and escalations.
 pub struct Adherence {
@@ -299,7 +312,7 @@ pub struct Adherence {
 
 pub async fn adherence(
     db: impl PgExecutor<'_>,
-    manager: Option<Uuid>,
+    manager: Uuid,
     from: OffsetDateTime,
     now: OffsetDateTime,
 ) -> sqlx::Result<Vec<Adherence>> {
@@ -315,7 +328,7 @@ pub async fn adherence(
                   (select count(*) from escalations e join tasks t on t.id = e.task_id
                      where t.assignee_id = u.id and e.created_at >= $2) as "escalations!"
            from users u
-           where u.role = 'csm' and u.active and ($1::uuid is null or u.manager_id = $1)"#,
+           where u.role = 'csm' and u.active and u.manager_id = $1"#,
         manager,
         from,
         now
@@ -341,15 +354,15 @@ pub struct Funnel {
 
 pub async fn funnel(
     db: impl PgExecutor<'_>,
-    manager: Option<Uuid>,
+    manager: Uuid,
     from: OffsetDateTime,
 ) -> sqlx::Result<Funnel> {
     sqlx::query_as!(
         Funnel,
         r#"with team_plays as (
                select p.id, p.account_id, p.opened_at from plays p
-               join accounts a on a.id = p.account_id left join users u on u.id = a.owner_id
-               where p.opened_at >= $2 and ($1::uuid is null or u.manager_id = $1)
+               join accounts a on a.id = p.account_id join users u on u.id = a.owner_id
+               where p.opened_at >= $2 and u.manager_id = $1
            )
            select count(*) as "alerts!",
                   count(*) filter (where tasked) as "tasks!",

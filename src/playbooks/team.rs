@@ -1,16 +1,19 @@
 //! The manager's team page: SLA adherence per CSM and for the team, open and breached
 //! tasks, escalations, playbook engagement and the funnel.
 
+use std::sync::Arc;
+
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
 use serde::Deserialize;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use super::db::{self};
 use crate::auth::CurrentUser;
 use crate::error::{AppError, Result};
-use crate::state::AppState;
+use crate::state::{AppState, Memo};
 use crate::web::charts;
 use crate::web::layout::Chrome;
 
@@ -50,6 +53,44 @@ fn rate(on_time: i64, due: i64) -> String {
     }
 }
 
+/// A team's figures over a period: each CSM's adherence and the plays funnel.
+struct Figures {
+    csms: Vec<db::Adherence>,
+    funnel: db::Funnel,
+}
+
+/// Figures read by (manager, period in days, minute), each with the team's version read
+/// before them: a team page reads the version (one indexed row) and the figures only when a
+/// write moved it or the minute turned, so a manager's page costs what their team's changes
+/// cost, not a count over every task and play of the period.
+#[derive(Default)]
+struct Teams(Memo<(Uuid, i64, OffsetDateTime), (i64, Arc<Figures>)>);
+
+/// Figures stand as of the minute they are read in: a task falls due, or out of the
+/// period, at the next minute's page.
+const KEPT: std::time::Duration = std::time::Duration::from_secs(120);
+
+async fn figures(state: &AppState, manager: Uuid, days: i64) -> Result<Arc<Figures>> {
+    let now = state.clock.now();
+    let now = now
+        - Duration::seconds(now.second().into())
+        - Duration::nanoseconds(now.nanosecond().into());
+    let version = db::team_version(&state.db, manager).await?;
+    let teams = state.caches.get::<Teams>();
+    let key = (manager, days, now);
+    if let Some((_, kept)) = teams.0.fresh(&key, KEPT).filter(|(v, _)| *v == version) {
+        return Ok(kept);
+    }
+    let from = now - Duration::days(days);
+    let (csms, funnel) = tokio::try_join!(
+        db::adherence(&state.db, manager, from, now),
+        db::funnel(&state.db, manager, from)
+    )?;
+    let figures = Arc::new(Figures { csms, funnel });
+    teams.0.keep(key, (version, figures.clone()), KEPT);
+    Ok(figures)
+}
+
 /// The manager's team: SLA adherence per CSM and for the team over a period, open and
 /// breached tasks, escalations, playbook engagement, and the funnel.
 pub async fn team(
@@ -62,9 +103,8 @@ pub async fn team(
     if !(1..=365).contains(&days) {
         return Err(AppError::BadRequest(format!("days: {days} is not 1–365")));
     }
-    let now = state.clock.now();
-    let from = now - Duration::days(days);
-    let csms = db::adherence(&state.db, Some(user.id), from, now).await?;
+    let figures = figures(&state, user.id, days).await?;
+    let csms = &figures.csms;
     let sum = |f: fn(&db::Adherence) -> i64| csms.iter().map(f).sum::<i64>();
     let (due, on_time) = (sum(|a| a.due), sum(|a| a.on_time));
     let team = AdherenceRow {
@@ -77,7 +117,7 @@ pub async fn team(
         open: sum(|a| a.open),
         escalations: sum(|a| a.escalations),
     };
-    let f = db::funnel(&state.db, Some(user.id), from).await?;
+    let f = &figures.funnel;
     let engagement = if f.alerts == 0 {
         "no plays opened in the period".to_owned()
     } else {
@@ -102,11 +142,11 @@ pub async fn team(
         chrome,
         days,
         rows: csms
-            .into_iter()
+            .iter()
             .map(|a| AdherenceRow {
                 rate: rate(a.on_time, a.due),
                 id: Some(a.id),
-                name: a.name,
+                name: a.name.clone(),
                 due: a.due,
                 on_time: a.on_time,
                 breached: a.breached,

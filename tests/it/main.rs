@@ -40,6 +40,7 @@ mod runs;
 mod scoring;
 mod tasks;
 mod taxonomy;
+mod teams;
 mod timeline;
 mod worklist;
 mod zone;
