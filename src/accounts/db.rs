@@ -1,7 +1,7 @@
 //! SQL for browsing accounts and the data they sent (usage, billing, tickets, NPS, notes, scores).
 
 use sqlx::PgExecutor;
-use time::{Date, OffsetDateTime};
+use time::Date;
 use uuid::Uuid;
 
 /// Whose accounts a user may see.
@@ -227,58 +227,6 @@ pub async fn subscriptions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Ve
         Period,
         "select period_start, period_end, plan, seats, mrr_cents from subscription_periods
          where account_id = $1 order by period_start desc limit 12",
-        id
-    )
-    .fetch_all(db)
-    .await
-}
-
-pub struct Ticket {
-    pub external_id: String,
-    pub priority: String,
-    pub subject: String,
-    pub opened_at: OffsetDateTime,
-    pub resolved_at: Option<OffsetDateTime>,
-    pub csat: Option<i16>,
-}
-
-pub async fn tickets(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Ticket>> {
-    sqlx::query_as!(
-        Ticket,
-        r#"select external_id, priority::text as "priority!", subject, opened_at, resolved_at, csat
-           from tickets where account_id = $1 order by opened_at desc limit 20"#,
-        id
-    )
-    .fetch_all(db)
-    .await
-}
-
-pub struct Nps {
-    pub responded_at: OffsetDateTime,
-    pub score: i16,
-    pub comment: Option<String>,
-}
-
-pub async fn nps(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Nps>> {
-    sqlx::query_as!(
-        Nps,
-        "select responded_at, score, comment from nps_responses where account_id = $1 order by responded_at desc limit 12",
-        id
-    )
-    .fetch_all(db)
-    .await
-}
-
-pub struct Note {
-    pub author: String,
-    pub noted_at: OffsetDateTime,
-    pub body: String,
-}
-
-pub async fn notes(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Note>> {
-    sqlx::query_as!(
-        Note,
-        "select author, noted_at, body from crm_notes where account_id = $1 order by noted_at desc limit 10",
         id
     )
     .fetch_all(db)

@@ -17,7 +17,7 @@ use super::{Kind, Status, Viewer};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::expansion;
-use crate::reasons::db::{ReasonCode, reason_codes};
+use crate::reasons::db::{ReasonCode, two_kinds};
 use crate::state::{AppState, Memo};
 use crate::web::charts::{self, BarChart};
 use crate::web::countdown::Countdown;
@@ -222,6 +222,7 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
         ],
         |v| format!("{v:.0}"),
     );
+    let [rejections, losses] = two_kinds(&state.db, ["rejection", "loss"]).await?;
     Ok(Home {
         chrome,
         open: db::open(&state.db, viewer, OPEN_SHOWN)
@@ -234,8 +235,8 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
             .into_iter()
             .map(|o| card(o, user, now))
             .collect(),
-        rejections: reason_codes(&state.db, "rejection").await?,
-        losses: reason_codes(&state.db, "loss").await?,
+        rejections,
+        losses,
         tiles: tiles(&m),
         funnel,
         precision,
@@ -260,10 +261,11 @@ pub async fn step(
     let step = Step::parse(&step).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let o = steps::take(&state.db, &user, id, step, &form, now).await?;
+    let [rejections, losses] = two_kinds(&state.db, ["rejection", "loss"]).await?;
     Ok(CardFragment {
         o: card(o, &user, now),
-        rejections: reason_codes(&state.db, "rejection").await?,
-        losses: reason_codes(&state.db, "loss").await?,
+        rejections,
+        losses,
     })
 }
 

@@ -17,6 +17,29 @@ pub async fn reason_codes(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<V
     .await
 }
 
+/// The active codes of two kinds in one read, each ordered by label.
+pub async fn two_kinds(
+    db: impl PgExecutor<'_>,
+    kinds: [&str; 2],
+) -> sqlx::Result<[Vec<ReasonCode>; 2]> {
+    let rows = sqlx::query!(
+        "select kind, code, label from reason_codes where kind = any($1) and active order by label",
+        &kinds[..] as &[&str]
+    )
+    .fetch_all(db)
+    .await?;
+    let mut out = [Vec::new(), Vec::new()];
+    for r in rows {
+        if let Some(i) = kinds.iter().position(|k| *k == r.kind) {
+            out[i].push(ReasonCode {
+                code: r.code,
+                label: r.label,
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A code as the admin page lists it.
 pub struct CodeRow {
     pub code: String,

@@ -107,3 +107,88 @@ async fn the_timeline_orders_events_by_when_they_happened_and_shows_snoozes(pool
     let section = &section[..section.find("</section>").unwrap()];
     assert!(section.contains("Snoozed until") && !section.contains("NPS 9"));
 }
+
+#[sqlx::test]
+async fn each_kind_of_entry_reads_in_words_with_moments_in_the_viewers_zone(pool: sqlx::PgPool) {
+    let b = book(pool.clone()).await;
+    let a1 = id_of(&b.app, "A1").await;
+    let csm = b.csm_user.id;
+    let run = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(sql)
+                .bind(a1)
+                .bind(csm)
+                .execute(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    // The CSM reads in India (UTC+5:30).
+    run("update users set time_zone = 'Asia/Kolkata' where id = $2 and $1 is not null").await;
+    run("insert into tickets (account_id, external_id, priority, subject, opened_at, resolved_at, csat) values
+         ($1, 'T-1', 'urgent', 'Export fails', '2026-01-01 00:00+00', '2026-01-02 06:00+00', 2),
+         ($1, 'T-2', 'low', 'Question', '2026-01-01 01:00+00', null, null)")
+    .await;
+    run(
+        "insert into nps_responses (account_id, external_id, score, comment, responded_at)
+         values ($1, 'N1', 3, 'too slow', current_date - 2 + time '06:00')",
+    )
+    .await;
+    run(
+        "insert into crm_notes (account_id, external_id, author, noted_at, body)
+         values ($1, 'C1', 'Ana', current_date - 2 + time '18:00', 'Budget review in May')",
+    )
+    .await;
+    // Logged now for two days ago: it sits at noon of that day, between the NPS and the note.
+    run(
+        "insert into interventions (account_id, user_id, kind, happened_on, outcome, notes)
+         values ($1, $2, 'in_app', current_date - 2, 'no_response', 'Banner shown')",
+    )
+    .await;
+    run("insert into tasks (account_id, assignee_id, title, kind, due_at, status, completed_at, outcome, reason, created_at) values
+         ($1, $2, 'Send deck', 'email', '2026-01-04 00:00+00', 'done', '2026-01-03 00:00+00', 'positive', 'renewal', '2026-01-01 03:30+00'),
+         ($1, $2, 'Check in', 'call', '2026-01-05 18:30+00', 'open', null, null, 'health fell', '2026-01-01 02:00+00')")
+    .await;
+    run("insert into prediction_feedback (account_id, user_id, score_day, churn_probability, verdict, reason_code, note)
+         values ($1, $2, current_date, 0.7, 'false_positive', 'contract_locked', 'three-year deal')")
+    .await;
+    let name: String = sqlx::query_scalar("select name from users where id = $1")
+        .bind(csm)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let html = b
+        .csm
+        .hx_get(&format!("/accounts/{a1}/timeline"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let reads = |title: &str, detail: &str| {
+        let want = format!("<strong>{title}</strong><br><span class=\"muted\">{detail}</span>");
+        html.find(&want)
+            .unwrap_or_else(|| panic!("{want} in {html}"))
+    };
+    reads(
+        "urgent ticket: Export fails",
+        "T-1 · resolved 2026-01-02 11:30 IST, CSAT 2",
+    );
+    reads("low ticket: Question", "T-2 · open");
+    let nps = reads("NPS 3", "too slow");
+    let note = reads("Note by Ana", "Budget review in May");
+    let intervention = reads(&format!("in app by {name}: no response"), "Banner shown");
+    assert!(note < intervention && intervention < nps, "noon of its day");
+    reads(
+        "Task done: Send deck (positive)",
+        "opened 2026-01-01 09:00 IST · renewal",
+    );
+    reads(
+        "Task opened: Check in",
+        "open, due 2026-01-06 00:00 IST · health fell",
+    );
+    reads(
+        &format!("Feedback by {name}: false positive on a churn probability of 70 %"),
+        "Multi-year contract, cannot churn soon three-year deal",
+    );
+}
