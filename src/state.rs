@@ -107,6 +107,26 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
     }
 }
 
+impl<K: Eq + Hash, T: PartialEq + Clone, V: Clone> Memo<K, (T, V)> {
+    /// The value kept for `key` at `version` if it was kept less than `ttl` ago, else what
+    /// `make` gives, kept with `version`: for values whose source counts its changes (a
+    /// version read first, so a value kept with it is never newer than it says).
+    pub async fn current_or<E>(
+        &self,
+        key: K,
+        version: T,
+        ttl: Duration,
+        make: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        if let Some((_, value)) = self.fresh(&key, ttl).filter(|(kept, _)| *kept == version) {
+            return Ok(value);
+        }
+        let value = make.await?;
+        self.keep(key, (version, value.clone()), ttl);
+        Ok(value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +177,24 @@ mod tests {
             Err(())
         );
         assert_eq!(memo.fresh(&3, ttl), None, "an error is not kept");
+    }
+
+    #[tokio::test]
+    async fn current_or_makes_a_value_again_when_the_version_moves() {
+        let memo = Memo::<u8, (i64, &str)>::default();
+        let ttl = Duration::from_secs(60);
+        let ok = |v| async move { Ok::<_, ()>(v) };
+        assert_eq!(memo.current_or(1, 1, ttl, ok("first")).await, Ok("first"));
+        assert_eq!(
+            memo.current_or(1, 1, ttl, ok("second")).await,
+            Ok("first"),
+            "kept"
+        );
+        assert_eq!(
+            memo.current_or(1, 2, ttl, ok("third")).await,
+            Ok("third"),
+            "moved"
+        );
+        assert_eq!(memo.current_or(1, 2, ttl, ok("fourth")).await, Ok("third"));
     }
 }

@@ -17,7 +17,7 @@ use super::{charts, scope_for};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::money;
-use crate::reasons::db::{ReasonCode, two_kinds};
+use crate::reasons::db::{ReasonCode, of_kinds};
 use crate::segment::{self};
 use crate::state::AppState;
 use crate::web::format::{dollars, grouped};
@@ -105,7 +105,7 @@ pub async fn show(
     let contacts = db::contacts(&state.db, id).await?;
     let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
     let timeline = timeline::load(&state.db, id, timeline_kind(&q)?, &history).await?;
-    let [feedback_reasons, snooze_reasons] = two_kinds(&state.db, ["feedback", "snooze"]).await?;
+    let [feedback_reasons, snooze_reasons] = of_kinds(&state.db, ["feedback", "snooze"]).await?;
     let score = crate::scores::db::latest_score(&state.db, id)
         .await?
         .map(score_view);

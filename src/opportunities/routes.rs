@@ -17,7 +17,7 @@ use super::{Kind, Status, Viewer};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::expansion;
-use crate::reasons::db::{ReasonCode, two_kinds};
+use crate::reasons::db::{ReasonCode, of_kinds};
 use crate::state::{AppState, Memo};
 use crate::web::charts::{self, BarChart};
 use crate::web::countdown::Countdown;
@@ -169,24 +169,15 @@ pub async fn home(
     chrome: Chrome,
     user: CurrentUser,
 ) -> Result<Html<Bytes>> {
+    let render = async {
+        let home = render_home(&state, chrome, &user).await?;
+        let page = home.render().map_err(|e| AppError::Internal(e.into()))?;
+        Ok::<_, AppError>(Bytes::from(page))
+    };
     let cache = state.caches.get::<HomeCache>();
-    let generation = super::generation();
-    if let Some((_, page)) = cache
-        .0
-        .fresh(&user.id, HOME_FRESH)
-        .filter(|(g, _)| *g == generation)
-    {
-        return Ok(Html(page));
-    }
-    let page = Bytes::from(
-        render_home(&state, chrome, &user)
-            .await?
-            .render()
-            .map_err(|e| AppError::Internal(e.into()))?,
-    );
-    cache
-        .0
-        .keep(user.id, (generation, page.clone()), HOME_FRESH);
+    let page = (cache.0)
+        .current_or(user.id, super::generation(), HOME_FRESH, render)
+        .await?;
     Ok(Html(page))
 }
 
@@ -222,7 +213,7 @@ async fn render_home(state: &AppState, chrome: Chrome, user: &CurrentUser) -> Re
         ],
         |v| format!("{v:.0}"),
     );
-    let [rejections, losses] = two_kinds(&state.db, ["rejection", "loss"]).await?;
+    let [rejections, losses] = of_kinds(&state.db, ["rejection", "loss"]).await?;
     Ok(Home {
         chrome,
         open: db::open(&state.db, viewer, OPEN_SHOWN)
@@ -261,7 +252,7 @@ pub async fn step(
     let step = Step::parse(&step).ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let o = steps::take(&state.db, &user, id, step, &form, now).await?;
-    let [rejections, losses] = two_kinds(&state.db, ["rejection", "loss"]).await?;
+    let [rejections, losses] = of_kinds(&state.db, ["rejection", "loss"]).await?;
     Ok(CardFragment {
         o: card(o, &user, now),
         rejections,

@@ -76,19 +76,19 @@ async fn figures(state: &AppState, manager: Uuid, days: i64) -> Result<Arc<Figur
         - Duration::seconds(now.second().into())
         - Duration::nanoseconds(now.nanosecond().into());
     let version = db::team_version(&state.db, manager).await?;
-    let teams = state.caches.get::<Teams>();
-    let key = (manager, days, now);
-    if let Some((_, kept)) = teams.0.fresh(&key, KEPT).filter(|(v, _)| *v == version) {
-        return Ok(kept);
-    }
     let from = now - Duration::days(days);
-    let (csms, funnel) = tokio::try_join!(
-        db::adherence(&state.db, manager, from, now),
-        db::funnel(&state.db, manager, from)
-    )?;
-    let figures = Arc::new(Figures { csms, funnel });
-    teams.0.keep(key, (version, figures.clone()), KEPT);
-    Ok(figures)
+    let count = async {
+        let (csms, funnel) = tokio::try_join!(
+            db::adherence(&state.db, manager, from, now),
+            db::funnel(&state.db, manager, from)
+        )?;
+        Ok(Arc::new(Figures { csms, funnel }))
+    };
+    let teams = state.caches.get::<Teams>();
+    teams
+        .0
+        .current_or((manager, days, now), version, KEPT, count)
+        .await
 }
 
 /// The manager's team: SLA adherence per CSM and for the team over a period, open and

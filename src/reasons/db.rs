@@ -7,28 +7,24 @@ pub struct ReasonCode {
     pub label: String,
 }
 
+/// The active codes of one kind, ordered by label.
 pub async fn reason_codes(db: impl PgExecutor<'_>, kind: &str) -> sqlx::Result<Vec<ReasonCode>> {
-    sqlx::query_as!(
-        ReasonCode,
-        "select code, label from reason_codes where kind = $1 and active order by label",
-        kind
-    )
-    .fetch_all(db)
-    .await
+    let [codes] = of_kinds(db, [kind]).await?;
+    Ok(codes)
 }
 
-/// The active codes of two kinds in one read, each ordered by label.
-pub async fn two_kinds(
+/// The active codes of each of `kinds` in one read, each ordered by label.
+pub async fn of_kinds<const N: usize>(
     db: impl PgExecutor<'_>,
-    kinds: [&str; 2],
-) -> sqlx::Result<[Vec<ReasonCode>; 2]> {
+    kinds: [&str; N],
+) -> sqlx::Result<[Vec<ReasonCode>; N]> {
     let rows = sqlx::query!(
         "select kind, code, label from reason_codes where kind = any($1) and active order by label",
         &kinds[..] as &[&str]
     )
     .fetch_all(db)
     .await?;
-    let mut out = [Vec::new(), Vec::new()];
+    let mut out: [Vec<ReasonCode>; N] = std::array::from_fn(|_| Vec::new());
     for r in rows {
         if let Some(i) = kinds.iter().position(|k| *k == r.kind) {
             out[i].push(ReasonCode {

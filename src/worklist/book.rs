@@ -189,18 +189,12 @@ const BOOK_KEPT: std::time::Duration = std::time::Duration::from_secs(3600);
 /// The CSM's book as of its current version.
 async fn rows(state: &AppState, csm: Uuid, today: Date) -> Result<Arc<Vec<BookRow>>> {
     let version = db::book_version(&state.db, csm).await?;
+    let read = async { Ok(Arc::new(db::book(&state.db, csm, today).await?)) };
     let books = state.caches.get::<Books>();
-    let key = (csm, today);
-    if let Some((_, rows)) = books
+    books
         .0
-        .fresh(&key, BOOK_KEPT)
-        .filter(|(kept, _)| *kept == version)
-    {
-        return Ok(rows);
-    }
-    let rows = Arc::new(db::book(&state.db, csm, today).await?);
-    books.0.keep(key, (version, rows.clone()), BOOK_KEPT);
-    Ok(rows)
+        .current_or((csm, today), version, BOOK_KEPT, read)
+        .await
 }
 
 /// Whose book is shown: a CSM's own; a manager's pick among their team; an executive's pick
