@@ -81,6 +81,9 @@ async fn main() -> anyhow::Result<()> {
     .bind(now)
     .execute(&pool)
     .await?;
+    // Statistics as a live database has them (autovacuum's analyse), escalations empty: the
+    // case in which one statement that searched and wrote that table took minutes.
+    sqlx::query("analyze").execute(&pool).await?;
     let mut out = std::io::stdout().lock();
     let started = Instant::now();
     let escalated = keel::playbooks::sweep(&pool, now).await?;

@@ -102,14 +102,16 @@ pub async fn erase(pool: &PgPool, actor: &Actor, account: Uuid, external: &str) 
         // One fresh random id for all their days, so per-user counts stay whole but no
         // row leads back to the person.
         let anonymous = format!("erased-{}", Uuid::new_v4().simple());
-        sqlx::query!(
-            "update usage_user_daily set user_ref = $3 where account_id = $1 and user_ref = $2",
-            account,
-            user,
-            anonymous
-        )
-        .execute(&mut *tx)
-        .await?;
+        for table in ["usage_user_daily", "event_type_people"] {
+            sqlx::query(&format!(
+                "update {table} set user_ref = $3 where account_id = $1 and user_ref = $2"
+            ))
+            .bind(account)
+            .bind(&user)
+            .bind(&anonymous)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query!(
             "update nps_responses set comment = null, user_ref = null where account_id = $1 and user_ref = $2",
             account,

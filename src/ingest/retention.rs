@@ -16,7 +16,7 @@ use crate::error::Result;
 pub async fn prune(pool: &PgPool, now: OffsetDateTime, window: time::Duration) -> Result<u64> {
     let before = (now - window).date();
     let mut tx = pool.begin().await?;
-    let days = delete_user_days_before(&mut *tx, before).await?;
+    let days = delete_user_days_before(&mut tx, before).await?;
     let ids = delete_event_ids_before(&mut *tx, before).await?;
     if days + ids > 0 {
         audit::record(
@@ -58,11 +58,15 @@ pub async fn record_event_ids(
 }
 
 pub async fn delete_user_days_before(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     before: time::Date,
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!("delete from usage_user_daily where day < $1", before)
-        .execute(db)
+        .execute(&mut *conn)
+        .await?;
+    // The catalogue forgets the people none of whose days are left.
+    sqlx::query!("delete from event_type_people where last_day < $1", before)
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
 }

@@ -112,6 +112,7 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     )
     .execute(&mut *conn)
     .await?;
+    crate::taxonomy::catalog::count_batch(conn).await?;
     let merged_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_daily as d

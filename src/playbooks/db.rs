@@ -223,34 +223,50 @@ pub async fn escalate(
     conn: &mut PgConnection,
     now: OffsetDateTime,
 ) -> sqlx::Result<Vec<Escalated>> {
-    sqlx::query_as!(
+    // Found, then recorded, in two statements. Done in one, the search read `escalations`
+    // while the insert wrote it: where the planner took that table for empty (analysed
+    // while empty, or nearly so) it scanned it once per task as it grew, and the first
+    // sweep over 100,000 late tasks took 7 min 49 s instead of 2 s.
+    let due = sqlx::query_as!(
         Escalated,
-        r#"with due as (
-               select t.id, a.id as account_id, a.name as account, t.title, t.due_at, u.name as csm,
-                      m.email as manager_email, k.kind
-               from tasks t
-               join users u on u.id = t.assignee_id
-               join users m on m.id = u.manager_id and m.active
-               join accounts a on a.id = t.account_id
-               cross join lateral (values ('breach', t.due_at < $1),
-                                          ('unresolved', t.created_at < $1 - interval '3 days')) as k(kind, applies)
-               where t.status = 'open' and k.applies
-                 -- Skipping what is escalated already keeps each sweep's work to what is new
-                 -- (a conflicting insert costs as much as an insert).
-                 and not exists (select 1 from escalations e where e.task_id = t.id and e.kind = k.kind)
-           ), escalated as (
-               insert into escalations (task_id, kind, notified)
-               select id, kind, manager_email from due
-               on conflict (task_id, kind) do nothing
-               returning task_id, kind
-           )
-           select d.id as "task!", d.account_id as "account_id!", d.account as "account!", d.title as "title!",
-                  d.due_at as "due_at!", d.csm as "csm!", d.manager_email as "recipient!", d.kind as "kind!"
-           from escalated e join due d on d.id = e.task_id and d.kind = e.kind"#,
+        r#"select t.id as "task!", a.id as "account_id!", a.name as "account!", t.title as "title!",
+                  t.due_at as "due_at!", u.name as "csm!", m.email as "recipient!", k.kind as "kind!"
+           from tasks t
+           join users u on u.id = t.assignee_id
+           join users m on m.id = u.manager_id and m.active
+           join accounts a on a.id = t.account_id
+           cross join lateral (values ('breach', t.due_at < $1),
+                                      ('unresolved', t.created_at < $1 - interval '3 days')) as k(kind, applies)
+           where t.status = 'open' and k.applies
+             -- Skipping what is escalated already keeps each sweep's work to what is new
+             -- (a conflicting insert costs as much as an insert).
+             and not exists (select 1 from escalations e where e.task_id = t.id and e.kind = k.kind)"#,
         now
     )
-    .fetch_all(conn)
-    .await
+    .fetch_all(&mut *conn)
+    .await?;
+    if due.is_empty() {
+        return Ok(due);
+    }
+    // A sweep running beside this one may have recorded some first: those are its to send.
+    let recorded: std::collections::HashSet<(i64, String)> = sqlx::query!(
+        r#"insert into escalations (task_id, kind, notified)
+           select * from unnest($1::int8[], $2::text[], $3::text[])
+           on conflict (task_id, kind) do nothing
+           returning task_id, kind"#,
+        &due.iter().map(|d| d.task).collect::<Vec<_>>(),
+        &due.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>() as &[&str],
+        &due.iter().map(|d| d.recipient.as_str()).collect::<Vec<_>>() as &[&str],
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|r| (r.task_id, r.kind))
+    .collect();
+    Ok(due
+        .into_iter()
+        .filter(|d| recorded.contains(&(d.task, d.kind.clone())))
+        .collect())
 }
 
 /// Records, once each, the escalation of an email task done three days ago with no customer

@@ -1,8 +1,9 @@
 //! The catalogue of event types seen: for each, events, accounts and distinct people over
 //! the 7, 30 and 90 days up to the newest day of data, and when it was first and last seen.
-//! The figures are computed by the daily run (or on request) and stored.
+//! Ingestion keeps what they are counted from; the daily run (or a request) counts them
+//! and stores them.
 
-use sqlx::{FromRow, PgExecutor, PgPool};
+use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
 
 #[derive(FromRow, Clone, Debug)]
@@ -42,41 +43,34 @@ pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
         .map(|(_, last)| last))
 }
 
-/// Recomputes every event type's figures over the windows ending `day` (one pass per
-/// account-type and per person-type: the last day each was seen and its events by window).
+/// Recomputes every event type's figures over the windows ending `day`, on or after the
+/// newest day of data, from what ingestion keeps per type (`count_batch`): events per day
+/// and the last day each account and each person used it.
 pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     sqlx::query("delete from event_type_profiles")
         .execute(&mut *tx)
         .await?;
     let done = sqlx::query(
-        r#"with per_account as (
-               select x.t, d.account_id, max(d.day) as last,
-                      sum(x.n) filter (where d.day > $1::date - 7) as e7,
-                      sum(x.n) filter (where d.day > $1::date - 30) as e30, sum(x.n) as e90
-               from usage_daily d, unnest(d.event_types, d.type_events) x(t, n)
-               where d.day > $1::date - 90 and d.day <= $1 group by 1, 2),
-           by_account as (
-               select t, coalesce(sum(e7), 0)::int8 as events_7d, coalesce(sum(e30), 0)::int8 as events_30d,
-                      sum(e90)::int8 as events_90d,
-                      count(*) filter (where last > $1::date - 7) as accounts_7d,
-                      count(*) filter (where last > $1::date - 30) as accounts_30d,
-                      count(*) as accounts_90d
-               from per_account group by t),
-           per_person as (
-               select y.t, max(u.day) as last
-               from usage_user_daily u, unnest(u.event_types) y(t)
-               where u.day > $1::date - 90 and u.day <= $1 group by u.account_id, u.user_ref, y.t),
-           by_person as (
-               select t, count(*) filter (where last > $1::date - 7) as users_7d,
-                      count(*) filter (where last > $1::date - 30) as users_30d, count(*) as users_90d
-               from per_person group by t)
+        r#"with events as (
+               select type_id, coalesce(sum(events) filter (where day > $1::date - 7), 0)::int8 as e7,
+                      coalesce(sum(events) filter (where day > $1::date - 30), 0)::int8 as e30,
+                      sum(events)::int8 as e90
+               from event_type_days where day > $1::date - 90 and day <= $1 group by 1),
+           accounts as (
+               select type_id, count(*) filter (where last_day > $1::date - 7) as a7,
+                      count(*) filter (where last_day > $1::date - 30) as a30, count(*) as a90
+               from event_type_accounts where last_day > $1::date - 90 group by 1),
+           people as (
+               select type_id, count(*) filter (where last_day > $1::date - 7) as u7,
+                      count(*) filter (where last_day > $1::date - 30) as u30, count(*) as u90
+               from event_type_people where last_day > $1::date - 90 group by 1)
            insert into event_type_profiles
                (type_id, as_of, events_7d, events_30d, events_90d, accounts_7d, accounts_30d,
                 accounts_90d, users_7d, users_30d, users_90d)
-           select a.t, $1, a.events_7d, a.events_30d, a.events_90d, a.accounts_7d, a.accounts_30d,
-                  a.accounts_90d, coalesce(p.users_7d, 0), coalesce(p.users_30d, 0), coalesce(p.users_90d, 0)
-           from by_account a left join by_person p on p.t = a.t"#,
+           select a.type_id, $1, coalesce(e.e7, 0), coalesce(e.e30, 0), coalesce(e.e90, 0),
+                  a.a7, a.a30, a.a90, coalesce(p.u7, 0), coalesce(p.u30, 0), coalesce(p.u90, 0)
+           from accounts a left join events e using (type_id) left join people p using (type_id)"#,
     )
     .bind(day)
     .execute(&mut *tx)
@@ -84,6 +78,39 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     .rows_affected();
     tx.commit().await?;
     Ok(done)
+}
+
+/// Adds an ingestion batch's user-days (its `usage_batch` table) to what the catalogue
+/// counts, in the batch's transaction: each type's events per day, and the last day each
+/// account and each person used it (usage only grows, so that day only moves forward).
+pub async fn count_batch(conn: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query(
+        r#"insert into event_type_days as e (type_id, day, events)
+           select x.t, b.day, sum(x.n) from usage_batch b, unnest(b.event_types, b.type_events) x(t, n)
+           group by 1, 2 order by 1, 2
+           on conflict (type_id, day) do update set events = e.events + excluded.events"#,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        r#"insert into event_type_accounts as e (type_id, account_id, last_day)
+           select x.t, b.account_id, max(b.day) from usage_batch b, unnest(b.event_types) x(t)
+           group by 1, 2 order by 1, 2
+           on conflict (type_id, account_id) do update set last_day = excluded.last_day
+           where e.last_day < excluded.last_day"#,
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        r#"insert into event_type_people as e (type_id, account_id, user_ref, last_day)
+           select x.t, b.account_id, b.user_ref, max(b.day) from usage_batch b, unnest(b.event_types) x(t)
+           group by 1, 2, 3 order by 1, 2, 3
+           on conflict (type_id, account_id, user_ref) do update set last_day = excluded.last_day
+           where e.last_day < excluded.last_day"#,
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The daily run's refresh: the figures for `day`, unless it is a back-fill of a day before

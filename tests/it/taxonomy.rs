@@ -172,3 +172,93 @@ async fn a_new_mapping_recomputes_the_features_of_all_history(pool: sqlx::PgPool
     let after = compute(&app.db, day, &[]).await.unwrap();
     assert_eq!(value(&after, "seat_utilization"), 4.0 / 5.0, "dee counted");
 }
+
+/// (events, accounts, people) of `deal_created` over 7 / 30 / 90 days, as the catalogue has them.
+async fn deal_figures(app: &TestApp, day: time::Date) -> [[i64; 3]; 3] {
+    keel::taxonomy::catalog::refresh(&app.db, day)
+        .await
+        .unwrap();
+    let (profiles, as_of) = keel::taxonomy::catalog::profiles(&app.db).await.unwrap();
+    assert_eq!(as_of, Some(day));
+    let p = profiles.iter().find(|p| p.name == "deal_created").unwrap();
+    [
+        [p.events_7d, p.events_30d, p.events_90d],
+        [p.accounts_7d, p.accounts_30d, p.accounts_90d],
+        [p.users_7d, p.users_30d, p.users_90d],
+    ]
+}
+
+#[sqlx::test]
+async fn the_catalogue_counts_batches_as_they_land_late_days_erasure_and_retention_included(
+    pool: sqlx::PgPool,
+) {
+    let app = TestApp::spawn(pool).await;
+    app.load_csv(
+        Entity::Accounts,
+        "external_id,name,plan,seats,mrr,customer_since\n\
+         A,Acme,pro,5,300,2026-01-01\nB,Beta,pro,5,300,2026-01-01\n"
+            .into(),
+    )
+    .await;
+    app.load_csv(
+        Entity::Contacts,
+        "account_id,external_id,name,email,title,champion,user_id\nA,C-1,Ben Ode,ben@acme.example,Ops,false,ben\n"
+            .into(),
+    )
+    .await;
+    let header = "account_id,user_id,event_type,timestamp,count\n";
+    app.load_csv(
+        Entity::Events,
+        format!(
+            "{header}A,ana,deal_created,2026-11-20T09:00:00Z,2\nA,ben,deal_created,2026-11-01T09:00:00Z,1\n\
+             B,cy,deal_created,2026-09-15T09:00:00Z,4\n"
+        ),
+    )
+    .await;
+    // A later batch: an earlier day of ana's (her last day stays the 20th) and more of a
+    // user-day already counted.
+    app.load_csv(
+        Entity::Events,
+        format!(
+            "{header}A,ana,deal_created,2026-11-05T09:00:00Z,3\nA,ben,deal_created,2026-11-01T15:00:00Z,1\n"
+        ),
+    )
+    .await;
+    let day = date!(2026 - 11 - 20);
+    // Events: 2 in the 7 days to the 20th; 2 + 3 + 1 + 1 in 30; and cy's 4 in 90.
+    // Accounts: Acme within 7 and 30 days, Beta only within 90. People: ana within 7,
+    // ana and ben within 30, and cy within 90.
+    assert_eq!(
+        deal_figures(&app, day).await,
+        [[2, 7, 11], [1, 1, 2], [1, 2, 3]]
+    );
+
+    // Erasing ben keeps him counted, under no name of his.
+    let acme: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'A'")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    keel::accounts::privacy::erase(&app.db, &keel::auth::audit::Actor::Cli, acme, "C-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        deal_figures(&app, day).await,
+        [[2, 7, 11], [1, 1, 2], [1, 2, 3]]
+    );
+    let named: i64 =
+        sqlx::query_scalar("select count(*) from event_type_people where user_ref = 'ben'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(named, 0);
+
+    // Retention from 1 October takes cy's only user-day; the account roll-ups stay.
+    let now = time::macros::datetime!(2026-11-21 00:00 UTC);
+    keel::ingest::retention::prune(&app.db, now, time::Duration::days(51))
+        .await
+        .unwrap();
+    assert_eq!(
+        deal_figures(&app, day).await,
+        [[2, 7, 11], [1, 1, 2], [1, 2, 2]]
+    );
+}
