@@ -64,8 +64,18 @@ pub async fn delete_user_days_before(
     let done = sqlx::query!("delete from usage_user_daily where day < $1", before)
         .execute(&mut *conn)
         .await?;
-    // The catalogue forgets the people none of whose days are left.
-    sqlx::query!("delete from event_type_people where last_day < $1", before)
+    // The catalogue forgets, per person, the types none of whose days are left, and the
+    // people with none left.
+    sqlx::query!(
+        "update event_type_people p set (types, last_days) = (
+             select coalesce(array_agg(t order by t), '{}'), coalesce(array_agg(d order by t), '{}')
+             from unnest(p.types, p.last_days) x(t, d) where d >= $1)
+         where $1 > any(p.last_days)",
+        before
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("delete from event_type_people where cardinality(types) = 0")
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())

@@ -3,8 +3,13 @@
 //! Ingestion keeps what they are counted from; the daily run (or a request) counts them
 //! and stores them.
 
+use std::collections::HashMap;
+
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
+use uuid::Uuid;
+
+use crate::ingest::usage::UserDay;
 
 #[derive(FromRow, Clone, Debug)]
 pub struct Profile {
@@ -44,8 +49,8 @@ pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
 }
 
 /// Recomputes every event type's figures over the windows ending `day`, on or after the
-/// newest day of data, from what ingestion keeps per type (`count_batch`): events per day
-/// and the last day each account and each person used it.
+/// newest day of data, from what ingestion keeps (`Seen`): each type's events per day, and
+/// per account and per person the last day they used each type.
 pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
     sqlx::query("delete from event_type_profiles")
@@ -58,13 +63,15 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
                       sum(events)::int8 as e90
                from event_type_days where day > $1::date - 90 and day <= $1 group by 1),
            accounts as (
-               select type_id, count(*) filter (where last_day > $1::date - 7) as a7,
-                      count(*) filter (where last_day > $1::date - 30) as a30, count(*) as a90
-               from event_type_accounts where last_day > $1::date - 90 group by 1),
+               select x.t as type_id, count(*) filter (where x.d > $1::date - 7) as a7,
+                      count(*) filter (where x.d > $1::date - 30) as a30, count(*) as a90
+               from event_type_accounts a, unnest(a.types, a.last_days) x(t, d)
+               where x.d > $1::date - 90 group by 1),
            people as (
-               select type_id, count(*) filter (where last_day > $1::date - 7) as u7,
-                      count(*) filter (where last_day > $1::date - 30) as u30, count(*) as u90
-               from event_type_people where last_day > $1::date - 90 group by 1)
+               select x.t as type_id, count(*) filter (where x.d > $1::date - 7) as u7,
+                      count(*) filter (where x.d > $1::date - 30) as u30, count(*) as u90
+               from event_type_people p, unnest(p.types, p.last_days) x(t, d)
+               where x.d > $1::date - 90 group by 1)
            insert into event_type_profiles
                (type_id, as_of, events_7d, events_30d, events_90d, accounts_7d, accounts_30d,
                 accounts_90d, users_7d, users_30d, users_90d)
@@ -80,37 +87,122 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     Ok(done)
 }
 
-/// Adds an ingestion batch's user-days (its `usage_batch` table) to what the catalogue
-/// counts, in the batch's transaction: each type's events per day, and the last day each
-/// account and each person used it (usage only grows, so that day only moves forward).
-pub async fn count_batch(conn: &mut PgConnection) -> sqlx::Result<()> {
-    sqlx::query(
-        r#"insert into event_type_days as e (type_id, day, events)
-           select x.t, b.day, sum(x.n) from usage_batch b, unnest(b.event_types, b.type_events) x(t, n)
-           group by 1, 2 order by 1, 2
-           on conflict (type_id, day) do update set events = e.events + excluded.events"#,
+/// What an ingestion batch adds to the catalogue's counts: each type's events per day, and
+/// per account and per person the last day of the batch they used each type (type ids and
+/// days as array literals, one row per account or person). Summed off the async runtime
+/// with the batch's roll-up, from its user-days.
+#[derive(Default)]
+pub struct Seen {
+    days: (Vec<i16>, Vec<Date>, Vec<i64>),
+    accounts: Keyed<Uuid>,
+    people: Keyed<(Uuid, String)>,
+}
+
+/// Per key (an account, a person), its types and their last days as array literals.
+#[derive(Default)]
+struct Keyed<K> {
+    keys: Vec<K>,
+    types: Vec<String>,
+    days: Vec<String>,
+}
+
+impl<K> Keyed<K> {
+    fn of<S>(seen: HashMap<S, Vec<(i16, Date)>>, own: impl Fn(S) -> K) -> Keyed<K> {
+        let mut out = Keyed {
+            keys: Vec::with_capacity(seen.len()),
+            types: Vec::with_capacity(seen.len()),
+            days: Vec::with_capacity(seen.len()),
+        };
+        for (key, seen) in seen {
+            let (types, days) = last_days(seen);
+            out.keys.push(own(key));
+            out.types.push(types);
+            out.days.push(days);
+        }
+        out
+    }
+}
+
+/// Each type once, with its last day, as the two array literals `{1,4}` and `{2026-11-01,…}`.
+fn last_days(mut seen: Vec<(i16, Date)>) -> (String, String) {
+    seen.sort_unstable();
+    seen.reverse();
+    seen.dedup_by_key(|s| s.0);
+    seen.reverse();
+    let types = seen.iter().map(|s| s.0.to_string()).collect::<Vec<_>>();
+    let days = seen.iter().map(|s| s.1.to_string()).collect::<Vec<_>>();
+    (
+        format!("{{{}}}", types.join(",")),
+        format!("{{{}}}", days.join(",")),
     )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        r#"insert into event_type_accounts as e (type_id, account_id, last_day)
-           select x.t, b.account_id, max(b.day) from usage_batch b, unnest(b.event_types) x(t)
-           group by 1, 2 order by 1, 2
-           on conflict (type_id, account_id) do update set last_day = excluded.last_day
-           where e.last_day < excluded.last_day"#,
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        r#"insert into event_type_people as e (type_id, account_id, user_ref, last_day)
-           select x.t, b.account_id, b.user_ref, max(b.day) from usage_batch b, unnest(b.event_types) x(t)
-           group by 1, 2, 3 order by 1, 2, 3
-           on conflict (type_id, account_id, user_ref) do update set last_day = excluded.last_day
-           where e.last_day < excluded.last_day"#,
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+}
+
+impl Seen {
+    pub fn of(rows: &[UserDay]) -> Seen {
+        let mut days: HashMap<(i16, Date), i64> = HashMap::new();
+        let mut accounts: HashMap<Uuid, Vec<(i16, Date)>> = HashMap::new();
+        let mut people: HashMap<(Uuid, &str), Vec<(i16, Date)>> = HashMap::new();
+        for r in rows {
+            for &(t, n) in &r.types {
+                *days.entry((t, r.day)).or_default() += n;
+                accounts.entry(r.account).or_default().push((t, r.day));
+                people
+                    .entry((r.account, &r.user_ref))
+                    .or_default()
+                    .push((t, r.day));
+            }
+        }
+        let mut out = Seen::default();
+        for ((t, day), n) in days {
+            out.days.0.push(t);
+            out.days.1.push(day);
+            out.days.2.push(n);
+        }
+        out.accounts = Keyed::of(accounts, |a| a);
+        out.people = Keyed::of(people, |(a, u)| (a, u.to_string()));
+        out
+    }
+
+    /// Adds these to the catalogue's tables, in the batch's transaction.
+    pub async fn count(&self, conn: &mut PgConnection) -> sqlx::Result<()> {
+        sqlx::query(
+            r#"insert into event_type_days as e (type_id, day, events)
+               select * from unnest($1::int2[], $2::date[], $3::int8[])
+               on conflict (type_id, day) do update set events = e.events + excluded.events"#,
+        )
+        .bind(&self.days.0)
+        .bind(&self.days.1)
+        .bind(&self.days.2)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            r#"insert into event_type_accounts as e (account_id, types, last_days)
+               select a, t::int2[], d::date[] from unnest($1::uuid[], $2::text[], $3::text[]) x(a, t, d)
+               order by a
+               on conflict (account_id) do update set (types, last_days) =
+                   (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#,
+        )
+        .bind(&self.accounts.keys)
+        .bind(&self.accounts.types)
+        .bind(&self.accounts.days)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query(
+            r#"insert into event_type_people as e (account_id, user_ref, types, last_days)
+               select a, u, t::int2[], d::date[]
+               from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) x(a, u, t, d)
+               order by a, u
+               on conflict (account_id, user_ref) do update set (types, last_days) =
+                   (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#,
+        )
+        .bind(self.people.keys.iter().map(|k| k.0).collect::<Vec<_>>())
+        .bind(self.people.keys.iter().map(|k| k.1.as_str()).collect::<Vec<_>>())
+        .bind(&self.people.types)
+        .bind(&self.people.days)
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// The daily run's refresh: the figures for `day`, unless it is a back-fill of a day before
@@ -181,4 +273,23 @@ pub async fn widespread(pool: &PgPool, n: usize) -> crate::error::Result<Vec<Str
         .take(n)
         .map(|p| p.name)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    #[test]
+    fn each_type_keeps_its_latest_day_in_type_order() {
+        let seen = vec![
+            (5, date!(2026 - 11 - 02)),
+            (3, date!(2026 - 10 - 01)),
+            (5, date!(2026 - 11 - 09)),
+            (5, date!(2026 - 11 - 04)),
+        ];
+        assert_eq!(
+            super::last_days(seen),
+            ("{3,5}".to_string(), "{2026-10-01,2026-11-09}".to_string())
+        );
+    }
 }

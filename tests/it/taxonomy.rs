@@ -261,4 +261,9 @@ async fn the_catalogue_counts_batches_as_they_land_late_days_erasure_and_retenti
         deal_figures(&app, day).await,
         [[2, 7, 11], [1, 1, 2], [1, 2, 2]]
     );
+    let people: i64 = sqlx::query_scalar("select count(*) from event_type_people")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(people, 2, "ana and the erased ben stay; cy is gone");
 }
