@@ -27,15 +27,13 @@ create table event_type_people (
     constraint event_type_people_pkey primary key (account_id, user_ref)
 );
 
--- Two (types, last days) pairs as one: each type once, with the later of its days.
-create function last_days_merged(
-    a_types smallint[], a_days date[], b_types smallint[], b_days date[],
-    out types smallint[], out last_days date[]
-) language sql immutable parallel safe as $$
+-- Two (types, last days) pairs as one: each type once, with the later of its days. Declared
+-- as a table (of one row) so the planner inlines it into the upsert: called as a function
+-- returning a record it cost a third more per row.
+create function last_days_merged(a_types smallint[], a_days date[], b_types smallint[], b_days date[])
+returns table (types smallint[], last_days date[]) language sql immutable parallel safe as $$
     select array_agg(t order by t), array_agg(d order by t)
-    from (select t, max(d) as d
-          from (select * from unnest(a_types, a_days) union all select * from unnest(b_types, b_days)) x(t, d)
-          group by t) y
+    from (select t, max(d) as d from unnest(a_types || b_types, a_days || b_days) x(t, d) group by t) y
 $$;
 
 insert into event_type_days (type_id, day, events)
