@@ -10,7 +10,6 @@ use super::retention;
 use super::table::{Errors, Table};
 use super::usage::{self, UserDay};
 use crate::error::Result;
-use crate::taxonomy::catalog::Seen;
 
 /// Events are validated and rolled up under the event mapping off the async runtime, then
 /// added to the roll-ups.
@@ -30,18 +29,17 @@ pub(super) async fn write_events(
     let table = table.clone();
     let (rollup, found) = tokio::task::spawn_blocking(move || {
         let mut found = Errors::default();
-        let rollup = usage::rollup(&table, &accounts, &types, &seen, &mut found)
-            .map(|r| (Seen::of(&r.rows), r));
+        let rollup = usage::rollup(&table, &accounts, &types, &seen, &mut found);
         (rollup, found)
     })
     .await
     .map_err(anyhow::Error::from)?;
     *errors = found;
-    let Some((counted, rollup)) = rollup else {
+    let Some(rollup) = rollup else {
         return Ok((0, 0, None));
     };
     let rollup_ms = started.elapsed().as_millis();
-    let written = add_usage(tx, &rollup.rows, &counted).await?;
+    let written = add_usage(tx, &rollup.rows).await?;
     crate::taxonomy::db::widen_seen(&mut *tx, &rollup.seen).await?;
     tracing::debug!(
         rollup_ms,
@@ -52,13 +50,9 @@ pub(super) async fn write_events(
 }
 
 /// Adds a batch's user-days to the roll-ups (streamed with COPY), then recomputes the
-/// account-days it touched, and adds what the event catalogue counts (`seen`, summed from
-/// the same rows). Returns the number of user-day rows written.
-pub async fn add_usage(
-    conn: &mut PgConnection,
-    rows: &[UserDay],
-    seen: &Seen,
-) -> sqlx::Result<u64> {
+/// account-days it touched, and notes the days for the event catalogue. Returns the number
+/// of user-day rows written.
+pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<u64> {
     let started = std::time::Instant::now();
     sqlx::query(
         r#"create temp table usage_batch (
@@ -119,7 +113,10 @@ pub async fn add_usage(
     )
     .execute(&mut *conn)
     .await?;
-    seen.count(conn).await?;
+    // The event catalogue counts these days at its next refresh.
+    sqlx::query("insert into usage_days_touched select distinct day from usage_batch on conflict do nothing")
+        .execute(&mut *conn)
+        .await?;
     let merged_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_daily as d

@@ -3,13 +3,8 @@
 //! Ingestion keeps what they are counted from; the daily run (or a request) counts them
 //! and stores them.
 
-use std::collections::HashMap;
-
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
-use uuid::Uuid;
-
-use crate::ingest::usage::UserDay;
 
 #[derive(FromRow, Clone, Debug)]
 pub struct Profile {
@@ -49,10 +44,11 @@ pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
 }
 
 /// Recomputes every event type's figures over the windows ending `day`, on or after the
-/// newest day of data, from what ingestion keeps (`Seen`): each type's events per day, and
-/// per account and per person the last day they used each type.
+/// newest day of data, from what the catalogue counts (`catch_up` first): each type's
+/// events per day, and per account and per person the last day they used each type.
 pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
+    catch_up(&mut tx).await?;
     sqlx::query("delete from event_type_profiles")
         .execute(&mut *tx)
         .await?;
@@ -87,122 +83,58 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     Ok(done)
 }
 
-/// What an ingestion batch adds to the catalogue's counts: each type's events per day, and
-/// per account and per person the last day of the batch they used each type (type ids and
-/// days as array literals, one row per account or person). Summed off the async runtime
-/// with the batch's roll-up, from its user-days.
-#[derive(Default)]
-pub struct Seen {
-    days: (Vec<i16>, Vec<Date>, Vec<i64>),
-    accounts: Keyed<Uuid>,
-    people: Keyed<(Uuid, String)>,
-}
-
-/// Per key (an account, a person), its types and their last days as array literals.
-#[derive(Default)]
-struct Keyed<K> {
-    keys: Vec<K>,
-    types: Vec<String>,
-    days: Vec<String>,
-}
-
-impl<K> Keyed<K> {
-    fn of<S>(seen: HashMap<S, Vec<(i16, Date)>>, own: impl Fn(S) -> K) -> Keyed<K> {
-        let mut out = Keyed {
-            keys: Vec::with_capacity(seen.len()),
-            types: Vec::with_capacity(seen.len()),
-            days: Vec::with_capacity(seen.len()),
-        };
-        for (key, seen) in seen {
-            let (types, days) = last_days(seen);
-            out.keys.push(own(key));
-            out.types.push(types);
-            out.days.push(days);
-        }
-        out
-    }
-}
-
-/// Each type once, with its last day, as the two array literals `{1,4}` and `{2026-11-01,…}`.
-fn last_days(mut seen: Vec<(i16, Date)>) -> (String, String) {
-    seen.sort_unstable();
-    seen.reverse();
-    seen.dedup_by_key(|s| s.0);
-    seen.reverse();
-    let types = seen.iter().map(|s| s.0.to_string()).collect::<Vec<_>>();
-    let days = seen.iter().map(|s| s.1.to_string()).collect::<Vec<_>>();
-    (
-        format!("{{{}}}", types.join(",")),
-        format!("{{{}}}", days.join(",")),
+/// Counts the days ingestion touched since the last count (`usage_days_touched`): their
+/// events per type again, and the last days they show per account and per person, merged.
+/// Counting a day twice changes nothing, so a batch landing meanwhile is safe.
+async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
+    let days: Vec<Date> = sqlx::query_scalar(
+        "with taken as (delete from usage_days_touched returning day)
+         select coalesce(array_agg(day order by day), '{}') from taken",
     )
-}
-
-impl Seen {
-    pub fn of(rows: &[UserDay]) -> Seen {
-        let mut days: HashMap<(i16, Date), i64> = HashMap::new();
-        let mut accounts: HashMap<Uuid, Vec<(i16, Date)>> = HashMap::new();
-        let mut people: HashMap<(Uuid, &str), Vec<(i16, Date)>> = HashMap::new();
-        for r in rows {
-            for &(t, n) in &r.types {
-                *days.entry((t, r.day)).or_default() += n;
-                accounts.entry(r.account).or_default().push((t, r.day));
-                people
-                    .entry((r.account, &r.user_ref))
-                    .or_default()
-                    .push((t, r.day));
-            }
-        }
-        let mut out = Seen::default();
-        for ((t, day), n) in days {
-            out.days.0.push(t);
-            out.days.1.push(day);
-            out.days.2.push(n);
-        }
-        out.accounts = Keyed::of(accounts, |a| a);
-        out.people = Keyed::of(people, |(a, u)| (a, u.to_string()));
-        out
+    .fetch_one(&mut *conn)
+    .await?;
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(());
+    };
+    // The range lets the day's BRIN index narrow the scan; the list keeps to the days.
+    sqlx::query("delete from event_type_days where day = any($1)")
+        .bind(&days)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        r#"insert into event_type_days (type_id, day, events)
+           select x.t, d.day, sum(x.n) from usage_daily d, unnest(d.event_types, d.type_events) x(t, n)
+           where d.day between $2 and $3 and d.day = any($1) group by 1, 2"#,
+    )
+    .bind(&days)
+    .bind(first)
+    .bind(last)
+    .execute(&mut *conn)
+    .await?;
+    for (table, source, keys) in [
+        ("event_type_accounts", "usage_daily", "account_id"),
+        (
+            "event_type_people",
+            "usage_user_daily",
+            "account_id, user_ref",
+        ),
+    ] {
+        sqlx::query(&format!(
+            r#"insert into {table} as e ({keys}, types, last_days)
+               select {keys}, array_agg(t order by t), array_agg(d order by t)
+               from (select {keys}, x.t, max(u.day) as d from {source} u, unnest(u.event_types) x(t)
+                     where u.day between $2 and $3 and u.day = any($1) group by {keys}, x.t) y
+               group by {keys}
+               on conflict ({keys}) do update set (types, last_days) =
+                   (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#
+        ))
+        .bind(&days)
+        .bind(first)
+        .bind(last)
+        .execute(&mut *conn)
+        .await?;
     }
-
-    /// Adds these to the catalogue's tables, in the batch's transaction.
-    pub async fn count(&self, conn: &mut PgConnection) -> sqlx::Result<()> {
-        sqlx::query(
-            r#"insert into event_type_days as e (type_id, day, events)
-               select * from unnest($1::int2[], $2::date[], $3::int8[])
-               on conflict (type_id, day) do update set events = e.events + excluded.events"#,
-        )
-        .bind(&self.days.0)
-        .bind(&self.days.1)
-        .bind(&self.days.2)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            r#"insert into event_type_accounts as e (account_id, types, last_days)
-               select a, t::int2[], d::date[] from unnest($1::uuid[], $2::text[], $3::text[]) x(a, t, d)
-               order by a
-               on conflict (account_id) do update set (types, last_days) =
-                   (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#,
-        )
-        .bind(&self.accounts.keys)
-        .bind(&self.accounts.types)
-        .bind(&self.accounts.days)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            r#"insert into event_type_people as e (account_id, user_ref, types, last_days)
-               select a, u, t::int2[], d::date[]
-               from unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) x(a, u, t, d)
-               order by a, u
-               on conflict (account_id, user_ref) do update set (types, last_days) =
-                   (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#,
-        )
-        .bind(self.people.keys.iter().map(|k| k.0).collect::<Vec<_>>())
-        .bind(self.people.keys.iter().map(|k| k.1.as_str()).collect::<Vec<_>>())
-        .bind(&self.people.types)
-        .bind(&self.people.days)
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
-    }
+    Ok(())
 }
 
 /// The daily run's refresh: the figures for `day`, unless it is a back-fill of a day before
@@ -273,23 +205,4 @@ pub async fn widespread(pool: &PgPool, n: usize) -> crate::error::Result<Vec<Str
         .take(n)
         .map(|p| p.name)
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use time::macros::date;
-
-    #[test]
-    fn each_type_keeps_its_latest_day_in_type_order() {
-        let seen = vec![
-            (5, date!(2026 - 11 - 02)),
-            (3, date!(2026 - 10 - 01)),
-            (5, date!(2026 - 11 - 09)),
-            (5, date!(2026 - 11 - 04)),
-        ];
-        assert_eq!(
-            super::last_days(seen),
-            ("{3,5}".to_string(), "{2026-10-01,2026-11-09}".to_string())
-        );
-    }
 }

@@ -189,7 +189,7 @@ async fn deal_figures(app: &TestApp, day: time::Date) -> [[i64; 3]; 3] {
 }
 
 #[sqlx::test]
-async fn the_catalogue_counts_batches_as_they_land_late_days_erasure_and_retention_included(
+async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_retention_included(
     pool: sqlx::PgPool,
 ) {
     let app = TestApp::spawn(pool).await;
@@ -252,6 +252,22 @@ async fn the_catalogue_counts_batches_as_they_land_late_days_erasure_and_retenti
             .unwrap();
     assert_eq!(named, 0);
 
+    // A batch after that count: dee joins Beta's deals on the 19th, and ana uses another
+    // type (her deals' last day stays the 20th).
+    app.load_csv(
+        Entity::Events,
+        format!(
+            "{header}B,dee,deal_created,2026-11-19T09:00:00Z,1
+A,ana,deal_won,2026-11-18T09:00:00Z,1
+"
+        ),
+    )
+    .await;
+    assert_eq!(
+        deal_figures(&app, day).await,
+        [[3, 8, 12], [2, 2, 2], [2, 3, 4]]
+    );
+
     // Retention from 1 October takes cy's only user-day; the account roll-ups stay.
     let now = time::macros::datetime!(2026-11-21 00:00 UTC);
     keel::ingest::retention::prune(&app.db, now, time::Duration::days(51))
@@ -259,11 +275,11 @@ async fn the_catalogue_counts_batches_as_they_land_late_days_erasure_and_retenti
         .unwrap();
     assert_eq!(
         deal_figures(&app, day).await,
-        [[2, 7, 11], [1, 1, 2], [1, 2, 2]]
+        [[3, 8, 12], [2, 2, 2], [2, 3, 3]]
     );
     let people: i64 = sqlx::query_scalar("select count(*) from event_type_people")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(people, 2, "ana and the erased ben stay; cy is gone");
+    assert_eq!(people, 3, "ana, the erased ben and dee stay; cy is gone");
 }
