@@ -29,6 +29,32 @@ pub async fn live_accounts(
     .await
 }
 
+/// Summarises the block ranges of the usage roll-ups' day indexes filled since they were
+/// last summarised, so the run's windows read their days and not all history: a range not
+/// yet summarised matches every query (after a bulk load, all of them did). Autovacuum does
+/// this too, in time; if it holds the table now this skips (0). Returns the ranges done.
+pub async fn summarize_usage_days(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("set local lock_timeout = '2s'")
+        .execute(&mut *tx)
+        .await?;
+    let done = sqlx::query_scalar(
+        "select brin_summarize_new_values('usage_daily_day_brin')::int8
+              + brin_summarize_new_values('usage_user_daily_day_brin')::int8",
+    )
+    .fetch_one(&mut *tx)
+    .await;
+    match done {
+        Ok(ranges) => {
+            tx.commit().await?;
+            Ok(ranges)
+        }
+        // lock_not_available: autovacuum is at it
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("55P03") => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
 /// The first and last day with any product usage.
 pub async fn usage_span(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(Date, Date)>> {
     let span: (Option<Date>, Option<Date>) =

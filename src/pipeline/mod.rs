@@ -177,17 +177,22 @@ async fn stages(
         .as_ref()
         .map(|m| m.1.candidates.clone())
         .unwrap_or_default();
+    let indexed = features::db::summarize_usage_days(pool).await?;
     let table = features::compute(pool, day, &candidates).await?;
     log.stage(
         "extract features",
         "ok",
         format!(
-            "{} accounts × {} features as of {day}{}",
+            "{} accounts × {} features as of {day}{}{}",
             table.accounts.len(),
             FEATURES.len(),
             match candidates.len() {
                 0 => String::new(),
                 n => format!(" and {n} of the model's event-type candidates"),
+            },
+            match indexed {
+                0 => String::new(),
+                n => format!("; {n} new ranges of usage days indexed first"),
             }
         ),
     );

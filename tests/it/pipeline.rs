@@ -84,6 +84,7 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
         first.stages[4].status, "warning",
         "no model in production yet: health only"
     );
+
     assert_eq!(scores_on(&pool, today).await, (3, vec![first.run_id]));
     let (band, signals): (String, serde_json::Value) = sqlx::query_as(
         "select s.band, s.signals from scores s join accounts a on a.id = s.account_id where a.external_id = 'A'",
@@ -619,4 +620,35 @@ async fn scores_export_as_csv_and_as_paged_json(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(status().await, 401);
+}
+
+#[sqlx::test]
+async fn a_run_first_indexes_the_usage_days_it_reads_by_day(pool: PgPool) {
+    // 40,000 user-days, as a bulk load leaves them: whole block ranges of the day index that
+    // no one has summarised, which every day-window read would scan.
+    sqlx::query(
+        "insert into usage_user_daily (account_id, day, user_ref, events, core_actions, comments, invites, categories)
+         select gen_random_uuid(), date '2026-01-01' + i / 200, 'u' || i, 1, 0, 0, 0, 0
+         from generate_series(1, 40000) i",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let today = OffsetDateTime::now_utc().date();
+    let run = pipeline::run(&pool, today, "test", &Actor::Cli, &Options::default())
+        .await
+        .unwrap();
+    assert!(
+        run.stages[0]
+            .detail
+            .contains("new ranges of usage days indexed first"),
+        "{:?}",
+        run.stages
+    );
+    let left: i32 =
+        sqlx::query_scalar("select brin_summarize_new_values('usage_user_daily_day_brin')")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(left, 0, "every filled range was summarised by the run");
 }
