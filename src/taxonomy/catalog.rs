@@ -1,7 +1,7 @@
 //! The catalogue of event types seen: for each, events, accounts and distinct people over
 //! the 7, 30 and 90 days up to the newest day of data, and when it was first and last seen.
-//! Ingestion keeps what they are counted from; the daily run (or a request) counts them
-//! and stores them.
+//! Each refresh (the daily run's, or one asked for) first counts the days ingestion touched
+//! since the last, then reckons the figures from those counts and stores them.
 
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
