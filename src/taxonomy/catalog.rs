@@ -96,11 +96,12 @@ async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
         return Ok(());
     };
-    // The range lets the day's BRIN index narrow the scan; the list keeps to the days.
     sqlx::query("delete from event_type_days where day = any($1)")
         .bind(&days)
         .execute(&mut *conn)
         .await?;
+    // In both reads below, the range lets the day's BRIN index narrow the scan; the list
+    // keeps to the days.
     sqlx::query(
         r#"insert into event_type_days (type_id, day, events)
            select x.t, d.day, sum(x.n) from usage_daily d, unnest(d.event_types, d.type_events) x(t, n)
