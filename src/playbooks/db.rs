@@ -218,7 +218,8 @@ pub struct Escalated {
 }
 
 /// Records, once each, escalations of open tasks past due (`breach`) and open tasks older
-/// than three days (`unresolved`) to the assignee's manager, in the caller's transaction.
+/// than three days (`unresolved`) to the assignee's manager, in the caller's transaction,
+/// which holds the sweep's lock (`escalate::sweep`): no sweep beside it records the same.
 pub async fn escalate(
     conn: &mut PgConnection,
     now: OffsetDateTime,
@@ -238,35 +239,24 @@ pub async fn escalate(
            cross join lateral (values ('breach', t.due_at < $1),
                                       ('unresolved', t.created_at < $1 - interval '3 days')) as k(kind, applies)
            where t.status = 'open' and k.applies
-             -- Skipping what is escalated already keeps each sweep's work to what is new
-             -- (a conflicting insert costs as much as an insert).
+             -- What is escalated already is not again (the insert below would refuse it).
              and not exists (select 1 from escalations e where e.task_id = t.id and e.kind = k.kind)"#,
         now
     )
     .fetch_all(&mut *conn)
     .await?;
-    if due.is_empty() {
-        return Ok(due);
+    if !due.is_empty() {
+        sqlx::query!(
+            r#"insert into escalations (task_id, kind, notified)
+               select * from unnest($1::int8[], $2::text[], $3::text[])"#,
+            &due.iter().map(|d| d.task).collect::<Vec<_>>(),
+            &due.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>() as &[&str],
+            &due.iter().map(|d| d.recipient.as_str()).collect::<Vec<_>>() as &[&str],
+        )
+        .execute(&mut *conn)
+        .await?;
     }
-    // A sweep running beside this one may have recorded some first: those are its to send.
-    let recorded: std::collections::HashSet<(i64, String)> = sqlx::query!(
-        r#"insert into escalations (task_id, kind, notified)
-           select * from unnest($1::int8[], $2::text[], $3::text[])
-           on conflict (task_id, kind) do nothing
-           returning task_id, kind"#,
-        &due.iter().map(|d| d.task).collect::<Vec<_>>(),
-        &due.iter().map(|d| d.kind.as_str()).collect::<Vec<_>>() as &[&str],
-        &due.iter().map(|d| d.recipient.as_str()).collect::<Vec<_>>() as &[&str],
-    )
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .map(|r| (r.task_id, r.kind))
-    .collect();
-    Ok(due
-        .into_iter()
-        .filter(|d| recorded.contains(&(d.task, d.kind.clone())))
-        .collect())
+    Ok(due)
 }
 
 /// Records, once each, the escalation of an email task done three days ago with no customer

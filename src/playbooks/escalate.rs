@@ -173,6 +173,11 @@ fn emails(escalated: Vec<Escalated>) -> anyhow::Result<Vec<Outgoing>> {
 /// so tests move the clock. Returns how many escalations were recorded.
 pub async fn sweep(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
+    // One sweep at a time: the next finds what this one recorded (each statement reads what
+    // was committed before it began), so each escalation is recorded and sent once.
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended('playbooks.sweep', 0))")
+        .execute(&mut *tx)
+        .await?;
     let mut escalated = db::escalate(&mut tx, now).await?;
     escalated.extend(db::escalate_no_reply(&mut tx, now).await?);
     let count = escalated.len() as u64;

@@ -207,14 +207,33 @@ async fn a_late_task_escalates_to_the_manager_once_then_once_more_if_unresolved(
     .await
     .unwrap();
     // A day later the 24-hour task is late, with two of the book's: the CSM's manager is told
-    // of the three in one email, once.
+    // of the three in one email, once. Two sweeps at once (two workers), held until both wait
+    // to write: one records the three, the other finds them recorded.
     let later = now + Duration::hours(25);
-    assert_eq!(keel::playbooks::sweep(&pool, later).await.unwrap(), 3);
-    assert_eq!(
-        keel::playbooks::sweep(&pool, later).await.unwrap(),
-        0,
-        "each escalation happens once"
-    );
+    let mut hold = pool.begin().await.unwrap();
+    sqlx::query("lock table escalations in share mode")
+        .execute(&mut *hold)
+        .await
+        .unwrap();
+    let sweeps = [(); 2].map(|()| {
+        let pool = pool.clone();
+        tokio::spawn(async move { keel::playbooks::sweep(&pool, later).await })
+    });
+    let waiting = "select count(*) from pg_locks where not granted
+                   and database = (select oid from pg_database where datname = current_database())";
+    while sqlx::query_scalar::<_, i64>(waiting)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+        < 2
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    hold.commit().await.unwrap();
+    let [one, two] = sweeps;
+    let mut counts = [one.await.unwrap().unwrap(), two.await.unwrap().unwrap()];
+    counts.sort_unstable();
+    assert_eq!(counts, [0, 3], "each escalation happens once");
     let emails: Vec<(String, String, String)> =
         sqlx::query_as("select recipient, subject, body from outbox where audience = 'internal'")
             .fetch_all(&pool)
@@ -245,6 +264,23 @@ async fn a_late_task_escalates_to_the_manager_once_then_once_more_if_unresolved(
     .await
     .unwrap();
     assert_eq!(kinds, ["breach", "unresolved"]);
+    // An escalation names a task that exists, and keeps it.
+    let refused = |sql: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let e = sqlx::query(sql).execute(&pool).await.unwrap_err();
+            e.as_database_error().unwrap().code().unwrap().into_owned()
+        }
+    };
+    assert_eq!(
+        refused("insert into escalations (task_id, kind, notified) values (-1, 'breach', 'x')")
+            .await,
+        "23503"
+    );
+    assert_eq!(
+        refused("delete from tasks where id in (select task_id from escalations)").await,
+        "23503"
+    );
 }
 
 #[sqlx::test]
