@@ -58,7 +58,7 @@ pub async fn summarize_usage_days(pool: &sqlx::PgPool) -> sqlx::Result<i64> {
 /// The first and last day with any product usage.
 pub async fn usage_span(db: impl PgExecutor<'_>) -> sqlx::Result<Option<(Date, Date)>> {
     let span: (Option<Date>, Option<Date>) =
-        sqlx::query_as("select min(day), max(day) from usage_daily")
+        sqlx::query_as("select min(day), max(day) from usage_days")
             .fetch_one(db)
             .await?;
     Ok(span.0.zip(span.1))

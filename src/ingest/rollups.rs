@@ -50,8 +50,8 @@ pub(super) async fn write_events(
 }
 
 /// Adds a batch's user-days to the roll-ups (streamed with COPY), then recomputes the
-/// account-days it touched, and notes the days for the event catalogue. Returns the number
-/// of user-day rows written.
+/// account-days it touched, and notes its days (with usage, and for the event catalogue).
+/// Returns the number of user-day rows written.
 pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<u64> {
     let started = std::time::Instant::now();
     sqlx::query(
@@ -113,10 +113,14 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     )
     .execute(&mut *conn)
     .await?;
-    // The event catalogue counts these days at its next refresh.
-    sqlx::query("insert into usage_days_touched select distinct day from usage_batch on conflict do nothing")
-        .execute(&mut *conn)
-        .await?;
+    // The days with usage, and the event catalogue's to count at its next refresh.
+    sqlx::query(
+        "with days as (select distinct day from usage_batch),
+              kept as (insert into usage_days select day from days on conflict do nothing)
+         insert into usage_days_touched select day from days on conflict do nothing",
+    )
+    .execute(&mut *conn)
+    .await?;
     let merged_ms = started.elapsed().as_millis();
     sqlx::query(
         r#"insert into usage_daily as d

@@ -224,6 +224,11 @@ async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_reten
         ),
     )
     .await;
+    assert_eq!(
+        keel::features::db::usage_span(&app.db).await.unwrap(),
+        Some((date!(2026 - 09 - 15), date!(2026 - 11 - 20))),
+        "the first and last day with usage"
+    );
     let day = date!(2026 - 11 - 20);
     // Events: 2 in the 7 days to the 20th; 2 + 3 + 1 + 1 in 30; and cy's 4 in 90.
     // Accounts: Acme within 7 and 30 days, Beta only within 90. People: ana within 7,
