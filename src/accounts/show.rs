@@ -60,12 +60,15 @@ pub async fn show(
     Path(id): Path<Uuid>,
     Query(q): Query<TimelineQuery>,
 ) -> Result<ShowPage> {
+    // One connection for the page's reads: each checkout from the pool costs two round trips
+    // (sqlx pings a connection as it hands it out and as it takes it back).
+    let mut conn = state.db.acquire().await?;
     // Not visible and not existing look the same, so accounts cannot be enumerated.
-    let a = db::find(&state.db, scope_for(&user), id)
+    let a = db::find(&mut *conn, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let today = state.clock.now().date();
-    let usage = db::usage(&state.db, id, today - Duration::days(90)).await?;
+    let usage = db::usage(&mut *conn, id, today - Duration::days(90)).await?;
     let renewal = match (a.churned_on, a.renewal_date) {
         (Some(_), _) => "none: no longer a customer".to_owned(),
         (None, Some(d)) => format!("{d} ({} days)", (d - today).whole_days()),
@@ -102,11 +105,11 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
-    let contacts = db::contacts(&state.db, id).await?;
-    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
-    let timeline = timeline::load(&state.db, id, timeline_kind(&q)?, &history).await?;
-    let [feedback_reasons, snooze_reasons] = of_kinds(&state.db, ["feedback", "snooze"]).await?;
-    let score = crate::scores::db::latest_score(&state.db, id)
+    let contacts = db::contacts(&mut *conn, id).await?;
+    let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;
+    let timeline = timeline::load(&mut conn, id, timeline_kind(&q)?, &history).await?;
+    let [feedback_reasons, snooze_reasons] = of_kinds(&mut *conn, ["feedback", "snooze"]).await?;
+    let score = crate::scores::db::latest_score(&mut *conn, id)
         .await?
         .map(score_view);
     Ok(ShowPage {
@@ -116,7 +119,7 @@ pub async fn show(
         facts,
         usage_charts: charts::usage(&usage),
         usage_summary,
-        subscriptions: db::subscriptions(&state.db, id)
+        subscriptions: db::subscriptions(&mut *conn, id)
             .await?
             .into_iter()
             .map(|p| {
@@ -176,7 +179,7 @@ pub async fn show(
         timeline,
         can_act: matches!(user.role, Role::Csm | Role::Manager),
         churned,
-        open_tasks: activity::open_tasks(&state.db, id).await?,
+        open_tasks: activity::open_tasks(&mut *conn, id).await?,
         feedback_reasons,
         snooze_reasons,
         today: today.to_string(),
@@ -207,7 +210,8 @@ pub async fn timeline(
     Query(q): Query<TimelineQuery>,
     HxRequest(htmx): HxRequest,
 ) -> Result<Response> {
-    db::find(&state.db, scope_for(&user), id)
+    let mut conn = state.db.acquire().await?;
+    db::find(&mut *conn, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let kind = timeline_kind(&q)?;
@@ -216,9 +220,9 @@ pub async fn timeline(
         return Ok(Redirect::to(&format!("/accounts/{id}{query}#timeline")).into_response());
     }
     let today = state.clock.now().date();
-    let history = db::score_history(&state.db, id, today - Duration::days(180)).await?;
+    let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;
     Ok(TimelineFragment {
-        timeline: timeline::load(&state.db, id, kind, &history).await?,
+        timeline: timeline::load(&mut conn, id, kind, &history).await?,
     }
     .into_response())
 }

@@ -5,7 +5,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use sqlx::PgPool;
+use sqlx::PgConnection;
 use time::{Date, OffsetDateTime, Time};
 use uuid::Uuid;
 
@@ -70,13 +70,13 @@ pub struct TimelineFragment {
 
 /// The account's timeline, only `kind` entries when one is given.
 pub async fn load(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     id: Uuid,
     kind: Option<&str>,
     history: &[db::ScorePoint],
 ) -> Result<Timeline> {
     let wanted = |k: &str| kind.is_none_or(|w| w == k);
-    let mut entries: Vec<Entry> = activity::happenings(pool, id, kind.unwrap_or(""))
+    let mut entries: Vec<Entry> = activity::happenings(conn, id, kind.unwrap_or(""))
         .await?
         .into_iter()
         .filter_map(|h| {

@@ -82,7 +82,7 @@ pub fn dated(
         x_ticks,
         points: points
             .iter()
-            .map(|&(d, v)| format!("{:.1},{:.1}", sx(d), sy(v)))
+            .map(|&(d, v)| format!("{},{}", px(sx(d)), px(sy(v))))
             .collect::<Vec<_>>()
             .join(" "),
         dots: points

@@ -176,7 +176,7 @@ pub fn trend(
                 class,
                 points: pts
                     .iter()
-                    .map(|&(i, v)| format!("{:.1},{:.1}", sx(i), sy(v)))
+                    .map(|&(i, v)| format!("{},{}", px(sx(i)), px(sy(v))))
                     .collect::<Vec<_>>()
                     .join(" "),
                 dots: pts
@@ -273,7 +273,7 @@ pub fn survival(label: &str, days: f64, curves: &[CurveData]) -> SurvivalChart {
             upper.push((days, hi));
             lower.push((days, lo));
             let fmt = |pts: &mut dyn Iterator<Item = &(f64, f64)>| {
-                pts.map(|(d, v)| format!("{:.1},{:.1}", sx(*d), sy(*v)))
+                pts.map(|(d, v)| format!("{},{}", px(sx(*d)), px(sy(*v))))
                     .collect::<Vec<_>>()
                     .join(" ")
             };
