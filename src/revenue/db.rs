@@ -8,34 +8,59 @@ use super::facts::BandOutcome;
 use super::movements::MonthFacts;
 use super::windows::{CohortCell, CohortKey, MonthKey, MonthSums, Retention, WindowKey};
 
-/// Replaces every account's monthly facts.
+/// Replaces every account's monthly facts, writing only what changed: most months of most
+/// accounts are the same as yesterday's, and rewriting all of them (580,000 rows at 50,000
+/// accounts, each checked against its account) took 8 s of the daily run.
 pub async fn replace_months(
     conn: &mut PgConnection,
     rows: &[(Uuid, MonthFacts)],
 ) -> sqlx::Result<()> {
-    sqlx::query!("delete from revenue_months")
+    sqlx::query("create temporary table months_now (like revenue_months) on commit drop")
         .execute(&mut *conn)
         .await?;
     for chunk in rows.chunks(50_000) {
         let col = |f: fn(&MonthFacts) -> i64| chunk.iter().map(|(_, m)| f(m)).collect::<Vec<_>>();
-        sqlx::query!(
-            "insert into revenue_months (account_id, month, start_cents, new_cents, expansion_cents,
-                                         contraction_cents, churn_cents, reactivation_cents, end_cents)
+        sqlx::query(
+            "insert into months_now
              select * from unnest($1::uuid[], $2::date[], $3::bigint[], $4::bigint[], $5::bigint[],
                                   $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])",
-            &chunk.iter().map(|r| r.0).collect::<Vec<_>>(),
-            &chunk.iter().filter_map(|r| r.1.month).collect::<Vec<_>>(),
-            &col(|m| m.start),
-            &col(|m| m.new),
-            &col(|m| m.expansion),
-            &col(|m| m.contraction),
-            &col(|m| m.churn),
-            &col(|m| m.reactivation),
-            &col(|m| m.end),
         )
+        .bind(chunk.iter().map(|r| r.0).collect::<Vec<_>>())
+        .bind(chunk.iter().filter_map(|r| r.1.month).collect::<Vec<_>>())
+        .bind(col(|m| m.start))
+        .bind(col(|m| m.new))
+        .bind(col(|m| m.expansion))
+        .bind(col(|m| m.contraction))
+        .bind(col(|m| m.churn))
+        .bind(col(|m| m.reactivation))
+        .bind(col(|m| m.end))
         .execute(&mut *conn)
         .await?;
     }
+    // Without statistics the planner would take the new rows for a handful and probe the
+    // table's index once for each.
+    sqlx::query("analyze months_now")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "delete from revenue_months r
+         where not exists (select from months_now n where n.account_id = r.account_id and n.month = r.month)",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into revenue_months
+         select n.* from months_now n
+         left join revenue_months r on r.account_id = n.account_id and r.month = n.month
+         where r is distinct from n
+         on conflict (account_id, month) do update set
+             start_cents = excluded.start_cents, new_cents = excluded.new_cents,
+             expansion_cents = excluded.expansion_cents, contraction_cents = excluded.contraction_cents,
+             churn_cents = excluded.churn_cents, reactivation_cents = excluded.reactivation_cents,
+             end_cents = excluded.end_cents",
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -63,19 +63,35 @@ async fn write_scores(
     s: &ScoreRows,
     rescored_at: Option<OffsetDateTime>,
 ) -> sqlx::Result<u64> {
+    // The decrement (points lost since the account's previous score) and the trajectory (a
+    // least-squares slope over four weeks, this score included: ±5 points or more is improving
+    // or declining) are reckoned as the rows go in. Updating every row of the day afterwards
+    // rewrote 45,000 rows (5.7 s at 50,000 accounts).
     let done = sqlx::query(
         r#"insert into scores (account_id, day, segment, health_score, band, signals, churn_probability,
-                               risk_tier, at_risk, drivers, model_id, health_config_id, run_id, rescored_at)
-           select a, $2, g, h, b, s, p, t, r, d, $3, $4, $5, $14
+                               risk_tier, at_risk, drivers, model_id, health_config_id, run_id, rescored_at,
+                               decrement, trajectory)
+           select x.a, $2, x.g, x.h, x.b, x.s, x.p, x.t, x.r, x.d, $3, $4, $5, $14,
+                  nullif(greatest(prev.health_score - x.h, 0), 0),
+                  case when w.n < 3 then 'stable'
+                       when w.slope * 28 >= 5 then 'improving'
+                       when w.slope * 28 <= -5 then 'declining'
+                       else 'stable' end
            from unnest($1::uuid[], $13::text[], $6::real[], $7::text[], $8::jsonb[], $9::real[], $10::text[],
                        $11::bool[], $12::jsonb[]) as x(a, g, h, b, s, p, t, r, d)
+           left join lateral (select p.health_score from scores p
+                              where p.account_id = x.a and p.day < $2 order by p.day desc limit 1) prev on true
+           cross join lateral (select count(*) as n, regr_slope(w.health, w.day - $2) as slope
+                               from (select h.health_score as health, h.day from scores h
+                                     where h.account_id = x.a and h.day >= $2 - 28 and h.day < $2
+                                     union all select x.h, $2::date) w) w
            on conflict (account_id, day) do update set
                segment = excluded.segment, health_score = excluded.health_score, band = excluded.band,
                signals = excluded.signals, churn_probability = excluded.churn_probability,
                risk_tier = excluded.risk_tier, at_risk = excluded.at_risk, drivers = excluded.drivers,
                model_id = excluded.model_id, health_config_id = excluded.health_config_id,
-               trajectory = null, decrement = null, anomaly = null, champion_loss = null,
-               rescored_at = excluded.rescored_at"#,
+               trajectory = excluded.trajectory, decrement = excluded.decrement,
+               anomaly = null, champion_loss = null, rescored_at = excluded.rescored_at"#,
     )
     .bind(&s.account)
     .bind(day)
@@ -96,11 +112,10 @@ async fn write_scores(
     Ok(done.rows_affected())
 }
 
-/// Adds to the day's scores what needs the account's history: the decrement since its
-/// previous score, its trajectory over four weeks (a least-squares slope of ±5 points or
-/// more), a usage anomaly this week against its own eight-week baseline (beyond three
-/// standard deviations and a 40 % / 50 % change), and champion watch (a champion or a power
-/// user — 20+ active days in a month — now active at under 30 % of their former pace).
+/// Adds to the day's scores what needs the account's usage history: a usage anomaly this week
+/// against its own eight-week baseline (beyond three standard deviations and a 40 % / 50 %
+/// change), and champion watch (a champion or a power user — 20+ active days in a month — now
+/// active at under 30 % of their former pace).
 async fn annotate(
     conn: &mut PgConnection,
     day: Date,
@@ -115,24 +130,8 @@ async fn annotate(
     sqlx::query("set local jit = off")
         .execute(&mut *conn)
         .await?;
-    sqlx::query!(
-        // No self-join: the day's rows are fresh, so the planner has no statistics for them
-        // and would pair every score with every other.
-        r#"update scores t set
-               decrement = (select nullif(greatest(p.health_score - t.health_score, 0), 0) from scores p
-                            where p.account_id = t.account_id and p.day < $1 order by p.day desc limit 1),
-               trajectory = (select case when count(*) < 3 then 'stable'
-                                         when regr_slope(h.health_score, h.day - $1) * 28 >= 5 then 'improving'
-                                         when regr_slope(h.health_score, h.day - $1) * 28 <= -5 then 'declining'
-                                         else 'stable' end
-                             from scores h where h.account_id = t.account_id and h.day between $1 - 28 and $1)
-           where t.day = $1 and ($2::uuid[] is null or t.account_id = any($2))"#,
-        day,
-        accounts as Option<&[Uuid]>
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
+    sqlx::query(
+        // Only the anomalous rows are written: the insert left the rest without one.
         r#"with weeks as (
                select account_id, ($1::date - day) / 7 as w, sum(active_users)::float8 as au
                from usage_daily
@@ -148,20 +147,24 @@ async fn annotate(
                select account_id, this_week, mean,
                       greatest(sqrt(greatest(sq - mean * mean, 0)), 0.1 * mean) as sd
                from stats where mean >= 3
-           )
-           update scores s set anomaly = case
-               when f.this_week < f.mean - 3 * f.sd and f.this_week < 0.6 * f.mean then
+           ), anomalous as (
+               select account_id, case
+               when this_week < mean - 3 * sd and this_week < 0.6 * mean then
                    format('usage drop: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
-                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
-               when f.this_week > f.mean + 3 * f.sd and f.this_week > 1.5 * f.mean then
+                          this_week, round(mean::numeric, 1), round(sd::numeric, 1))
+               when this_week > mean + 3 * sd and this_week > 1.5 * mean then
                    format('usage spike: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
-                          f.this_week, round(f.mean::numeric, 1), round(f.sd::numeric, 1))
-               end
-           from flagged f join accounts a on a.id = f.account_id
-           where s.account_id = f.account_id and s.day = $1 and a.customer_since <= $1::date - 63"#,
-        day,
-        accounts as Option<&[Uuid]>
+                          this_week, round(mean::numeric, 1), round(sd::numeric, 1))
+               end as text
+               from flagged
+           )
+           update scores s set anomaly = f.text
+           from anomalous f join accounts a on a.id = f.account_id
+           where f.text is not null and s.account_id = f.account_id and s.day = $1
+             and a.customer_since <= $1::date - 63"#,
     )
+    .bind(day)
+    .bind(accounts)
     .execute(&mut *conn)
     .await?;
     sqlx::query!(

@@ -207,10 +207,30 @@ async fn a_new_refresh_of_the_facts_shows_at_once(pool: PgPool) {
     .execute(&pool)
     .await
     .unwrap();
+    // D's billing is withdrawn too (outside NRR): its months must go, not linger.
+    sqlx::query(
+        "delete from subscription_periods where account_id = (select id from accounts where external_id = 'D')",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     keel::revenue::facts::refresh(&pool, date!(2026 - 06 - 15))
         .await
         .unwrap();
     assert_eq!(nrr().await, "62.5 %", "the new facts, not the kept page");
+    let months: Vec<(String, i64, i64, i64)> = sqlx::query_as(
+        "select a.external_id, m.start_cents, m.expansion_cents, m.end_cents
+         from revenue_months m join accounts a on a.id = m.account_id
+         where m.month = '2026-06-01' order by 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        months,
+        [("A".into(), 10000, 0, 10000), ("B".into(), 15000, 0, 15000)],
+        "A's June without its upgrade, and no month left for D"
+    );
 }
 
 #[sqlx::test]

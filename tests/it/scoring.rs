@@ -74,6 +74,25 @@ async fn scores_carry_trajectory_decrements_anomalies_and_champion_watch(pool: P
     .await
     .unwrap();
     assert_eq!(wrong, 0);
+    // A trajectory is the least-squares slope of the account's scores over the four weeks up to
+    // and including the day, in points per 28 days: ±5 or more is improving or declining;
+    // fewer than three scores is stable.
+    let wrong: i64 = sqlx::query_scalar(
+        "select count(*) from scores s
+         cross join lateral (select count(*) as n, regr_slope(h.health_score, h.day - s.day) * 28 as slope
+                             from scores h where h.account_id = s.account_id
+                               and h.day between s.day - 28 and s.day) w
+         where s.day > $1 - 28
+           and s.trajectory is distinct from case when w.n < 3 then 'stable'
+                                                  when w.slope >= 5 then 'improving'
+                                                  when w.slope <= -5 then 'declining'
+                                                  else 'stable' end",
+    )
+    .bind(as_of)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong, 0, "trajectories off their definition");
     // Over the weeks, the simulated usage dips and champions going quiet are caught.
     let (anomalies, champions): (i64, i64) =
         sqlx::query_as("select count(anomaly), count(champion_loss) from scores where day > $1")
