@@ -115,7 +115,10 @@ pub async fn prepare(
     managers.sort();
     managers.dedup();
     managers.insert(0, None);
-    let latest = scores::db::latest_day(pool).await?;
+    let at_risk = match scores::db::latest_day(pool).await? {
+        Some(d) => scores::reads::arr_at_risk_by_group(pool, d).await?,
+        None => Vec::new(),
+    };
     let mut saves = HashMap::new();
     for manager in &managers {
         saves.insert(
@@ -141,12 +144,14 @@ pub async fn prepare(
                 }
             }
             let (curves, log_rank) = survival(&groups);
-            let arr_at_risk = match latest {
-                Some(d) => {
-                    scores::reads::arr_at_risk(pool, d, segment.as_deref(), *manager).await?
-                }
-                None => 0,
-            };
+            let arr_at_risk = at_risk
+                .iter()
+                .filter(|(s, m, _)| {
+                    (segment.is_none() || s == segment) && (manager.is_none() || m == manager)
+                })
+                .map(|g| g.2)
+                .sum::<f64>()
+                .round_ties_even() as i64;
             out.push(View {
                 segment: segment.clone(),
                 manager: *manager,

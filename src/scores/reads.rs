@@ -30,24 +30,21 @@ pub async fn scored_on_or_before(db: impl PgExecutor<'_>, day: Date) -> sqlx::Re
         .await
 }
 
-/// The model's expected ARR loss on `day`: Σ ARR × churn probability, in cents, over the
-/// accounts of a segment and team (either optional).
-pub async fn arr_at_risk(
+/// The model's expected ARR loss on `day` (Σ ARR × churn probability, in cents, unrounded)
+/// per segment and team: each filter of the dashboard adds up the groups it covers, so one
+/// read serves them all.
+pub async fn arr_at_risk_by_group(
     db: impl PgExecutor<'_>,
     day: Date,
-    segment: Option<&str>,
-    manager: Option<Uuid>,
-) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"select coalesce(sum(a.mrr_cents * 12 * s.churn_probability), 0)::bigint as "cents!"
-           from scores s join accounts a on a.id = s.account_id left join users u on u.id = a.owner_id
-           where s.day = $1 and a.status <> 'churned' and ($2::text is null or s.segment = $2)
-             and ($3::uuid is null or u.manager_id = $3)"#,
-        day,
-        segment,
-        manager
+) -> sqlx::Result<Vec<(Option<String>, Option<Uuid>, f64)>> {
+    sqlx::query_as(
+        "select s.segment, u.manager_id, coalesce(sum(a.mrr_cents * 12 * s.churn_probability), 0)::float8
+         from scores s join accounts a on a.id = s.account_id left join users u on u.id = a.owner_id
+         where s.day = $1 and a.status <> 'churned'
+         group by 1, 2",
     )
-    .fetch_one(db)
+    .bind(day)
+    .fetch_all(db)
     .await
 }
 

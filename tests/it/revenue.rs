@@ -260,3 +260,57 @@ async fn a_refresh_past_the_billing_export_reads_its_last_billed_day(pool: PgPoo
         .unwrap();
     assert!(!csv.contains("Jul 2026"), "no July yet: {csv}");
 }
+
+#[sqlx::test]
+async fn the_roi_card_starts_from_each_views_expected_loss(pool: PgPool) {
+    let b = book(pool.clone()).await;
+    // Today's scores: A (team one, smb) 50 %, B (team one, smb) 10 %, D (team two,
+    // mid-market) 20 %. Expected loss = ARR × probability: A $1,800 × 0.5 = $900, B $1,800 ×
+    // 0.1 = $180, D $6,000 × 0.2 = $1,200.
+    sqlx::query(
+        "with run as (insert into pipeline_runs (day, trigger, status) values ('2026-06-15', 'test', 'succeeded')
+                      returning id)
+         insert into scores (account_id, day, segment, health_score, band, signals, churn_probability, run_id)
+         select a.id, '2026-06-15', x.segment, 50, 'yellow', '{}', x.p, (select id from run)
+         from (values ('A', 'smb', 0.5::real), ('B', 'smb', 0.1), ('D', 'mid_market', 0.2)) x(ext, segment, p)
+         join accounts a on a.external_id = x.ext",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    keel::revenue::facts::refresh(&pool, date!(2026 - 06 - 15))
+        .await
+        .unwrap();
+    let team_two: uuid::Uuid = sqlx::query_scalar(
+        "select u.manager_id from accounts a join users u on u.id = a.owner_id where a.external_id = 'D'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    for (query, dollars) in [
+        (String::new(), 2280),
+        ("?segment=smb".into(), 1080),
+        ("?segment=mid_market".into(), 1200),
+        (format!("?team={team_two}"), 1200),
+        (format!("?team={team_two}&segment=smb"), 0),
+    ] {
+        let html = exec
+            .get(&format!("/dashboard{query}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            html.contains(&format!(
+                "name=\"arr_at_risk\" min=\"0\" step=\"1000\" value=\"{dollars}\""
+            )),
+            "{query}: ${dollars} expected in the ROI card"
+        );
+    }
+    let html = b.manager_one.get("/dashboard").await.text().await.unwrap();
+    assert!(
+        html.contains("value=\"1080\""),
+        "team one's manager: A and B"
+    );
+}
