@@ -76,23 +76,30 @@ pub fn dated(
             label: short(d),
         })
         .collect();
+    let dots: Vec<Dot> = points
+        .iter()
+        .map(|&(d, v)| Dot {
+            x: px(sx(d)),
+            y: px(sy(v)),
+            tip: format!("{d}: {}", value(v)),
+        })
+        .collect();
+    // The line runs through the dots: their coordinates, formatted once, joined in one string.
+    let mut line = String::with_capacity(dots.len() * 12);
+    for (i, dot) in dots.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(&dot.x);
+        line.push(',');
+        line.push_str(&dot.y);
+    }
     DatedChart {
         label: label.to_owned(),
         y_ticks,
         x_ticks,
-        points: points
-            .iter()
-            .map(|&(d, v)| format!("{},{}", px(sx(d)), px(sy(v))))
-            .collect::<Vec<_>>()
-            .join(" "),
-        dots: points
-            .iter()
-            .map(|&(d, v)| Dot {
-                x: px(sx(d)),
-                y: px(sy(v)),
-                tip: format!("{d}: {}", value(v)),
-            })
-            .collect(),
+        points: line,
+        dots,
         marks: marks
             .iter()
             .map(|(d, text)| Mark {
@@ -155,6 +162,8 @@ mod tests {
         assert_eq!(chart.dots[0].x, "48.0");
         assert_eq!(chart.dots[2].x, "572.0");
         assert_eq!(chart.marks[0].x, "310.0", "halfway through the span");
+        // 3, 7 and 5 on a 0–8 scale between y = 172 (zero) and y = 28 (eight).
+        assert_eq!(chart.points, "48.0,118.0 310.0,46.0 572.0,82.0");
         let svg = Svg { chart: &chart }.render().unwrap();
         assert!(svg.contains("Active &#60;users&#62;"), "{svg}");
         assert!(svg.contains("<title>2026-03-11: 7 users</title>"));
