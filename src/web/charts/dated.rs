@@ -5,7 +5,7 @@ use time::Date;
 use time::macros::format_description;
 
 use super::revenue::Tick;
-use super::{H, PAD, W, px};
+use super::{H, PAD, W, polyline, px};
 use crate::web::format::grouped;
 
 /// Room for the value labels left of the plot.
@@ -84,21 +84,12 @@ pub fn dated(
             tip: format!("{d}: {}", value(v)),
         })
         .collect();
-    // The line runs through the dots: their coordinates, formatted once, joined in one string.
-    let mut line = String::with_capacity(dots.len() * 12);
-    for (i, dot) in dots.iter().enumerate() {
-        if i > 0 {
-            line.push(' ');
-        }
-        line.push_str(&dot.x);
-        line.push(',');
-        line.push_str(&dot.y);
-    }
     DatedChart {
         label: label.to_owned(),
         y_ticks,
         x_ticks,
-        points: line,
+        // The line runs through the dots: their coordinates, formatted once.
+        points: polyline(dots.iter().map(|d| (d.x.as_str(), d.y.as_str()))),
         dots,
         marks: marks
             .iter()

@@ -22,6 +22,21 @@ fn px(v: f64) -> String {
     format!("{sign}{}.{}", t / 10, t % 10)
 }
 
+/// An SVG `points` list ("x,y x,y …") from coordinates already formatted by [`px`], joined
+/// in one string.
+fn polyline<'a>(coordinates: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut line = String::new();
+    for (i, (x, y)) in coordinates.into_iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(x);
+        line.push(',');
+        line.push_str(y);
+    }
+    line
+}
+
 /// One bar, and the name under it.
 pub struct Bar {
     pub x: String,

@@ -2,7 +2,7 @@
 //! a percentage axis, and survival curves with their confidence bands. Each is laid out
 //! here and drawn by its template in `templates/charts/`.
 
-use super::{H, PAD, W, px};
+use super::{H, PAD, W, polyline, px};
 
 /// One stacked segment of a movements bar.
 pub struct Block {
@@ -171,24 +171,22 @@ pub fn trend(
                 .enumerate()
                 .filter_map(|(i, v)| v.map(|v| (i, v)))
                 .collect();
+            let dots: Vec<(String, String, String)> = pts
+                .iter()
+                .map(|&(i, v)| {
+                    (
+                        px(sx(i)),
+                        px(sy(v)),
+                        format!("{}: {name} {:.1} %", x[i], v * 100.0),
+                    )
+                })
+                .collect();
             TrendLine {
                 name: (*name).to_owned(),
                 class,
-                points: pts
-                    .iter()
-                    .map(|&(i, v)| format!("{},{}", px(sx(i)), px(sy(v))))
-                    .collect::<Vec<_>>()
-                    .join(" "),
-                dots: pts
-                    .iter()
-                    .map(|&(i, v)| {
-                        (
-                            px(sx(i)),
-                            px(sy(v)),
-                            format!("{}: {name} {:.1} %", x[i], v * 100.0),
-                        )
-                    })
-                    .collect(),
+                // The line runs through the dots: their coordinates, formatted once.
+                points: polyline(dots.iter().map(|d| (d.0.as_str(), d.1.as_str()))),
+                dots,
                 legend_x: px(PAD + 20.0 + 140.0 * n as f64),
             }
         })
@@ -273,9 +271,8 @@ pub fn survival(label: &str, days: f64, curves: &[CurveData]) -> SurvivalChart {
             upper.push((days, hi));
             lower.push((days, lo));
             let fmt = |pts: &mut dyn Iterator<Item = &(f64, f64)>| {
-                pts.map(|(d, v)| format!("{},{}", px(sx(*d)), px(sy(*v))))
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                let coordinates: Vec<_> = pts.map(|(d, v)| (px(sx(*d)), px(sy(*v)))).collect();
+                polyline(coordinates.iter().map(|(x, y)| (x.as_str(), y.as_str())))
             };
             let band = format!(
                 "{} {}",
