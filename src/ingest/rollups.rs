@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::retention;
 use super::table::{Errors, Table};
-use super::usage::{self, UserDay};
+use super::usage::{self, Rollup};
 use crate::error::Result;
 
 /// Events are validated and rolled up under the event mapping off the async runtime, then
@@ -39,7 +39,7 @@ pub(super) async fn write_events(
         return Ok((0, 0, None));
     };
     let rollup_ms = started.elapsed().as_millis();
-    let written = add_usage(tx, &rollup.rows).await?;
+    let written = add_usage(tx, &rollup).await?;
     crate::taxonomy::db::widen_seen(&mut *tx, &rollup.seen).await?;
     tracing::debug!(
         rollup_ms,
@@ -49,11 +49,16 @@ pub(super) async fn write_events(
     Ok((written, rollup.events, rollup.newest))
 }
 
-/// Adds a batch's user-days to the roll-ups (streamed with COPY), then recomputes the
-/// account-days it touched, and notes its days (with usage, and for the event catalogue).
+/// Adds a batch's user-days to the roll-ups (streamed with COPY), then its account-days:
+/// written as summed where the account had no usage that day yet, recomputed from the
+/// user-days where it had. Notes the batch's days (with usage, and for the event catalogue).
 /// Returns the number of user-day rows written.
-pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<u64> {
+async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64> {
     let started = std::time::Instant::now();
+    // Plans here are cheap; compiling them is not (0.2 s a batch).
+    sqlx::query("set local jit = off")
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
         r#"create temp table usage_batch (
                account_id uuid, day date, user_ref text collate "C", events int, core_actions int,
@@ -62,16 +67,19 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     )
     .execute(&mut *conn)
     .await?;
-    let mut copy = conn
-        .copy_in_raw("copy usage_batch from stdin (format text)")
-        .await?;
-    let mut buf = String::with_capacity(1 << 20);
-    for r in rows {
-        let ids: Vec<String> = r.types.iter().map(|t| t.0.to_string()).collect();
-        let counts: Vec<String> = r.types.iter().map(|t| t.1.to_string()).collect();
-        let _ = writeln!(
+    sqlx::query(
+        "create temp table usage_batch_days (
+             account_id uuid, day date, active_users int, events int, core_actions int,
+             comments int, invites int, categories int, event_types smallint[], type_events int[],
+             known bool not null default false
+         ) on commit drop",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let written = copy_in(conn, "usage_batch", &rollup.rows, |buf, r| {
+        let _ = write!(
             buf,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{{{}}}\t{{{}}}",
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
             r.account,
             r.day,
             escape_copy(&r.user_ref),
@@ -80,23 +88,43 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
             r.comments,
             r.invites,
             r.categories,
-            ids.join(","),
-            counts.join(",")
         );
-        if buf.len() > (1 << 20) {
-            copy.send(buf.as_bytes()).await?;
-            buf.clear();
-        }
-    }
-    copy.send(buf.as_bytes()).await?;
-    let written = copy.finish().await?;
+        types(buf, &r.types);
+    })
+    .await?;
+    copy_in(conn, "usage_batch_days", &rollup.days, |buf, d| {
+        let _ = write!(
+            buf,
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            d.account,
+            d.day,
+            d.active_users,
+            d.events,
+            d.core_actions,
+            d.comments,
+            d.invites,
+            d.categories,
+        );
+        types(buf, &d.types);
+        buf.push_str("\tf");
+    })
+    .await?;
+    // One index probe per account-day, evaluated row by row whatever the table sizes.
+    let new_days: i64 = sqlx::query_scalar(
+        "with k as (update usage_batch_days k set known = exists (
+                        select 1 from usage_daily d where d.account_id = k.account_id and d.day = k.day)
+                    returning known)
+         select count(*) filter (where not known) from k",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
     let copied_ms = started.elapsed().as_millis();
     // A user-day already there (an earlier batch ended inside it) adds its events type by type.
     sqlx::query(
         r#"insert into usage_user_daily as u
                (account_id, day, user_ref, events, core_actions, comments, invites, categories,
                 event_types, type_events)
-           select * from usage_batch order by account_id, day, user_ref
+           select * from usage_batch
            on conflict (account_id, day, user_ref) do update set
                events = u.events + excluded.events,
                core_actions = u.core_actions + excluded.core_actions,
@@ -115,19 +143,33 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
     .await?;
     // The days with usage, and the event catalogue's to count at its next refresh.
     sqlx::query(
-        "with days as (select distinct day from usage_batch),
+        "with days as (select distinct day from usage_batch_days),
               kept as (insert into usage_days select day from days on conflict do nothing)
          insert into usage_days_touched select day from days on conflict do nothing",
     )
     .execute(&mut *conn)
     .await?;
     let merged_ms = started.elapsed().as_millis();
+    let inserted = sqlx::query(
+        "insert into usage_daily
+             (account_id, day, active_users, events, core_actions, comments, invites, categories,
+              event_types, type_events)
+         select account_id, day, active_users, events, core_actions, comments, invites, categories,
+                event_types, type_events
+         from usage_batch_days where not known
+         on conflict do nothing",
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    // A concurrent batch wrote one of the new account-days first: recompute them all.
+    let raced = inserted < new_days as u64;
     sqlx::query(
         r#"insert into usage_daily as d
                (account_id, day, active_users, events, core_actions, comments, invites, categories,
                 event_types, type_events)
            select k.account_id, k.day, agg.*, types.*
-           from (select distinct account_id, day from usage_batch) k
+           from usage_batch_days k
            -- one index range per touched account-day, however large the history grows
            cross join lateral (
                select count(*) filter (where u.events > 0)::int, sum(u.events), sum(u.core_actions),
@@ -140,12 +182,14 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
                      from usage_user_daily u, unnest(u.event_types, u.type_events) y(t, n)
                      where u.account_id = k.account_id and u.day = k.day group by y.t) x
            ) types
+           where k.known or $1
            on conflict (account_id, day) do update set
                active_users = excluded.active_users, events = excluded.events,
                core_actions = excluded.core_actions, comments = excluded.comments,
                invites = excluded.invites, categories = excluded.categories,
                event_types = excluded.event_types, type_events = excluded.type_events"#,
     )
+    .bind(raced)
     .execute(&mut *conn)
     .await?;
     tracing::debug!(
@@ -155,6 +199,46 @@ pub async fn add_usage(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Resul
         "usage written"
     );
     Ok(written)
+}
+
+/// Streams rows into a temporary table with COPY, one line each written by `line`.
+async fn copy_in<T>(
+    conn: &mut PgConnection,
+    table: &str,
+    rows: &[T],
+    line: impl Fn(&mut String, &T),
+) -> sqlx::Result<u64> {
+    let mut copy = conn
+        .copy_in_raw(&format!("copy {table} from stdin (format text)"))
+        .await?;
+    let mut buf = String::with_capacity(1 << 20);
+    for r in rows {
+        line(&mut buf, r);
+        buf.push('\n');
+        if buf.len() > (1 << 20) {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    copy.send(buf.as_bytes()).await?;
+    copy.finish().await
+}
+
+/// (type id, events) pairs as the two array columns, `{1,4}\t{12,3}`.
+fn types(buf: &mut String, types: &[(i16, i64)]) {
+    let list = |buf: &mut String, f: &dyn Fn(&(i16, i64)) -> i64| {
+        buf.push('{');
+        for (i, t) in types.iter().enumerate() {
+            if i > 0 {
+                buf.push(',');
+            }
+            let _ = write!(buf, "{}", f(t));
+        }
+        buf.push('}');
+    };
+    list(buf, &|t| i64::from(t.0));
+    buf.push('\t');
+    list(buf, &|t| t.1);
 }
 
 fn escape_copy(s: &str) -> String {

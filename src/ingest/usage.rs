@@ -29,8 +29,26 @@ pub struct UserDay {
     pub types: Vec<(i16, i64)>,
 }
 
+/// One account-day of a batch: its user-days summed (`active_users`: those with counted
+/// events).
+pub struct AccountDay {
+    pub account: Uuid,
+    pub day: Date,
+    pub active_users: i64,
+    pub events: i64,
+    pub core_actions: i64,
+    pub comments: i64,
+    pub invites: i64,
+    pub categories: i32,
+    /// (event type id, events), by type id.
+    pub types: Vec<(i16, i64)>,
+}
+
 pub struct Rollup {
+    /// By account, day and user (user refs in byte order, as the roll-up's key sorts them).
     pub rows: Vec<UserDay>,
+    /// The account-days of `rows`, in the same order.
+    pub days: Vec<AccountDay>,
     pub events: u64,
     pub newest: Option<OffsetDateTime>,
     /// Per event type id, the first and last day of the batch that has it.
@@ -111,11 +129,52 @@ impl Sums {
         self.comments += of(roles.collaboration);
         self.invites += of(roles.invite);
         self.categories |= roles.modules;
-        match self.types.iter_mut().find(|t| t.0 == id) {
-            Some(t) => t.1 += n,
-            None => self.types.push((id, n)),
+        add_type(&mut self.types, id, n);
+    }
+}
+
+fn add_type(types: &mut Vec<(i16, i64)>, id: i16, n: i64) {
+    match types.iter_mut().find(|t| t.0 == id) {
+        Some(t) => t.1 += n,
+        None => types.push((id, n)),
+    }
+}
+
+/// Sums sorted user-days per account-day.
+fn account_days(rows: &[UserDay]) -> Vec<AccountDay> {
+    let mut out: Vec<AccountDay> = Vec::new();
+    for r in rows {
+        if !out
+            .last()
+            .is_some_and(|d| d.account == r.account && d.day == r.day)
+        {
+            out.push(AccountDay {
+                account: r.account,
+                day: r.day,
+                active_users: 0,
+                events: 0,
+                core_actions: 0,
+                comments: 0,
+                invites: 0,
+                categories: 0,
+                types: Vec::new(),
+            });
+        }
+        let Some(d) = out.last_mut() else { continue };
+        d.active_users += i64::from(r.events > 0);
+        d.events += r.events;
+        d.core_actions += r.core_actions;
+        d.comments += r.comments;
+        d.invites += r.invites;
+        d.categories |= r.categories;
+        for &(id, n) in &r.types {
+            add_type(&mut d.types, id, n);
         }
     }
+    for d in &mut out {
+        d.types.sort_unstable();
+    }
+    out
 }
 
 /// Validates every event and rolls the batch up per account, day and user under the
@@ -258,7 +317,7 @@ pub fn rollup(
         return None;
     }
     let date = |d: i32| Date::from_julian_day(d).unwrap_or(Date::MIN);
-    let rows = groups
+    let mut rows: Vec<UserDay> = groups
         .into_iter()
         .map(|((account, day, user), mut s)| {
             s.types.sort_unstable();
@@ -275,11 +334,15 @@ pub fn rollup(
             }
         })
         .collect();
+    rows.sort_unstable_by(|a, b| {
+        (a.account, a.day, &a.user_ref).cmp(&(b.account, b.day, &b.user_ref))
+    });
     let seen = days
         .into_iter()
         .map(|(id, (first, last))| (id, date(first), date(last)))
         .collect();
     Some(Rollup {
+        days: account_days(&rows),
         rows,
         events: total,
         newest,

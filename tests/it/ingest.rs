@@ -301,6 +301,21 @@ A-2,u9,board_created,2026-11-01T08:00:00Z,1,e7\n";
     .await
     .unwrap();
     assert_eq!(day, (2, 8, 3, 0b10_0000_0011));
+    let named = |pairs: &[(&str, i32)]| -> Vec<(String, i32)> {
+        pairs.iter().map(|(n, c)| ((*n).to_owned(), *c)).collect()
+    };
+    let by_type = [
+        ("board_viewed", 3),
+        ("comment_added", 1),
+        ("gantt_viewed", 1),
+        ("invite_sent", 1),
+        ("task_created", 2),
+    ];
+    assert_eq!(day_types(&app, "A-1", "2026-11-01").await, named(&by_type));
+    assert_eq!(
+        day_types(&app, "A-1", "2026-11-02").await,
+        named(&[("page_viewed", 5)])
+    );
 
     // A later batch for the same day adds to it; re-sending it changes nothing more.
     let more =
@@ -321,6 +336,32 @@ A-2,u9,board_created,2026-11-01T08:00:00Z,1,e7\n";
     .await
     .unwrap();
     assert_eq!((users, core), (3, 4));
+    let mut more_types = by_type.to_vec();
+    more_types.push(("task_completed", 1));
+    more_types.sort();
+    assert_eq!(
+        day_types(&app, "A-1", "2026-11-01").await,
+        named(&more_types)
+    );
+}
+
+/// An account-day's events by type name; checks the type arrays are in type-id order.
+async fn day_types(app: &TestApp, account: &str, day: &str) -> Vec<(String, i32)> {
+    let (names, counts, sorted): (Vec<String>, Vec<i32>, bool) = sqlx::query_as(
+        "select array_agg(t.name order by t.name), array_agg(x.n order by t.name),
+                bool_and(d.event_types = (select array_agg(i order by i) from unnest(d.event_types) i))
+         from usage_daily d join accounts a on a.id = d.account_id
+         cross join unnest(d.event_types, d.type_events) x(id, n)
+         join event_types t on t.id = x.id
+         where a.external_id = $1 and d.day = $2::date",
+    )
+    .bind(account)
+    .bind(day)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(sorted, "{account} {day}: type arrays out of order");
+    names.into_iter().zip(counts).collect()
 }
 
 #[sqlx::test]
