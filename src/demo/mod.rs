@@ -181,27 +181,45 @@ pub async fn load(
             })
             .collect(),
     );
+    let accounts = company.accounts.len();
     let company = std::sync::Arc::new(company);
-    let simulate = |(from, to): (Date, Date)| {
-        let c = company.clone();
-        tokio::task::spawn_blocking(move || c.events_csv(from, to))
-    };
+    // Two windows at a time, each simulated then ingested in its own transaction: one
+    // batch's rows are rolled up while the other's are written.
+    let mut running = tokio::task::JoinSet::new();
     let mut events = 0;
-    let mut next = windows.first().map(|w| simulate(*w));
-    for i in 0..windows.len() {
-        let Some(pending) = next.take() else { break };
-        let csv = pending.await?;
-        next = windows.get(i + 1).map(|w| simulate(*w));
-        events += submit(pool, Entity::Events, csv).await?;
+    for (from, to) in windows {
+        if running.len() == 2 {
+            events += next_loaded(&mut running).await?;
+            done += 1;
+            progress(done, total);
+        }
+        let (c, pool) = (company.clone(), pool.clone());
+        running.spawn(async move {
+            let csv = tokio::task::spawn_blocking(move || c.events_csv(from, to)).await?;
+            submit(&pool, Entity::Events, csv).await
+        });
+    }
+    while !running.is_empty() {
+        events += next_loaded(&mut running).await?;
         done += 1;
         progress(done, total);
     }
     Ok(Loaded {
-        accounts: company.accounts.len(),
+        accounts,
         events,
         seconds: started.elapsed().as_secs_f64(),
         trial,
     })
+}
+
+/// The events of the next event batch to finish loading.
+async fn next_loaded(
+    running: &mut tokio::task::JoinSet<anyhow::Result<u64>>,
+) -> anyhow::Result<u64> {
+    match running.join_next().await {
+        Some(loaded) => loaded?,
+        None => Ok(0),
+    }
 }
 
 async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u64> {

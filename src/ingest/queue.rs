@@ -5,11 +5,12 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Queues accounts (by external id) for re-scoring.
+/// Queues accounts (by external id) for re-scoring, in id order (as every batch does, so
+/// batches at the same time wait for each other, never deadlock).
 pub async fn queue_rescore(db: impl PgExecutor<'_>, external: &[String]) -> sqlx::Result<()> {
     sqlx::query!(
         "insert into rescore_queue (account_id) select id from accounts where external_id = any($1)
-         on conflict (account_id) do nothing",
+         order by id on conflict (account_id) do nothing",
         external
     )
     .execute(db)

@@ -43,7 +43,7 @@ pub async fn record_event_ids(
     }
     let rows = sqlx::query!(
         "insert into event_ids (account_id, event_id)
-         select * from unnest($1::uuid[], $2::text[])
+         select * from unnest($1::uuid[], $2::text[]) order by 1, 2
          on conflict do nothing
          returning account_id, event_id",
         &keys.iter().map(|k| k.0).collect::<Vec<_>>(),

@@ -143,7 +143,7 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .await?;
     // The days with usage, and the event catalogue's to count at its next refresh.
     sqlx::query(
-        "with days as (select distinct day from usage_batch_days),
+        "with days as (select distinct day from usage_batch_days order by day),
               kept as (insert into usage_days select day from days on conflict do nothing)
          insert into usage_days_touched select day from days on conflict do nothing",
     )

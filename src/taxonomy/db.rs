@@ -67,9 +67,14 @@ pub async fn type_ids(
     Ok(rows.into_iter().map(|(id, name)| (name, id)).collect())
 }
 
-/// Widens each type's first and last day seen to cover a batch's.
-pub async fn widen_seen(db: impl PgExecutor<'_>, seen: &[(i16, Date, Date)]) -> sqlx::Result<()> {
+/// Widens each type's first and last day seen to cover a batch's. The rows are locked in id
+/// order first, so batches ingested at the same time wait for each other, never deadlock.
+pub async fn widen_seen(conn: &mut PgConnection, seen: &[(i16, Date, Date)]) -> sqlx::Result<()> {
     let ids: Vec<i16> = seen.iter().map(|s| s.0).collect();
+    sqlx::query("select 1 from event_types where id = any($1) order by id for update")
+        .bind(&ids)
+        .execute(&mut *conn)
+        .await?;
     let first: Vec<Date> = seen.iter().map(|s| s.1).collect();
     let last: Vec<Date> = seen.iter().map(|s| s.2).collect();
     sqlx::query(
@@ -81,7 +86,7 @@ pub async fn widen_seen(db: impl PgExecutor<'_>, seen: &[(i16, Date, Date)]) -> 
     .bind(ids)
     .bind(first)
     .bind(last)
-    .execute(db)
+    .execute(conn)
     .await?;
     Ok(())
 }

@@ -18,7 +18,7 @@ async fn count(app: &TestApp, table: &str) -> i64 {
         .unwrap()
 }
 
-async fn csv(app: &TestApp, entity: Entity, body: &str) -> keel::ingest::Outcome {
+pub(crate) async fn csv(app: &TestApp, entity: Entity, body: &str) -> keel::ingest::Outcome {
     keel::ingest::ingest(
         &app.db,
         entity,
@@ -346,7 +346,7 @@ A-2,u9,board_created,2026-11-01T08:00:00Z,1,e7\n";
 }
 
 /// An account-day's events by type name; checks the type arrays are in type-id order.
-async fn day_types(app: &TestApp, account: &str, day: &str) -> Vec<(String, i32)> {
+pub(crate) async fn day_types(app: &TestApp, account: &str, day: &str) -> Vec<(String, i32)> {
     let (names, counts, sorted): (Vec<String>, Vec<i32>, bool) = sqlx::query_as(
         "select array_agg(t.name order by t.name), array_agg(x.n order by t.name),
                 bool_and(d.event_types = (select array_agg(i order by i) from unnest(d.event_types) i))

@@ -30,6 +30,7 @@ mod guard;
 mod handoff;
 mod helpers;
 mod ingest;
+mod ingest_concurrent;
 mod mail;
 mod ops;
 mod pipeline;
