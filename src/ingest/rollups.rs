@@ -120,6 +120,7 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .await?;
     let copied_ms = started.elapsed().as_millis();
     // A user-day already there (an earlier batch ended inside it) adds its events type by type.
+    // The rows go in key order, as the roll-up sorted and copied them.
     sqlx::query(
         r#"insert into usage_user_daily as u
                (account_id, day, user_ref, events, core_actions, comments, invites, categories,
