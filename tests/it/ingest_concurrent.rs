@@ -16,6 +16,15 @@ A-1,Acme,business,25,1250.00,2024-03-01,active\n";
         csv(&app, Entity::Accounts, accounts).await.status,
         Status::Accepted
     );
+    // The types are known already: a batch naming a new type waits for any other naming it.
+    let earlier = "account_id,user_id,event_type,timestamp\n\
+A-1,u9,task_created,2026-11-01T09:00:00Z\n\
+A-1,u9,board_viewed,2026-11-01T09:00:00Z\n\
+A-1,u9,comment_added,2026-11-01T09:00:00Z\n";
+    assert_eq!(
+        csv(&app, Entity::Events, earlier).await.status,
+        Status::Accepted
+    );
     // Held until both batches wait: neither has written the account-day when each decides
     // it is new, so one of them finds the other's row there when it writes its own.
     let mut gate = app.db.begin().await.unwrap();
