@@ -165,6 +165,16 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .rows_affected();
     // A concurrent batch wrote one of the new account-days first: recompute them all.
     let raced = inserted < new_days as u64;
+    // Batches adding to the same account-days take turns, in key order: each recomputes them
+    // after the other's commit, in a statement that sees the other's user rows.
+    sqlx::query(
+        "select count((select 1 from usage_daily d
+                       where d.account_id = k.account_id and d.day = k.day for update))
+         from usage_batch_days k where k.known or $1",
+    )
+    .bind(raced)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         r#"insert into usage_daily as d
                (account_id, day, active_users, events, core_actions, comments, invites, categories,
