@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::retention;
 use super::table::{Errors, Table};
-use super::usage::{self, Rollup};
+use super::usage::{self, Rollup, Totals};
 use crate::error::Result;
 
 /// Events are validated and rolled up under the event mapping off the async runtime, then
@@ -79,33 +79,17 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     let written = copy_in(conn, "usage_batch", &rollup.rows, |buf, r| {
         let _ = write!(
             buf,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
+            "{}\t{}\t{}\t",
             r.account,
             r.day,
-            escape_copy(&r.user_ref),
-            r.events,
-            r.core_actions,
-            r.comments,
-            r.invites,
-            r.categories,
+            escape_copy(&r.user_ref)
         );
-        types(buf, &r.types);
+        totals(buf, &r.totals);
     })
     .await?;
     copy_in(conn, "usage_batch_days", &rollup.days, |buf, d| {
-        let _ = write!(
-            buf,
-            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t",
-            d.account,
-            d.day,
-            d.active_users,
-            d.events,
-            d.core_actions,
-            d.comments,
-            d.invites,
-            d.categories,
-        );
-        types(buf, &d.types);
+        let _ = write!(buf, "{}\t{}\t{}\t", d.account, d.day, d.active_users);
+        totals(buf, &d.totals);
         buf.push_str("\tf");
     })
     .await?;
@@ -235,8 +219,15 @@ async fn copy_in<T>(
     copy.finish().await
 }
 
-/// (type id, events) pairs as the two array columns, `{1,4}\t{12,3}`.
-fn types(buf: &mut String, types: &[(i16, i64)]) {
+/// The totals as their COPY columns, events through categories, then the (type id, events)
+/// pairs as two arrays: `…\t{1,4}\t{12,3}`.
+fn totals(buf: &mut String, t: &Totals) {
+    let _ = write!(
+        buf,
+        "{}\t{}\t{}\t{}\t{}\t",
+        t.events, t.core_actions, t.comments, t.invites, t.categories
+    );
+    let types = &t.types;
     let list = |buf: &mut String, f: &dyn Fn(&(i16, i64)) -> i64| {
         buf.push('{');
         for (i, t) in types.iter().enumerate() {

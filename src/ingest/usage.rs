@@ -15,18 +15,58 @@ use crate::taxonomy::{Roles, Types};
 use super::cells::parse_timestamp;
 use super::table::{Errors, Table};
 
+/// The figures a roll-up sums, for a person's day or an account's.
+#[derive(Default)]
+pub struct Totals {
+    /// Counted events (all but those of ignored types).
+    pub events: i64,
+    pub core_actions: i64,
+    pub comments: i64,
+    pub invites: i64,
+    /// Bitmask of the modules used.
+    pub categories: i32,
+    /// (event type id, events), by type id once sorted.
+    pub types: Vec<(i16, i64)>,
+}
+
+impl Totals {
+    /// Adds `n` events of type `id`, which plays `roles` under the mapping.
+    fn add(&mut self, id: i16, roles: Roles, n: i64) {
+        let of = |yes: bool| if yes { n } else { 0 };
+        self.events += of(roles.counted);
+        self.core_actions += of(roles.core);
+        self.comments += of(roles.collaboration);
+        self.invites += of(roles.invite);
+        self.categories |= roles.modules;
+        self.add_type(id, n);
+    }
+
+    /// Adds another day's totals.
+    fn merge(&mut self, other: &Totals) {
+        self.events += other.events;
+        self.core_actions += other.core_actions;
+        self.comments += other.comments;
+        self.invites += other.invites;
+        self.categories |= other.categories;
+        for &(id, n) in &other.types {
+            self.add_type(id, n);
+        }
+    }
+
+    fn add_type(&mut self, id: i16, n: i64) {
+        match self.types.iter_mut().find(|t| t.0 == id) {
+            Some(t) => t.1 += n,
+            None => self.types.push((id, n)),
+        }
+    }
+}
+
 /// One account-user-day of activity.
 pub struct UserDay {
     pub account: Uuid,
     pub day: Date,
     pub user_ref: String,
-    pub events: i64,
-    pub core_actions: i64,
-    pub comments: i64,
-    pub invites: i64,
-    pub categories: i32,
-    /// (event type id, events), by type id.
-    pub types: Vec<(i16, i64)>,
+    pub totals: Totals,
 }
 
 /// One account-day of a batch: its user-days summed (`active_users`: those with counted
@@ -35,13 +75,7 @@ pub struct AccountDay {
     pub account: Uuid,
     pub day: Date,
     pub active_users: i64,
-    pub events: i64,
-    pub core_actions: i64,
-    pub comments: i64,
-    pub invites: i64,
-    pub categories: i32,
-    /// (event type id, events), by type id.
-    pub types: Vec<(i16, i64)>,
+    pub totals: Totals,
 }
 
 pub struct Rollup {
@@ -110,36 +144,6 @@ pub fn type_names(table: &Table) -> Vec<String> {
     names.into_iter().map(Cow::into_owned).collect()
 }
 
-/// One account-user-day being summed.
-#[derive(Default)]
-struct Sums {
-    counted: i64,
-    core: i64,
-    comments: i64,
-    invites: i64,
-    categories: i32,
-    types: Vec<(i16, i64)>,
-}
-
-impl Sums {
-    fn add(&mut self, id: i16, roles: Roles, n: i64) {
-        let of = |yes: bool| if yes { n } else { 0 };
-        self.counted += of(roles.counted);
-        self.core += of(roles.core);
-        self.comments += of(roles.collaboration);
-        self.invites += of(roles.invite);
-        self.categories |= roles.modules;
-        add_type(&mut self.types, id, n);
-    }
-}
-
-fn add_type(types: &mut Vec<(i16, i64)>, id: i16, n: i64) {
-    match types.iter_mut().find(|t| t.0 == id) {
-        Some(t) => t.1 += n,
-        None => types.push((id, n)),
-    }
-}
-
 /// Sums sorted user-days per account-day.
 fn account_days(rows: &[UserDay]) -> Vec<AccountDay> {
     let mut out: Vec<AccountDay> = Vec::new();
@@ -152,27 +156,15 @@ fn account_days(rows: &[UserDay]) -> Vec<AccountDay> {
                 account: r.account,
                 day: r.day,
                 active_users: 0,
-                events: 0,
-                core_actions: 0,
-                comments: 0,
-                invites: 0,
-                categories: 0,
-                types: Vec::new(),
+                totals: Totals::default(),
             });
         }
         let Some(d) = out.last_mut() else { continue };
-        d.active_users += i64::from(r.events > 0);
-        d.events += r.events;
-        d.core_actions += r.core_actions;
-        d.comments += r.comments;
-        d.invites += r.invites;
-        d.categories |= r.categories;
-        for &(id, n) in &r.types {
-            add_type(&mut d.types, id, n);
-        }
+        d.active_users += i64::from(r.totals.events > 0);
+        d.totals.merge(&r.totals);
     }
     for d in &mut out {
-        d.types.sort_unstable();
+        d.totals.types.sort_unstable();
     }
     out
 }
@@ -197,7 +189,7 @@ pub fn rollup(
         col("count"),
         col("event_id"),
     );
-    let mut groups: HashMap<(Uuid, i32, &str), Sums> = HashMap::new();
+    let mut groups: HashMap<(Uuid, i32, &str), Totals> = HashMap::new();
     let mut days: HashMap<i16, (i32, i32)> = HashMap::new();
     let mut seen_ids = HashSet::new();
     let mut newest: Option<OffsetDateTime> = None;
@@ -319,18 +311,13 @@ pub fn rollup(
     let date = |d: i32| Date::from_julian_day(d).unwrap_or(Date::MIN);
     let mut rows: Vec<UserDay> = groups
         .into_iter()
-        .map(|((account, day, user), mut s)| {
-            s.types.sort_unstable();
+        .map(|((account, day, user), mut totals)| {
+            totals.types.sort_unstable();
             UserDay {
                 account,
                 day: date(day),
                 user_ref: user.to_owned(),
-                events: s.counted,
-                core_actions: s.core,
-                comments: s.comments,
-                invites: s.invites,
-                categories: s.categories,
-                types: s.types,
+                totals,
             }
         })
         .collect();
