@@ -35,6 +35,9 @@ pub const SORTS: [(&str, &str); 6] = [
     ("last_seen", "last seen"),
 ];
 
+/// The longest window, in days, ending on the day the figures end on.
+const LONGEST_WINDOW: i64 = 90;
+
 /// The newest day with usage: the catalogue's windows end there, not at today, so a
 /// historical export reads as it was.
 pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
@@ -57,17 +60,17 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
                select type_id, coalesce(sum(events) filter (where day > $1::date - 7), 0)::int8 as e7,
                       coalesce(sum(events) filter (where day > $1::date - 30), 0)::int8 as e30,
                       sum(events)::int8 as e90
-               from event_type_days where day > $1::date - 90 and day <= $1 group by 1),
+               from event_type_days where day > $1::date - $2 and day <= $1 group by 1),
            accounts as (
                select x.t as type_id, count(*) filter (where x.d > $1::date - 7) as a7,
                       count(*) filter (where x.d > $1::date - 30) as a30, count(*) as a90
                from event_type_accounts a, unnest(a.types, a.last_days) x(t, d)
-               where x.d > $1::date - 90 group by 1),
+               where x.d > $1::date - $2 group by 1),
            people as (
                select x.t as type_id, count(*) filter (where x.d > $1::date - 7) as u7,
                       count(*) filter (where x.d > $1::date - 30) as u30, count(*) as u90
                from event_type_people p, unnest(p.types, p.last_days) x(t, d)
-               where x.d > $1::date - 90 group by 1)
+               where x.d > $1::date - $2 group by 1)
            insert into event_type_profiles
                (type_id, as_of, events_7d, events_30d, events_90d, accounts_7d, accounts_30d,
                 accounts_90d, users_7d, users_30d, users_90d)
@@ -76,6 +79,7 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
            from accounts a left join events e using (type_id) left join people p using (type_id)"#,
     )
     .bind(day)
+    .bind(LONGEST_WINDOW as i32)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -86,20 +90,27 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
 /// Counts the days ingestion touched since the last count (`usage_days_touched`): their
 /// events per type again, and the last days they show per account and per person, merged.
 /// Counting a day twice changes nothing, so a batch landing meanwhile is safe.
+///
+/// Only the days that can fall in a window are counted: the windows end on or after the
+/// newest day of data and reach back 90 days, and the newest day only moves on. After a bulk
+/// load of years of history, that is the last 90 days, not all of them.
 async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
-    let days: Vec<Date> = sqlx::query_scalar(
+    let mut days: Vec<Date> = sqlx::query_scalar(
         "with taken as (delete from usage_days_touched returning day)
          select coalesce(array_agg(day order by day), '{}') from taken",
     )
     .fetch_one(&mut *conn)
     .await?;
-    let (Some(first), Some(last)) = (days.first(), days.last()) else {
-        return Ok(());
-    };
     sqlx::query("delete from event_type_days where day = any($1)")
         .bind(&days)
         .execute(&mut *conn)
         .await?;
+    if let Some(newest) = newest_day(&mut *conn).await? {
+        days.retain(|d| *d > newest - time::Duration::days(LONGEST_WINDOW));
+    }
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(());
+    };
     // In both reads below, the range lets the day's BRIN index narrow the scan; the list
     // keeps to the days.
     sqlx::query(

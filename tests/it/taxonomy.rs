@@ -211,7 +211,8 @@ async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_reten
         Entity::Events,
         format!(
             "{header}A,ana,deal_created,2026-11-20T09:00:00Z,2\nA,ben,deal_created,2026-11-01T09:00:00Z,1\n\
-             B,cy,deal_created,2026-09-15T09:00:00Z,4\n"
+             B,cy,deal_created,2026-09-15T09:00:00Z,4\nB,fay,deal_created,2026-08-23T09:00:00Z,1\n\
+             B,eve,deal_created,2026-08-22T09:00:00Z,5\n"
         ),
     )
     .await;
@@ -226,17 +227,26 @@ async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_reten
     .await;
     assert_eq!(
         keel::features::db::usage_span(&app.db).await.unwrap(),
-        Some((date!(2026 - 09 - 15), date!(2026 - 11 - 20))),
+        Some((date!(2026 - 08 - 22), date!(2026 - 11 - 20))),
         "the first and last day with usage"
     );
     let day = date!(2026 - 11 - 20);
-    // Events: 2 in the 7 days to the 20th; 2 + 3 + 1 + 1 in 30; and cy's 4 in 90.
-    // Accounts: Acme within 7 and 30 days, Beta only within 90. People: ana within 7,
-    // ana and ben within 30, and cy within 90.
+    // Events: 2 in the 7 days to the 20th; 2 + 3 + 1 + 1 in 30; and cy's 4 and fay's 1 in
+    // 90 (23 August is the window's first day; eve's 22 August is outside it). Accounts:
+    // Acme within 7 and 30 days, Beta only within 90. People: ana within 7, ana and ben
+    // within 30, and cy and fay within 90.
     assert_eq!(
         deal_figures(&app, day).await,
-        [[2, 7, 11], [1, 1, 2], [1, 2, 3]]
+        [[2, 7, 12], [1, 1, 2], [1, 2, 4]]
     );
+    // A day no window can reach is not counted at all: the first count after a bulk load
+    // of years reads its last 90 days.
+    let counted: i64 =
+        sqlx::query_scalar("select count(*) from event_type_days where day < '2026-08-23'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(counted, 0, "eve's day is older than every window");
 
     // Erasing ben keeps him counted, under no name of his.
     let acme: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'A'")
@@ -248,7 +258,7 @@ async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_reten
         .unwrap();
     assert_eq!(
         deal_figures(&app, day).await,
-        [[2, 7, 11], [1, 1, 2], [1, 2, 3]]
+        [[2, 7, 12], [1, 1, 2], [1, 2, 4]]
     );
     let named: i64 =
         sqlx::query_scalar("select count(*) from event_type_people where user_ref = 'ben'")
@@ -270,21 +280,24 @@ A,ana,deal_won,2026-11-18T09:00:00Z,1
     .await;
     assert_eq!(
         deal_figures(&app, day).await,
-        [[3, 8, 12], [2, 2, 2], [2, 3, 4]]
+        [[3, 8, 13], [2, 2, 2], [2, 3, 5]]
     );
 
-    // Retention from 1 October takes cy's only user-day; the account roll-ups stay.
+    // Retention from 1 October takes cy's and fay's only user-days; the account roll-ups stay.
     let now = time::macros::datetime!(2026-11-21 00:00 UTC);
     keel::ingest::retention::prune(&app.db, now, time::Duration::days(51))
         .await
         .unwrap();
     assert_eq!(
         deal_figures(&app, day).await,
-        [[3, 8, 12], [2, 2, 2], [2, 3, 3]]
+        [[3, 8, 13], [2, 2, 2], [2, 3, 3]]
     );
     let people: i64 = sqlx::query_scalar("select count(*) from event_type_people")
         .fetch_one(&app.db)
         .await
         .unwrap();
-    assert_eq!(people, 3, "ana, the erased ben and dee stay; cy is gone");
+    assert_eq!(
+        people, 3,
+        "ana, the erased ben and dee stay; cy and fay are gone"
+    );
 }
