@@ -75,6 +75,16 @@ struct Log {
 impl Log {
     fn stage(&mut self, name: &'static str, status: &'static str, detail: impl Into<String>) {
         let millis = self.clock.elapsed().as_millis();
+        self.stage_took(name, status, detail, millis);
+    }
+    /// A stage that ran beside others, with its own time (theirs overlap).
+    fn stage_took(
+        &mut self,
+        name: &'static str,
+        status: &'static str,
+        detail: impl Into<String>,
+        millis: u128,
+    ) {
         self.clock = Instant::now();
         self.stages.push(Stage {
             name,
@@ -279,37 +289,41 @@ async fn stages(
         ),
     );
 
-    // 6. Expansion propensity for every paying account, ranked within its segment. A failure
-    // here is a warning: the churn scores stand, and yesterday's propensities stay.
-    match expansion_stage(pool, day).await {
-        Ok(n) => log.stage(
-            "expansion propensity",
+    // 6–7b. Three independent read models of the day, computed at once (each on its own
+    // connections; they write different tables): expansion propensity for every paying
+    // account, ranked within its segment; revenue facts for the executive's dashboard (MRR
+    // movements, retention, cohorts); and the event catalogue's figures up to the newest day
+    // of data (a back-fill of an earlier day leaves them). A failure of any is a warning: the
+    // churn scores stand, and the last good figures stay.
+    let ((expansion, e_ms), (revenue, r_ms), (catalogue, c_ms)) = tokio::join!(
+        timed(expansion_stage(pool, day)),
+        timed(crate::revenue::facts::refresh(pool, day)),
+        timed(crate::taxonomy::catalog::refresh_for(pool, day)),
+    );
+    let (status, detail) = match expansion {
+        Ok(n) => (
             "ok",
             format!("{n} accounts' propensity to expand as of {day}"),
         ),
-        Err(e) => log.stage("expansion propensity", "warning", format!("{e:#}")),
-    }
-
-    // 7. Revenue facts for the executive's dashboard: MRR movements, retention, cohorts. A
-    // failure here is a warning: the scores stand, and yesterday's facts stay.
-    match crate::revenue::facts::refresh(pool, day).await {
-        Ok(r) => log.stage(
-            "revenue facts",
+        Err(e) => ("warning", format!("{e:#}")),
+    };
+    log.stage_took("expansion propensity", status, detail, e_ms);
+    let (status, detail) = match revenue {
+        Ok(r) => (
             "ok",
             format!(
                 "{} accounts, {} account-months of MRR movements as of {}",
                 r.accounts, r.account_months, r.as_of
             ),
         ),
-        Err(e) => log.stage("revenue facts", "warning", format!("{e:#}")),
-    }
-
-    // 7b. The event catalogue's figures, for the analyst mapping event types, up to the
-    // newest day of data (a back-fill of an earlier day leaves them; a failure is a warning).
-    match crate::taxonomy::catalog::refresh_for(pool, day).await {
-        Ok(said) => log.stage("event catalogue", "ok", said),
-        Err(e) => log.stage("event catalogue", "warning", format!("{e:#}")),
-    }
+        Err(e) => ("warning", format!("{e:#}")),
+    };
+    log.stage_took("revenue facts", status, detail, r_ms);
+    let (status, detail) = match catalogue {
+        Ok(said) => ("ok", said),
+        Err(e) => ("warning", format!("{e:#}")),
+    };
+    log.stage_took("event catalogue", status, detail, c_ms);
 
     // 8. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
     let probabilities: Vec<f64> = rows
@@ -334,7 +348,13 @@ async fn stages(
     Ok(written)
 }
 
-/// The day's propensities, written in one transaction.
+/// What `work` returned, and how long it took in milliseconds.
+async fn timed<T>(work: impl Future<Output = T>) -> (T, u128) {
+    let start = Instant::now();
+    let out = work.await;
+    (out, start.elapsed().as_millis())
+}
+
 /// "name: n" for each non-zero count.
 fn named_counts(counts: &[(String, usize)]) -> String {
     counts
@@ -366,6 +386,7 @@ pub async fn open_plays(
     Ok((assigned, opened))
 }
 
+/// The day's propensities, written in one transaction.
 async fn expansion_stage(pool: &PgPool, day: Date) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
     let n = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;

@@ -84,6 +84,10 @@ async fn a_run_scores_every_live_account_and_a_rerun_replaces_the_day(pool: PgPo
         first.stages[4].status, "warning",
         "no model in production yet: health only"
     );
+    // The three read models computed side by side each did their work.
+    for stage in &first.stages[8..11] {
+        assert_eq!(stage.status, "ok", "{stage:?}");
+    }
 
     assert_eq!(scores_on(&pool, today).await, (3, vec![first.run_id]));
     let (band, signals): (String, serde_json::Value) = sqlx::query_as(
