@@ -75,10 +75,22 @@ struct Log {
 impl Log {
     fn stage(&mut self, name: &'static str, status: &'static str, detail: impl Into<String>) {
         let millis = self.clock.elapsed().as_millis();
-        self.stage_took(name, status, detail, millis);
+        self.push(name, status, detail, millis);
     }
-    /// A stage that ran beside others, with its own time (theirs overlap).
-    fn stage_took(
+    /// A stage that ran beside others, with its own time (theirs overlap): what it said, or
+    /// its error as a warning.
+    fn beside<E: std::fmt::Display>(
+        &mut self,
+        name: &'static str,
+        said: Result<String, E>,
+        millis: u128,
+    ) {
+        match said {
+            Ok(detail) => self.push(name, "ok", detail, millis),
+            Err(e) => self.push(name, "warning", format!("{e:#}"), millis),
+        }
+    }
+    fn push(
         &mut self,
         name: &'static str,
         status: &'static str,
@@ -300,30 +312,22 @@ async fn stages(
         timed(crate::revenue::facts::refresh(pool, day)),
         timed(crate::taxonomy::catalog::refresh_for(pool, day)),
     );
-    let (status, detail) = match expansion {
-        Ok(n) => (
-            "ok",
-            format!("{n} accounts' propensity to expand as of {day}"),
-        ),
-        Err(e) => ("warning", format!("{e:#}")),
-    };
-    log.stage_took("expansion propensity", status, detail, e_ms);
-    let (status, detail) = match revenue {
-        Ok(r) => (
-            "ok",
+    log.beside(
+        "expansion propensity",
+        expansion.map(|n| format!("{n} accounts' propensity to expand as of {day}")),
+        e_ms,
+    );
+    log.beside(
+        "revenue facts",
+        revenue.map(|r| {
             format!(
                 "{} accounts, {} account-months of MRR movements as of {}",
                 r.accounts, r.account_months, r.as_of
-            ),
-        ),
-        Err(e) => ("warning", format!("{e:#}")),
-    };
-    log.stage_took("revenue facts", status, detail, r_ms);
-    let (status, detail) = match catalogue {
-        Ok(said) => ("ok", said),
-        Err(e) => ("warning", format!("{e:#}")),
-    };
-    log.stage_took("event catalogue", status, detail, c_ms);
+            )
+        }),
+        r_ms,
+    );
+    log.beside("event catalogue", catalogue, c_ms);
 
     // 8. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
     let probabilities: Vec<f64> = rows
