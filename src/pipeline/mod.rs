@@ -7,6 +7,7 @@ pub mod db;
 mod gate;
 pub mod rescore;
 mod routes;
+mod score;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,7 +24,7 @@ use crate::features::{self, FEATURES};
 use crate::health::config;
 use crate::ingest;
 use crate::model::{alerts, registry, watch};
-use crate::scores::{self, scoring};
+use crate::scores;
 use crate::statuses::RunStatus;
 
 const ANALYSTS: Access = Access::Roles(&[Role::Analyst]);
@@ -225,40 +226,23 @@ async fn stages(
         return Ok(0);
     }
 
-    // 3. Score.
+    // 3. Score, and 4. flag at-risk and write the day's scores in one transaction.
     let settings = config::settings(pool).await?;
     let table = Arc::new(table);
-    let rows = scoring::score_population(
+    let score::Written {
+        rows,
+        mut tx,
+        written,
+    } = score::score_and_write(
+        pool,
+        (day, run_id),
         table.clone(),
-        settings.clone(),
-        model.as_ref().map(|m| m.1.clone()),
+        &settings,
+        model.as_ref(),
+        log,
     )
     .await?;
-    log.stage(
-        "score",
-        if model.is_some() { "ok" } else { "warning" },
-        match &model {
-            Some((id, m)) => format!(
-                "health and churn probability for {} accounts (model {} {id})",
-                rows.account.len(),
-                m.algorithm.as_str()
-            ),
-            None => format!(
-                "health for {} accounts; no model in production, so no churn probability (train one)",
-                rows.account.len()
-            ),
-        },
-    );
-
-    // 4. Flag at-risk, and write the day's scores in one transaction.
     let flagged = rows.at_risk.iter().filter(|f| **f).count();
-    let mut tx = pool.begin().await?;
-    let by = scores::db::Provenance {
-        run: run_id,
-        model: model.as_ref().map(|m| m.0),
-        config: settings.id,
-    };
-    let written = scores::db::replace_scores(&mut tx, day, by, &rows).await?;
     ingest::queue::clear_queue(&mut *tx, started).await?;
     tx.commit().await?;
     log.stage(

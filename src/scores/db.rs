@@ -27,7 +27,8 @@ pub struct Provenance {
     pub config: i64,
 }
 
-/// Replaces the day's scores with these, in the caller's transaction.
+/// Replaces the day's scores with these, in the caller's transaction (`notes::write` then
+/// adds their usage anomalies and champion watch).
 pub async fn replace_scores(
     conn: &mut PgConnection,
     day: Date,
@@ -37,9 +38,7 @@ pub async fn replace_scores(
     sqlx::query!("delete from scores where day = $1", day)
         .execute(&mut *conn)
         .await?;
-    let written = write_scores(conn, day, by, s, None).await?;
-    annotate(conn, day, None).await?;
-    Ok(written)
+    write_scores(conn, day, by, s, None).await
 }
 
 /// Writes scores for `day`, replacing any the accounts already have that day; `rescored_at`
@@ -51,9 +50,7 @@ pub async fn upsert_scores(
     s: &ScoreRows,
     rescored_at: OffsetDateTime,
 ) -> sqlx::Result<u64> {
-    let written = write_scores(conn, day, by, s, Some(rescored_at)).await?;
-    annotate(conn, day, Some(&s.account)).await?;
-    Ok(written)
+    write_scores(conn, day, by, s, Some(rescored_at)).await
 }
 
 async fn write_scores(
@@ -110,95 +107,6 @@ async fn write_scores(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
-}
-
-/// Adds to the day's scores what needs the account's usage history: a usage anomaly this week
-/// against its own eight-week baseline (beyond three standard deviations and a 40 % / 50 %
-/// change), and champion watch (a champion or a power user — 20+ active days in a month — now
-/// active at under 30 % of their former pace).
-async fn annotate(
-    conn: &mut PgConnection,
-    day: Date,
-    accounts: Option<&[Uuid]>,
-) -> sqlx::Result<()> {
-    // The windows below aggregate millions of user-days for a whole book: give this
-    // transaction room to hash them in memory rather than spill to disk, and skip JIT
-    // compilation, which costs more than it saves here.
-    sqlx::query("set local work_mem = '256MB'")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("set local jit = off")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        // Only the anomalous rows are written: the insert left the rest without one.
-        r#"with weeks as (
-               select account_id, ($1::date - day) / 7 as w, sum(active_users)::float8 as au
-               from usage_daily
-               where day > $1::date - 63 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
-               group by 1, 2
-           ), stats as (
-               select account_id,
-                      coalesce(sum(au) filter (where w = 0), 0) as this_week,
-                      coalesce(sum(au) filter (where w > 0), 0) / 8 as mean,
-                      coalesce(sum(au * au) filter (where w > 0), 0) / 8 as sq
-               from weeks group by account_id
-           ), flagged as (
-               select account_id, this_week, mean,
-                      greatest(sqrt(greatest(sq - mean * mean, 0)), 0.1 * mean) as sd
-               from stats where mean >= 3
-           ), anomalous as (
-               select account_id, case
-               when this_week < mean - 3 * sd and this_week < 0.6 * mean then
-                   format('usage drop: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
-                          this_week, round(mean::numeric, 1), round(sd::numeric, 1))
-               when this_week > mean + 3 * sd and this_week > 1.5 * mean then
-                   format('usage spike: %s active user-days this week against %s ± %s a week over the previous 8 weeks',
-                          this_week, round(mean::numeric, 1), round(sd::numeric, 1))
-               end as text
-               from flagged
-           )
-           update scores s set anomaly = f.text
-           from anomalous f join accounts a on a.id = f.account_id
-           where f.text is not null and s.account_id = f.account_id and s.day = $1
-             and a.customer_since <= $1::date - 63"#,
-    )
-    .bind(day)
-    .bind(accounts)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        r#"with users as (
-               select account_id, user_ref,
-                      count(*) filter (where day <= $1::date - 14) as before,
-                      count(*) filter (where day > $1::date - 14) as recent
-               from usage_user_daily
-               where day > $1::date - 44 and day <= $1 and events > 0
-                 and ($2::uuid[] is null or account_id = any($2))
-               group by 1, 2
-           ), watched as (
-               select u.account_id, u.user_ref, u.before, u.recent, c.name,
-                      coalesce(c.is_champion, false) as champion
-               from users u
-               left join contacts c on c.account_id = u.account_id and c.user_ref = u.user_ref and c.erased_at is null
-               where (u.before >= 20 or (c.is_champion and u.before >= 6))
-                 and u.recent::float8 / 14 < 0.3 * u.before::float8 / 30
-           ), summary as (
-               select account_id,
-                      string_agg(format('%s %s active %s of the last 14 days, %s of the 30 before',
-                                        case when champion then 'champion' else 'power user' end,
-                                        coalesce(name, user_ref), recent, before),
-                                 '; ' order by champion desc, before desc) as text
-               from watched group by account_id
-           )
-           update scores s set champion_loss = m.text
-           from summary m where s.account_id = m.account_id and s.day = $1"#,
-        day,
-        accounts as Option<&[Uuid]>
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 /// Segment and stored signals of every score of `day`.

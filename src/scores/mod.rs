@@ -6,6 +6,7 @@
 mod api;
 pub mod db;
 mod export;
+pub mod notes;
 pub mod reads;
 pub mod scoring;
 

@@ -2,8 +2,11 @@
 //! past, the admin's back-tested weights, and model health.
 
 use keel::auth::Role;
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime};
+use uuid::Uuid;
 
 use crate::helpers::{TestApp, location};
 
@@ -102,6 +105,36 @@ async fn scores_carry_trajectory_decrements_anomalies_and_champion_watch(pool: P
             .unwrap();
     assert!(anomalies > 0, "no usage anomaly flagged");
     assert!(champions > 0, "no champion or power user flagged");
+    // On each scored day, exactly the accounts the definitions pick, worked out here from the
+    // raw roll-ups, carry a note.
+    let days: Vec<Date> = sqlx::query_scalar("select distinct day from scores order by day")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    for day in days {
+        let flags: Vec<(Uuid, bool, bool)> = sqlx::query_as(
+            "select account_id, anomaly is not null, champion_loss is not null
+             from scores where day = $1",
+        )
+        .bind(day)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let noted = [
+            flags
+                .iter()
+                .filter(|f| f.1)
+                .map(|f| f.0)
+                .collect::<BTreeSet<_>>(),
+            flags.iter().filter(|f| f.2).map(|f| f.0).collect(),
+        ];
+        assert_eq!(noted[0], anomalous(&pool, day).await, "anomalies on {day}");
+        assert_eq!(
+            noted[1],
+            watched(&pool, day).await,
+            "champion watch on {day}"
+        );
+    }
     let text: String = sqlx::query_scalar(
         "select champion_loss from scores where champion_loss is not null limit 1",
     )
@@ -300,4 +333,77 @@ async fn the_admin_backtests_new_weights_and_saves_them_as_a_version(pool: PgPoo
 
 fn borrowed(form: &[(String, String)]) -> Vec<(&str, &str)> {
     form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+}
+
+/// Scored accounts of at least 63 days whose active user-days this week lie beyond three
+/// standard deviations (at least a tenth of the mean) of the eight weeks before, and 40 %
+/// below or 50 % above their mean (of at least 3).
+async fn anomalous(pool: &PgPool, day: Date) -> BTreeSet<Uuid> {
+    let rows: Vec<(Uuid, Date, i32)> = sqlx::query_as(
+        "select u.account_id, u.day, u.active_users from usage_daily u
+         join accounts a on a.id = u.account_id join scores s on s.account_id = a.id and s.day = $1
+         where u.day > $1 - 63 and u.day <= $1 and a.customer_since <= $1 - 63",
+    )
+    .bind(day)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut weeks: HashMap<Uuid, [f64; 9]> = HashMap::new();
+    for (account, d, users) in rows {
+        weeks.entry(account).or_default()[((day - d).whole_days() / 7) as usize] +=
+            f64::from(users);
+    }
+    weeks
+        .into_iter()
+        .filter(|(_, w)| {
+            let mean = w[1..].iter().sum::<f64>() / 8.0;
+            let sd = (w[1..].iter().map(|x| x * x).sum::<f64>() / 8.0 - mean * mean)
+                .max(0.0)
+                .sqrt()
+                .max(0.1 * mean);
+            mean >= 3.0
+                && ((w[0] < mean - 3.0 * sd && w[0] < 0.6 * mean)
+                    || (w[0] > mean + 3.0 * sd && w[0] > 1.5 * mean))
+        })
+        .map(|(account, _)| account)
+        .collect()
+}
+
+/// Scored accounts with a person (a champion with 6+ active days, or anyone with 20+, in the
+/// 30 days before the last 14) active in the last 14 days at under 30 % of that pace.
+async fn watched(pool: &PgPool, day: Date) -> BTreeSet<Uuid> {
+    let active: Vec<(Uuid, String, Date)> = sqlx::query_as(
+        "select u.account_id, u.user_ref, u.day from usage_user_daily u
+         join scores s on s.account_id = u.account_id and s.day = $1
+         where u.events > 0 and u.day > $1 - 44 and u.day <= $1",
+    )
+    .bind(day)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let champions: HashSet<(Uuid, String)> = sqlx::query_as(
+        "select account_id, user_ref from contacts
+         where is_champion and erased_at is null and user_ref is not null",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    let mut days: HashMap<(Uuid, String), (u32, u32)> = HashMap::new();
+    for (account, user, d) in active {
+        let (before, recent) = days.entry((account, user)).or_default();
+        *if (day - d).whole_days() >= 14 {
+            before
+        } else {
+            recent
+        } += 1;
+    }
+    days.into_iter()
+        .filter(|(person, (before, recent))| {
+            (*before >= 20 || (champions.contains(person) && *before >= 6))
+                && f64::from(*recent) / 14.0 < 0.3 * f64::from(*before) / 30.0
+        })
+        .map(|((account, _), _)| account)
+        .collect()
 }
