@@ -233,7 +233,7 @@ pub async fn subscriptions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Ve
     .await
 }
 
-#[derive(Clone)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct Contact {
     pub external_id: String,
     pub name: Option<String>,
@@ -244,21 +244,13 @@ pub struct Contact {
     pub last_active: Option<Date>,
 }
 
+/// The account's first 50 contacts, champions first (`account_contacts`, a function so its
+/// plan is kept per connection).
 pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Contact>> {
-    sqlx::query_as!(
-        Contact,
-        // The newest active day walking back from today, not every day of the account's
-        // history: (account_id, day, user_ref) is the roll-up's key.
-        r#"select c.external_id, c.name, c.email, c.title, c.is_champion, l.day as "last_active?"
-           from contacts c
-           left join lateral (select u.day from usage_user_daily u
-                              where u.account_id = c.account_id and u.user_ref = c.user_ref and u.events > 0
-                              order by u.day desc limit 1) l on true
-           where c.account_id = $1 order by c.is_champion desc, c.name limit 50"#,
-        id
-    )
-    .fetch_all(db)
-    .await
+    sqlx::query_as("select * from account_contacts($1)")
+        .bind(id)
+        .fetch_all(db)
+        .await
 }
 
 /// One day of the account's score history.

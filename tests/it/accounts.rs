@@ -87,3 +87,61 @@ async fn the_list_shows_scores_sorts_by_any_measure_and_counts(pool: sqlx::PgPoo
         "the styled page"
     );
 }
+
+#[sqlx::test]
+async fn the_account_page_lists_contacts_champions_first_with_their_last_active_day(
+    pool: sqlx::PgPool,
+) {
+    use keel::auth::Role;
+    use keel::ingest::Entity;
+    let app = crate::helpers::TestApp::spawn(pool.clone()).await;
+    let today = time::OffsetDateTime::now_utc().date();
+    let ago = |n: i64| today - time::Duration::days(n);
+    app.load_csv(
+        Entity::Accounts,
+        "external_id,name,plan,seats,mrr,customer_since\nA-1,Acme,team,5,500,2025-01-01\n".into(),
+    )
+    .await;
+    app.load_csv(
+        Entity::Contacts,
+        "account_id,external_id,name,email,title,champion,user_id\n\
+         A-1,C-1,Ann Lee,ann@acme.example,Ops,false,u1\n\
+         A-1,C-2,Zoe Park,zoe@acme.example,CTO,true,u2\n\
+         A-1,C-3,Bob Ray,bob@acme.example,CFO,false,\n"
+            .into(),
+    )
+    .await;
+    // Ann used the product ten and three days ago, Zoe yesterday, Bob never (no user id).
+    app.load_csv(
+        Entity::Events,
+        format!(
+            "account_id,user_id,event_type,timestamp,count\n\
+             A-1,u1,task_created,{}T09:00:00Z,2\nA-1,u1,task_created,{}T09:00:00Z,1\n\
+             A-1,u2,task_created,{}T09:00:00Z,5\n",
+            ago(10),
+            ago(3),
+            ago(1)
+        ),
+    )
+    .await;
+    let account = app.account_id("A-1").await;
+    let (admin, _) = app.login_as(Role::Admin).await;
+    let page = admin.get(&format!("/accounts/{account}")).await;
+    let html = page.text().await.unwrap();
+    let start = html.find("id=\"contacts\"").expect("the contacts table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    assert!(ascending(&order(
+        table,
+        &["Zoe Park", "Ann Lee", "Bob Ray"]
+    )));
+    assert!(
+        table.contains(&format!("{} (1 day ago)", ago(1))),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!("{} (3 days ago)", ago(3))),
+        "{table}"
+    );
+    assert!(!table.contains(&ago(10).to_string()), "the newest day only");
+    assert!(table.contains("<td>never</td>"), "{table}");
+}
