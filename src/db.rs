@@ -16,6 +16,13 @@ use crate::config::{Config, DEFAULT_DATABASE_URL};
 
 const PRIVATE_PORT: u16 = 54329;
 
+/// Sort and hash memory for each pooled connection, unless the URL's `options` set their own.
+/// The daily run, training and the roll-ups group hundreds of thousands of user-days a
+/// statement; at PostgreSQL's default 4 MB those sorts spill to disk. At 4,200 accounts:
+/// training 28.9 -> 22.6 s, a daily run 6.2 -> 5.2 s. It is a ceiling, not a reservation: a
+/// page's small sorts take what they need.
+const WORK_MEM: &str = "64MB";
+
 /// Connects to the configured database, creating it if missing. With the default URL and
 /// no server answering, starts (or reuses) a private server under `config.data_dir`.
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
@@ -32,8 +39,14 @@ pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
             .context("creating the database")?;
         tracing::info!(url = %redact(&url), "created database");
     }
-    let options = PgConnectOptions::from_str(&url)?
+    let mut options = PgConnectOptions::from_str(&url)?
         .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(500));
+    if !options
+        .get_options()
+        .is_some_and(|o| o.contains("work_mem"))
+    {
+        options = options.options([("work_mem", WORK_MEM)]);
+    }
     PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(Duration::from_millis(config.db_acquire_timeout_ms))

@@ -206,3 +206,22 @@ async fn admins_are_told_when_no_worker_runs_or_none_can_send_mail(pool: PgPool)
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn keel_gives_its_connections_room_to_sort_unless_the_url_says_otherwise() {
+    let url = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let work_mem = |url: String| async move {
+        let pool = keel::db::connect(&keel::config::Config::for_database(url))
+            .await
+            .unwrap();
+        let shown: String = sqlx::query_scalar("show work_mem")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        shown
+    };
+    assert_eq!(work_mem(url.clone()).await, "64MB");
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let own = format!("{url}{separator}options=-c%20work_mem%3D8MB");
+    assert_eq!(work_mem(own).await, "8MB");
+}
