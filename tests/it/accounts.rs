@@ -124,7 +124,7 @@ async fn the_account_page_lists_contacts_champions_first_with_their_last_active_
         ),
     )
     .await;
-    let account = app.account_id("A-1").await;
+    let account = crate::worklist::id_of(&app, "A-1").await;
     let (admin, _) = app.login_as(Role::Admin).await;
     let page = admin.get(&format!("/accounts/{account}")).await;
     let html = page.text().await.unwrap();

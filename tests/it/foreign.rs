@@ -202,12 +202,10 @@ async fn exports_load_through_saved_mappings_and_billing_lines_sum(pool: sqlx::P
             .position(|f| *f == "downgraded_last_period")
             .unwrap()]
     };
-    let id = |external: &'static str| {
-        sqlx::query_scalar::<_, uuid::Uuid>("select id from accounts where external_id = $1")
-            .bind(external)
-            .fetch_one(&app.db)
-    };
-    let (s1, s2) = (id("S-1").await.unwrap(), id("S-2").await.unwrap());
+    let (s1, s2) = (
+        crate::worklist::id_of(&app, "S-1").await,
+        crate::worklist::id_of(&app, "S-2").await,
+    );
     let at = |t: &keel::features::FeatureTable, a: uuid::Uuid| {
         t.accounts.iter().position(|x| *x == a).unwrap()
     };

@@ -100,15 +100,6 @@ impl TestApp {
         .unwrap()
     }
 
-    /// The id of the account with this external id.
-    pub async fn account_id(&self, external_id: &str) -> Uuid {
-        sqlx::query_scalar("select id from accounts where external_id = $1")
-            .bind(external_id)
-            .fetch_one(&self.db)
-            .await
-            .unwrap()
-    }
-
     pub async fn create_user(&self, role: Role) -> TestUser {
         let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
         let input = UserInput {

@@ -526,15 +526,8 @@ async fn csms_see_only_their_own_accounts(pool: PgPool) {
     );
     let list = csm_client.get("/accounts").await.text().await.unwrap();
     assert!(list.contains("Mine Inc") && !list.contains("Theirs Ltd"));
-    let theirs: uuid::Uuid =
-        sqlx::query_scalar("select id from accounts where external_id = 'T-1'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap();
-    let mine: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'M-1'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let theirs = crate::worklist::id_of(&app, "T-1").await;
+    let mine = crate::worklist::id_of(&app, "M-1").await;
     assert_eq!(
         csm_client
             .get(&format!("/accounts/{theirs}"))

@@ -272,10 +272,7 @@ async fn the_analyst_runs_the_pipeline_from_the_page_and_accounts_show_their_sco
         "{page}"
     );
 
-    let id: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'A'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let id = crate::worklist::id_of(&app, "A").await;
     let account = analyst
         .get(&format!("/accounts/{id}"))
         .await

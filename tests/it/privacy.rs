@@ -49,7 +49,7 @@ async fn a_contact_is_exported_then_erased_and_the_counts_stay(pool: PgPool) {
         "account_id,external_id,responded_at,score,user_id,comment\nA-1,N-1,2026-10-01T08:00:00Z,3,u1,Too slow for us\n",
     )
     .await;
-    let account = app.account_id("A-1").await;
+    let account = crate::worklist::id_of(&app, "A-1").await;
     let (admin, _) = app.login_as(Role::Admin).await;
     let (csm, _) = app.login_as(Role::Csm).await;
     let export = format!("/accounts/{account}/contacts/C-1/export.json");

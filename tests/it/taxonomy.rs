@@ -249,10 +249,7 @@ async fn the_catalogue_counts_each_days_batches_once_late_days_erasure_and_reten
     assert_eq!(counted, 0, "eve's day is older than every window");
 
     // Erasing ben keeps him counted, under no name of his.
-    let acme: uuid::Uuid = sqlx::query_scalar("select id from accounts where external_id = 'A'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
+    let acme = crate::worklist::id_of(&app, "A").await;
     keel::accounts::privacy::erase(&app.db, &keel::auth::audit::Actor::Cli, acme, "C-1")
         .await
         .unwrap();
