@@ -40,7 +40,10 @@ pub struct ShowPage {
     contacts: Vec<Line>,
     id: Uuid,
     history_chart: Option<crate::web::charts::DatedChart>,
-    timeline: Timeline,
+    /// Inline when the address asks for a kind of entry (a bookmark, or the page opened without
+    /// htmx); otherwise it loads when scrolled into view, so the page's first answer carries what
+    /// is read first and skips the account's history of entries, its costliest read.
+    timeline: Option<Timeline>,
     can_act: bool,
     /// The day it churned, for a former customer: no renewal, no scores, no prediction to
     /// judge, nothing to snooze.
@@ -107,7 +110,10 @@ pub async fn show(
     let line = |cells: Vec<String>| Line { cells };
     let contacts = db::contacts(&mut *conn, id).await?;
     let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;
-    let timeline = timeline::load(&mut conn, id, timeline_kind(&q)?, &history).await?;
+    let timeline = match q.kind {
+        Some(_) => Some(timeline::load(&mut conn, id, timeline_kind(&q)?, &history).await?),
+        None => None,
+    };
     let [feedback_reasons, snooze_reasons] = of_kinds(&mut *conn, ["feedback", "snooze"]).await?;
     let score = crate::scores::db::latest_score(&mut *conn, id)
         .await?
@@ -216,8 +222,8 @@ pub async fn timeline(
         .ok_or(AppError::NotFound)?;
     let kind = timeline_kind(&q)?;
     if !htmx {
-        let query = kind.map_or_else(String::new, |k| format!("?kind={k}"));
-        return Ok(Redirect::to(&format!("/accounts/{id}{query}#timeline")).into_response());
+        let kind = kind.unwrap_or_default();
+        return Ok(Redirect::to(&format!("/accounts/{id}?kind={kind}#timeline")).into_response());
     }
     let today = state.clock.now().date();
     let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;

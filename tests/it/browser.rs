@@ -419,6 +419,22 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     c.execute("window.keelMark = 'still here'", vec![])
         .await
         .unwrap();
+    // The timeline, last on the page, loads once scrolled into view.
+    c.execute(
+        "document.getElementById('timeline').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .unwrap();
+    let revealed = c
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::Css("#timeline nav.filters"))
+        .await;
+    assert!(
+        revealed.is_ok(),
+        "the timeline did not load when scrolled to"
+    );
     let form = c.find(Locator::Css("#intervention-form")).await.unwrap();
     form.find(Locator::Css("textarea[name=notes]"))
         .await

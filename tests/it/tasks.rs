@@ -201,7 +201,7 @@ async fn a_completed_task_asks_how_it_went_and_the_timeline_says(pool: sqlx::PgP
     let a4 = id_of(&b.app, "A4").await;
     let timeline = b
         .csm
-        .get(&format!("/accounts/{a4}"))
+        .hx_get(&format!("/accounts/{a4}/timeline"))
         .await
         .text()
         .await

@@ -96,16 +96,30 @@ async fn the_timeline_orders_events_by_when_they_happened_and_shows_snoozes(pool
         crate::helpers::location(&tab),
         format!("/accounts/{a1}?kind=snooze#timeline")
     );
-    let page = b
-        .csm
-        .get(&format!("/accounts/{a1}?kind=snooze"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let section = &page[page.find("id=\"timeline\"").unwrap()..];
-    let section = &section[..section.find("</section>").unwrap()];
+    let section = timeline_of(&b.csm, &format!("/accounts/{a1}?kind=snooze")).await;
     assert!(section.contains("Snoozed until") && !section.contains("NPS 9"));
+
+    // Opened plainly, the page leaves the timeline to load when scrolled into view; its link
+    // (for a browser without scripts) comes back to the page with every kind inline.
+    let section = timeline_of(&b.csm, &format!("/accounts/{a1}")).await;
+    assert!(
+        section.contains("hx-trigger=\"revealed") && !section.contains("Snoozed until"),
+        "{section}"
+    );
+    let all = b.csm.get(&format!("/accounts/{a1}/timeline")).await;
+    assert_eq!(
+        crate::helpers::location(&all),
+        format!("/accounts/{a1}?kind=#timeline")
+    );
+    let section = timeline_of(&b.csm, &format!("/accounts/{a1}?kind=")).await;
+    assert!(section.contains("Snoozed until") && section.contains("NPS 9"));
+}
+
+/// The timeline section of the account page at `path`.
+async fn timeline_of(client: &crate::helpers::Client, path: &str) -> String {
+    let page = client.get(path).await.text().await.unwrap();
+    let section = &page[page.find("id=\"timeline\"").unwrap()..];
+    section[..section.find("</section>").unwrap()].to_owned()
 }
 
 #[sqlx::test]

@@ -634,7 +634,7 @@ async fn the_account_page_shows_history_with_weight_changes_and_the_workspace(po
         .unwrap();
     let html = b
         .csm
-        .get(&format!("/accounts/{a1}"))
+        .get(&format!("/accounts/{a1}?kind="))
         .await
         .text()
         .await
