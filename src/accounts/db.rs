@@ -4,6 +4,8 @@ use sqlx::PgExecutor;
 use time::Date;
 use uuid::Uuid;
 
+use crate::scores::db::LatestScore;
+
 /// Whose accounts a user may see.
 #[derive(Clone, Copy, Debug)]
 pub enum Scope {
@@ -169,6 +171,72 @@ pub async fn find(
     .await
 }
 
+/// The account, if `scope` may see it, with its most recent score: the account page's
+/// first read, one round trip for both.
+pub async fn find_scored(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    id: Uuid,
+) -> sqlx::Result<Option<(Account, Option<LatestScore>)>> {
+    let (owner, manager) = scope.params();
+    let row = sqlx::query!(
+        r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.seats, a.mrr_cents,
+                  a.status::text as "status!", a.customer_since, a.renewal_date, a.churned_on,
+                  a.executive_sponsor, a.owner_id, u.name as "owner_name?",
+                  s.day as "day?", s.health_score as "health_score?", s.band as "band?",
+                  s.signals as "signals?", s.churn_probability, s.risk_tier,
+                  s.at_risk as "at_risk?", s.drivers as "drivers?", s.trajectory, s.decrement,
+                  s.anomaly, s.champion_loss, s.rescored_at
+           from accounts a left join users u on u.id = a.owner_id
+           left join lateral (select * from scores s where s.account_id = a.id
+                              order by s.day desc limit 1) s on true
+           where a.id = $1
+             and ($2::uuid is null or a.owner_id = $2)
+             and ($3::uuid is null or u.manager_id = $3)"#,
+        id,
+        owner,
+        manager
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| {
+        let score = (|| {
+            Some(LatestScore {
+                day: r.day?,
+                health_score: r.health_score?,
+                band: r.band?,
+                signals: r.signals?,
+                churn_probability: r.churn_probability,
+                risk_tier: r.risk_tier,
+                at_risk: r.at_risk?,
+                drivers: r.drivers?,
+                trajectory: r.trajectory,
+                decrement: r.decrement,
+                anomaly: r.anomaly,
+                champion_loss: r.champion_loss,
+                rescored_at: r.rescored_at,
+            })
+        })();
+        let account = Account {
+            id: r.id,
+            external_id: r.external_id,
+            name: r.name,
+            segment: r.segment,
+            plan: r.plan,
+            seats: r.seats,
+            mrr_cents: r.mrr_cents,
+            status: r.status,
+            customer_since: r.customer_since,
+            renewal_date: r.renewal_date,
+            churned_on: r.churned_on,
+            executive_sponsor: r.executive_sponsor,
+            owner_id: r.owner_id,
+            owner_name: r.owner_name,
+        };
+        (account, score)
+    }))
+}
+
 pub struct UsageDay {
     pub day: Date,
     pub active_users: i32,
@@ -205,7 +273,7 @@ pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Resu
     sqlx::query_as!(
         UsageDay,
         r#"select day, active_users, events, core_actions,
-                  length(replace(categories::bit(32)::text, '0', ''))::int as "features!"
+                  bit_count(categories::bit(32))::int as "features!"
            from usage_daily where account_id = $1 and day >= $2 order by day"#,
         id,
         since

@@ -67,7 +67,7 @@ pub async fn show(
     // (sqlx pings a connection as it hands it out and as it takes it back).
     let mut conn = state.db.acquire().await?;
     // Not visible and not existing look the same, so accounts cannot be enumerated.
-    let a = db::find(&mut *conn, scope_for(&user), id)
+    let (a, score) = db::find_scored(&mut *conn, scope_for(&user), id)
         .await?
         .ok_or(AppError::NotFound)?;
     let today = state.clock.now().date();
@@ -115,13 +115,10 @@ pub async fn show(
         None => None,
     };
     let [feedback_reasons, snooze_reasons] = of_kinds(&mut *conn, ["feedback", "snooze"]).await?;
-    let score = crate::scores::db::latest_score(&mut *conn, id)
-        .await?
-        .map(score_view);
     Ok(ShowPage {
         chrome,
         name: a.name,
-        score,
+        score: score.map(score_view),
         facts,
         usage_charts: charts::usage(&usage),
         usage_summary,

@@ -111,16 +111,20 @@ async fn the_account_page_lists_contacts_champions_first_with_their_last_active_
             .into(),
     )
     .await;
-    // Ann used the product ten and three days ago, Zoe yesterday, Bob never (no user id).
+    // Ann used the product ten and three days ago, Zoe three days ago and yesterday, Bob never
+    // (no user id). Three days ago the two of them used three feature areas between them (the
+    // boards, Gantt charts and reports), the boards both.
     app.load_csv(
         Entity::Events,
         format!(
             "account_id,user_id,event_type,timestamp,count\n\
-             A-1,u1,task_created,{}T09:00:00Z,2\nA-1,u1,task_created,{}T09:00:00Z,1\n\
-             A-1,u2,task_created,{}T09:00:00Z,5\n",
-            ago(10),
-            ago(3),
-            ago(1)
+             A-1,u1,task_created,{ten}T09:00:00Z,2\nA-1,u1,task_created,{three}T09:00:00Z,1\n\
+             A-1,u1,board_viewed,{three}T09:00:00Z,1\nA-1,u1,gantt_opened,{three}T09:00:00Z,1\n\
+             A-1,u2,board_moved,{three}T10:00:00Z,1\nA-1,u2,report_viewed,{three}T10:00:00Z,1\n\
+             A-1,u2,task_created,{one}T09:00:00Z,5\n",
+            ten = ago(10),
+            three = ago(3),
+            one = ago(1)
         ),
     )
     .await;
@@ -144,4 +148,11 @@ async fn the_account_page_lists_contacts_champions_first_with_their_last_active_
     );
     assert!(!table.contains(&ago(10).to_string()), "the newest day only");
     assert!(table.contains("<td>never</td>"), "{table}");
+    // Four person-days over thirty days; eight core actions (2 + 1 + 5 task_created).
+    assert!(
+        html.contains(
+            "Last 30 days: 0.1 active users a day, 8 core actions, up to 3 feature areas in a day."
+        ),
+        "{html}"
+    );
 }
