@@ -153,22 +153,7 @@ pub async fn find(
     scope: Scope,
     id: Uuid,
 ) -> sqlx::Result<Option<Account>> {
-    let (owner, manager) = scope.params();
-    sqlx::query_as!(
-        Account,
-        r#"select a.id, a.external_id, a.name, a.segment, a.plan, a.seats, a.mrr_cents,
-                  a.status::text as "status!", a.customer_since, a.renewal_date, a.churned_on,
-                  a.executive_sponsor, a.owner_id, u.name as "owner_name?"
-           from accounts a left join users u on u.id = a.owner_id
-           where a.id = $1
-             and ($2::uuid is null or a.owner_id = $2)
-             and ($3::uuid is null or u.manager_id = $3)"#,
-        id,
-        owner,
-        manager
-    )
-    .fetch_optional(db)
-    .await
+    Ok(find_scored(db, scope, id).await?.map(|(a, _)| a))
 }
 
 /// The account, if `scope` may see it, with its most recent score: the account page's

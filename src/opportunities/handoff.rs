@@ -59,7 +59,7 @@ pub async fn hand_off(
     form: &HandOff,
     now: OffsetDateTime,
 ) -> Result<i64> {
-    let a = accounts::db::find(pool, accounts::scope_for(user), account)
+    let (a, latest_score) = accounts::db::find_scored(pool, accounts::scope_for(user), account)
         .await?
         .ok_or(AppError::NotFound)?;
     let kind = Kind::ALL
@@ -79,9 +79,7 @@ pub async fn hand_off(
     let score = expansion::db::latest(pool, account).await?.ok_or_else(|| {
         bad("this account has no expansion propensity yet: it is scored in the next daily run")
     })?;
-    let at_risk = crate::scores::db::latest_score(pool, account)
-        .await?
-        .is_some_and(|s| s.at_risk);
+    let at_risk = latest_score.is_some_and(|s| s.at_risk);
     let context = form.context_note.trim();
     if at_risk && context.is_empty() {
         return Err(bad(

@@ -280,9 +280,10 @@ async fn account_card(
     id: Uuid,
     message: Option<String>,
 ) -> Result<AccountCard> {
-    crate::accounts::db::find(&state.db, crate::accounts::scope_for(user), id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (_, score) =
+        crate::accounts::db::find_scored(&state.db, crate::accounts::scope_for(user), id)
+            .await?
+            .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
     let latest = expansion::db::latest(&state.db, id).await?;
     let (_, weights, _) = expansion::db::config(&state.db).await?;
@@ -292,9 +293,7 @@ async fn account_card(
         .map(|o| card(o, user, now))
         .collect();
     let open = opportunities.iter().any(|o| o.open);
-    let at_risk = crate::scores::db::latest_score(&state.db, id)
-        .await?
-        .is_some_and(|s| s.at_risk);
+    let at_risk = score.is_some_and(|s| s.at_risk);
     Ok(AccountCard {
         id,
         signals: latest

@@ -131,6 +131,7 @@ pub async fn day_signals(db: impl PgExecutor<'_>, day: Date) -> sqlx::Result<Vec
     Ok(rows.into_iter().map(|r| (r.segment, r.signals)).collect())
 }
 
+/// An account's most recent score, read with the account (`accounts::db::find_scored`).
 pub struct LatestScore {
     pub day: Date,
     pub health_score: f32,
@@ -145,22 +146,6 @@ pub struct LatestScore {
     pub anomaly: Option<String>,
     pub champion_loss: Option<String>,
     pub rescored_at: Option<OffsetDateTime>,
-}
-
-/// The account's most recent score.
-pub async fn latest_score(
-    db: impl PgExecutor<'_>,
-    account: Uuid,
-) -> sqlx::Result<Option<LatestScore>> {
-    sqlx::query_as!(
-        LatestScore,
-        "select day, health_score, band, signals, churn_probability, risk_tier, at_risk, drivers,
-                trajectory, decrement, anomaly, champion_loss, rescored_at
-         from scores where account_id = $1 order by day desc limit 1",
-        account
-    )
-    .fetch_optional(db)
-    .await
 }
 
 /// The latest day with scores (written only by a successful run, or by re-scoring that day).
