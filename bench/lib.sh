@@ -55,14 +55,16 @@ login() {
     echo "$cookie"
 }
 
-# page LABEL PATH COOKIE [CONNECTIONS] [SECONDS]: one wrk run (2 threads), printed as
-# "label  req/s  p50  p99  non-2xx/3xx"; sets $rps and $p99 for the caller.
+# page LABEL PATH COOKIE [CONNECTIONS] [SECONDS] [HEADER]: one wrk run (2 threads), printed as
+# "label  req/s  p50  p99  non-2xx/3xx"; sets $rps and $p99 for the caller. HEADER (e.g.
+# "HX-Request: true") is sent with every request besides the cookie.
 page() {
     local label=$1 path=$2 cookie=$3 conns=${4:-${conns:-32}} secs=${5:-${duration:-10}} out non2xx
+    local extra=(-H "${6:-X-Bench: 1}")
     # One request first, as a user's first visit: what a page keeps (a book, the day's save
     # rates) is then measured warm, not as 32 identical first requests racing to fill it.
-    curl -s -o /dev/null -H "Cookie: $cookie" "http://127.0.0.1:$port$path"
-    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Cookie: $cookie" "http://127.0.0.1:$port$path")
+    curl -s -o /dev/null -H "Cookie: $cookie" "${extra[@]}" "http://127.0.0.1:$port$path"
+    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency -H "Cookie: $cookie" "${extra[@]}" "http://127.0.0.1:$port$path")
     non2xx=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
     rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
     p99=$(awk '$1=="99%" {print $2}' <<<"$out")
