@@ -66,18 +66,26 @@ impl Caches {
 
 /// Values kept per key for a while: a domain's cache wraps one in its own type (so that
 /// [`Caches`] tells it from another domain's).
-pub struct Memo<K, V>(Mutex<HashMap<K, (Instant, V)>>);
+pub struct Memo<K, V> {
+    kept: Mutex<HashMap<K, (Instant, V)>>,
+    /// A gate per key whose value is being made: callers that miss the same key at once (32
+    /// clients as a minute turns) wait for the first one's value instead of each making it.
+    making: Mutex<HashMap<K, Arc<tokio::sync::Mutex<()>>>>,
+}
 
 impl<K, V> Default for Memo<K, V> {
     fn default() -> Self {
-        Memo(Mutex::new(HashMap::new()))
+        Memo {
+            kept: Mutex::new(HashMap::new()),
+            making: Mutex::new(HashMap::new()),
+        }
     }
 }
 
-impl<K: Eq + Hash, V: Clone> Memo<K, V> {
+impl<K: Eq + Hash + Clone, V: Clone> Memo<K, V> {
     /// The value kept for `key` if it was kept less than `ttl` ago.
     pub fn fresh(&self, key: &K, ttl: Duration) -> Option<V> {
-        let kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.get(key)
             .filter(|(at, _)| at.elapsed() < ttl)
             .map(|(_, v)| v.clone())
@@ -91,23 +99,53 @@ impl<K: Eq + Hash, V: Clone> Memo<K, V> {
         ttl: Duration,
         make: impl Future<Output = Result<V, E>>,
     ) -> Result<V, E> {
-        if let Some(value) = self.fresh(&key, ttl) {
-            return Ok(value);
-        }
-        let value = make.await?;
-        self.keep(key, value.clone(), ttl);
-        Ok(value)
+        self.once(key, ttl, |_| true, make).await
     }
 
     /// Keeps `value` for `key`, forgetting values older than `ttl`.
     pub fn keep(&self, key: K, value: V, ttl: Duration) {
-        let mut kept = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         kept.retain(|_, (at, _)| at.elapsed() < ttl);
         kept.insert(key, (Instant::now(), value));
     }
+
+    /// The value kept for `key` if `usable`, else what `make` gives, kept; made by one caller
+    /// at a time per key, the others then finding it kept (or making it, if that one failed).
+    async fn once<E>(
+        &self,
+        key: K,
+        ttl: Duration,
+        usable: impl Fn(&V) -> bool,
+        make: impl Future<Output = Result<V, E>>,
+    ) -> Result<V, E> {
+        let kept = || self.fresh(&key, ttl).filter(|v| usable(v));
+        if let Some(value) = kept() {
+            return Ok(value);
+        }
+        let gate = self
+            .making
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _turn = gate.lock().await;
+        if let Some(value) = kept() {
+            return Ok(value);
+        }
+        let made = make.await;
+        if let Ok(value) = &made {
+            self.keep(key.clone(), value.clone(), ttl);
+        }
+        self.making
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&key);
+        made
+    }
 }
 
-impl<K: Eq + Hash, T: PartialEq + Clone, V: Clone> Memo<K, (T, V)> {
+impl<K: Eq + Hash + Clone, T: PartialEq + Clone, V: Clone> Memo<K, (T, V)> {
     /// The value kept for `key` at `version` if it was kept less than `ttl` ago, else what
     /// `make` gives, kept with `version`: for values whose source counts its changes (a
     /// version read first, so a value kept with it is never newer than it says).
@@ -118,12 +156,9 @@ impl<K: Eq + Hash, T: PartialEq + Clone, V: Clone> Memo<K, (T, V)> {
         ttl: Duration,
         make: impl Future<Output = Result<V, E>>,
     ) -> Result<V, E> {
-        if let Some((_, value)) = self.fresh(&key, ttl).filter(|(kept, _)| *kept == version) {
-            return Ok(value);
-        }
-        let value = make.await?;
-        self.keep(key, (version, value.clone()), ttl);
-        Ok(value)
+        let made = async { make.await.map(|value| (version.clone(), value)) };
+        let kept = self.once(key, ttl, |(kept, _)| *kept == version, made);
+        kept.await.map(|(_, value)| value)
     }
 }
 
@@ -156,7 +191,7 @@ mod tests {
         assert_eq!(memo.fresh(&1, Duration::from_millis(1)), None);
         memo.keep(2, "two", Duration::from_millis(1));
         assert_eq!(
-            memo.0.lock().map(|m| m.len()).ok(),
+            memo.kept.lock().map(|m| m.len()).ok(),
             Some(1),
             "one is forgotten"
         );
@@ -196,5 +231,30 @@ mod tests {
             "moved"
         );
         assert_eq!(memo.current_or(1, 2, ttl, ok("fourth")).await, Ok("third"));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn callers_missing_one_key_at_once_wait_for_one_value() {
+        let memo = Arc::new(Memo::<u8, (i64, u32)>::default());
+        let made = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let mut callers = tokio::task::JoinSet::new();
+        for _ in 0..32 {
+            let (memo, made) = (memo.clone(), made.clone());
+            callers.spawn(async move {
+                let make = async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok::<_, ()>(made.fetch_add(1, std::sync::atomic::Ordering::SeqCst))
+                };
+                memo.current_or(1, 7, Duration::from_secs(60), make).await
+            });
+        }
+        while let Some(got) = callers.join_next().await {
+            assert_eq!(got.ok(), Some(Ok(0)), "every caller has the one value made");
+        }
+        assert_eq!(made.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(
+            memo.making.lock().is_ok_and(|m| m.is_empty()),
+            "no gate left"
+        );
     }
 }
