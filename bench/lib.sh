@@ -60,7 +60,8 @@ login() {
 # "HX-Request: true") is sent with every request besides the cookie.
 page() {
     local label=$1 path=$2 cookie=$3 conns=${4:-${conns:-32}} secs=${5:-${duration:-10}} out non2xx
-    local extra=(-H "${6:-X-Bench: 1}")
+    local extra=()
+    [[ -z "${6:-}" ]] || extra=(-H "$6")
     # One request first, as a user's first visit: what a page keeps (a book, the day's save
     # rates) is then measured warm, not as 32 identical first requests racing to fill it.
     curl -s -o /dev/null -H "Cookie: $cookie" "${extra[@]}" "http://127.0.0.1:$port$path"

@@ -153,7 +153,7 @@ pub async fn find(
     scope: Scope,
     id: Uuid,
 ) -> sqlx::Result<Option<Account>> {
-    Ok(find_scored(db, scope, id).await?.map(|(a, _)| a))
+    Ok(read(db, scope, id, false).await?.map(|(a, _)| a))
 }
 
 /// The account, if `scope` may see it, with its most recent score: the account page's
@@ -162,6 +162,17 @@ pub async fn find_scored(
     db: impl PgExecutor<'_>,
     scope: Scope,
     id: Uuid,
+) -> sqlx::Result<Option<(Account, Option<LatestScore>)>> {
+    read(db, scope, id, true).await
+}
+
+/// The account, if `scope` may see it, and its latest score only when `scored` (otherwise
+/// the score's row is not read).
+async fn read(
+    db: impl PgExecutor<'_>,
+    scope: Scope,
+    id: Uuid,
+    scored: bool,
 ) -> sqlx::Result<Option<(Account, Option<LatestScore>)>> {
     let (owner, manager) = scope.params();
     let row = sqlx::query!(
@@ -173,14 +184,15 @@ pub async fn find_scored(
                   s.at_risk as "at_risk?", s.drivers as "drivers?", s.trajectory, s.decrement,
                   s.anomaly, s.champion_loss, s.rescored_at
            from accounts a left join users u on u.id = a.owner_id
-           left join lateral (select * from scores s where s.account_id = a.id
+           left join lateral (select * from scores s where $4 and s.account_id = a.id
                               order by s.day desc limit 1) s on true
            where a.id = $1
              and ($2::uuid is null or a.owner_id = $2)
              and ($3::uuid is null or u.manager_id = $3)"#,
         id,
         owner,
-        manager
+        manager,
+        scored
     )
     .fetch_optional(db)
     .await?;
