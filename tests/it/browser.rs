@@ -132,11 +132,20 @@ impl Browser {
         );
     }
 
-    pub async fn text(&self, css: &str) -> String {
+    /// The element `locator` finds, waiting up to five seconds for it to appear.
+    pub async fn element(
+        &self,
+        locator: Locator<'_>,
+    ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
         self.client
             .wait()
             .at_most(Duration::from_secs(5))
-            .for_element(Locator::Css(css))
+            .for_element(locator)
+            .await
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.element(Locator::Css(css))
             .await
             .unwrap()
             .text()
@@ -284,10 +293,8 @@ async fn admin_adds_and_deactivates_a_user_without_a_reload(pool: PgPool) {
         .click()
         .await
         .unwrap();
-    let badge = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath(
+    let badge = browser
+        .element(Locator::XPath(
             "//tr[td[text()='browser.made@example.com']]//span[text()='deactivated']",
         ))
         .await;
@@ -368,10 +375,8 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     .click()
     .await
     .unwrap();
-    let filtered = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath(
+    let filtered = browser
+        .element(Locator::XPath(
             "//section[@id='book' and not(.//a[text()='Alpha Co'])]//a[text()='Bravo Ltd']",
         ))
         .await;
@@ -402,10 +407,8 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
         .click()
         .await
         .unwrap();
-    let done = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath("//table[@id='tasks']//td[text()='Done.']"))
+    let done = browser
+        .element(Locator::XPath("//table[@id='tasks']//td[text()='Done.']"))
         .await;
     assert!(done.is_ok(), "the task row did not turn done");
     still_here().await;
@@ -426,11 +429,7 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     )
     .await
     .unwrap();
-    let revealed = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("#timeline nav.filters"))
-        .await;
+    let revealed = browser.element(Locator::Css("#timeline nav.filters")).await;
     assert!(
         revealed.is_ok(),
         "the timeline did not load when scrolled to"
@@ -454,10 +453,8 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
             .await
             .starts_with("Logged call (positive)")
     );
-    let refreshed = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath(
+    let refreshed = browser
+        .element(Locator::XPath(
             "//section[@id='timeline']//*[contains(., 'Walked the champion')]",
         ))
         .await;
@@ -482,10 +479,8 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
         .click()
         .await
         .unwrap();
-    let thanks = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath(
+    let thanks = browser
+        .element(Locator::XPath(
             "//div[@id='act-result']//p[contains(., 'feedback recorded (false positive)')]",
         ))
         .await;

@@ -1,8 +1,6 @@
 //! The playbook builder in a real browser: a manager ticks conditions, adds a step with the
 //! button, removes another, previews and saves.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use serde_json::Value;
 use sqlx::PgPool;
@@ -68,11 +66,7 @@ async fn a_manager_builds_a_playbook_with_added_and_removed_steps(pool: PgPool) 
     .click()
     .await
     .unwrap();
-    let preview = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("#preview *"))
-        .await;
+    let preview = browser.element(Locator::Css("#preview *")).await;
     assert!(preview.is_ok(), "the preview answered");
 
     field("#playbook-form button[type=submit]")

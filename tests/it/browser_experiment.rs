@@ -1,8 +1,6 @@
 //! An experiment in a real browser: an analyst designs one, sees what it can detect, saves
 //! and starts it, and after the next daily run sees the accounts assigned.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use sqlx::PgPool;
 
@@ -74,11 +72,7 @@ async fn an_analyst_designs_starts_and_sees_accounts_assigned(pool: PgPool) {
     browser.wait_for_text("Conclude").await;
     run_day(&lab, lab.today).await;
     c.refresh().await.unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("#arms"))
-        .await
-        .unwrap();
+    browser.element(Locator::Css("#arms")).await.unwrap();
     // (Header cells are upper-cased by the style sheet.)
     let arms = browser.text("#arms").await.to_lowercase();
     // Each variant's row shows the accounts the run assigned to it.

@@ -1,8 +1,6 @@
 //! The hand-off in a real browser: a CSM hands an account to sales from the account page,
 //! the sales rep accepts it and marks it won, and neither page reloads.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use sqlx::PgPool;
 
@@ -26,10 +24,8 @@ async fn a_csm_hands_over_and_sales_accepts_and_wins_without_a_reload(pool: PgPo
     c.execute("window.keelMarker = 'kept'", vec![])
         .await
         .unwrap();
-    let note = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css("#hand-off textarea[name=note]"))
+    let note = browser
+        .element(Locator::Css("#hand-off textarea[name=note]"))
         .await
         .unwrap();
     note.send_keys("Two new teams onboarding; the sponsor asked for a quote.")

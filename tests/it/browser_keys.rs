@@ -1,8 +1,6 @@
 //! The worklist from the keyboard, in a real browser: j and k move through the tasks and
 //! accounts, c completes the current task, l opens the current account's log form.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 use sqlx::PgPool;
 
@@ -49,10 +47,8 @@ async fn a_csm_completes_a_task_and_opens_a_log_form_from_the_keyboard(pool: PgP
     browser.screenshot("worklist-keys").await;
 
     press(&browser, "c").await;
-    let done = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::XPath("//table[@id='tasks']//td[text()='Done.']"))
+    let done = browser
+        .element(Locator::XPath("//table[@id='tasks']//td[text()='Done.']"))
         .await;
     assert!(done.is_ok(), "c did not complete the current task");
     let open = browser.text("#tasks").await;
@@ -64,10 +60,8 @@ async fn a_csm_completes_a_task_and_opens_a_log_form_from_the_keyboard(pool: PgP
     let account_row = row.attr("id").await.unwrap().unwrap();
     assert!(account_row.starts_with("account-"), "{account_row}");
     press(&browser, "l").await;
-    let form = c
-        .wait()
-        .at_most(Duration::from_secs(5))
-        .for_element(Locator::Css(
+    let form = browser
+        .element(Locator::Css(
             "tr[aria-current=true] details[open] form [name=notes]",
         ))
         .await;
