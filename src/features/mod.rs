@@ -306,16 +306,32 @@ pub async fn snapshots(
     candidates: &[Candidate],
 ) -> anyhow::Result<Vec<(FeatureTable, Vec<bool>)>> {
     let churned: HashMap<Uuid, Date> = db::churn_dates(pool).await?.into_iter().collect();
-    let mut out = Vec::new();
     let horizon = Duration::days(HORIZON_DAYS);
-    for &d in dates.iter().filter(|d| **d + horizon <= today) {
-        let table = compute(pool, d, candidates).await?;
-        let labels = table
-            .accounts
-            .iter()
-            .map(|a| churned.get(a).is_some_and(|c| *c > d && *c <= d + horizon))
-            .collect();
-        out.push((table, labels));
+    let matured: Vec<Date> = dates
+        .iter()
+        .copied()
+        .filter(|d| *d + horizon <= today)
+        .collect();
+    let mut out = Vec::with_capacity(matured.len());
+    // Two dates at a time: while PostgreSQL answers one date's queries, the other's frames
+    // are built here, so both cores work.
+    for pair in matured.chunks(2) {
+        let second = async {
+            match pair.get(1) {
+                Some(&d) => compute(pool, d, candidates).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let (first, second) = tokio::try_join!(compute(pool, pair[0], candidates), second)?;
+        for table in std::iter::once(first).chain(second) {
+            let d = table.as_of;
+            let labels = table
+                .accounts
+                .iter()
+                .map(|a| churned.get(a).is_some_and(|c| *c > d && *c <= d + horizon))
+                .collect();
+            out.push((table, labels));
+        }
     }
     Ok(out)
 }

@@ -220,12 +220,14 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
     let data = std::sync::Arc::new(data);
     // Drift is measured against the training distribution of each feature.
     let reference = serde_json::to_value(super::monitor::reference(&data.x))?;
-    let mut versions = Vec::new();
-    for algorithm in Algorithm::ALL {
-        let d = data.clone();
-        let candidates = kept.clone();
-        let (validation, model, importance) =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+    // Each algorithm validates and fits on a core of its own, both at once; they are
+    // registered one after the other, in `Algorithm::ALL` order.
+    let fits: Vec<_> = Algorithm::ALL
+        .into_iter()
+        .map(|algorithm| {
+            let d = data.clone();
+            let candidates = kept.clone();
+            let fit = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
                 let validation = walk_forward(algorithm, &d, MIN_HISTORY, HORIZON_DAYS)?;
                 let mut model = Model::fit(algorithm, &d)?;
                 model.candidates = candidates;
@@ -236,8 +238,13 @@ pub async fn train(pool: &PgPool, today: Date, actor: &Actor) -> anyhow::Result<
                         .collect();
                 let importance = model.importance(&sample);
                 Ok((validation, model, importance))
-            })
-            .await??;
+            });
+            (algorithm, fit)
+        })
+        .collect();
+    let mut versions = Vec::new();
+    for (algorithm, fit) in fits {
+        let (validation, model, importance) = fit.await??;
         let folds: Vec<_> = validation
             .folds
             .iter()

@@ -1,6 +1,8 @@
 //! The demo company's product events: each user's daily activity, shaped by the account's
 //! engagement, the champion's fade before a churn and the broadening before an expansion.
 
+use std::fmt::Write as _;
+
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use time::{Date, Duration};
@@ -51,12 +53,14 @@ impl Company {
                             continue;
                         }
                         let n = 1 + (mean * rng.random_range(0.2..1.5)) as u32;
-                        out.push_str(&format!(
-                            "{},{},{event},{day} {hour:02}:{:02}:00,{n}\n",
+                        // Writing to a String cannot fail.
+                        let _ = writeln!(
+                            out,
+                            "{},{},{event},{day} {hour:02}:{:02}:00,{n}",
                             a.external_id,
                             u.id,
                             (ti * 7) % 60
-                        ));
+                        );
                     }
                 }
                 day += Duration::days(1);
