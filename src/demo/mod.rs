@@ -278,7 +278,8 @@ pub async fn simulate_work(pool: &PgPool) -> anyhow::Result<u64> {
     let mut tx = pool.begin().await?;
     let done = sqlx::query(
         "update tasks set status = 'done', completed_by = assignee_id,
-                completed_at = case when (id * 7919) % 100 < 75 then due_at - interval '2 hours'
+                completed_at = case when (id * 7919) % 100 < 75
+                                    then greatest(due_at - interval '2 hours', created_at + (due_at - created_at) / 2)
                                     else due_at + interval '9 hours' end
          where status = 'open' and due_at + interval '9 hours' < now() and (id * 7919) % 100 < 88",
     )

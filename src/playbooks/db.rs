@@ -186,17 +186,24 @@ pub struct NewTasks {
     pub reason: Vec<String>,
 }
 
-pub async fn insert_tasks(conn: &mut PgConnection, t: &NewTasks) -> sqlx::Result<u64> {
+/// Inserts `t`, created at `opened_at`: the play's time, which for a back-filled day is that
+/// day, not the moment of the back-fill.
+pub async fn insert_tasks(
+    conn: &mut PgConnection,
+    t: &NewTasks,
+    opened_at: OffsetDateTime,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!(
-        r#"insert into tasks (play_id, account_id, assignee_id, title, kind, due_at, reason)
-           select * from unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])"#,
+        r#"insert into tasks (play_id, account_id, assignee_id, title, kind, due_at, reason, created_at)
+           select *, $8 from unnest($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])"#,
         &t.play,
         &t.account,
         &t.assignee,
         &t.title,
         &t.kind,
         &t.due_at,
-        &t.reason
+        &t.reason,
+        opened_at
     )
     .execute(conn)
     .await?;

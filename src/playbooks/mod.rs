@@ -197,7 +197,7 @@ pub async fn open_for(
             tasks.reason.push(reason.clone());
         }
     }
-    opened.tasks += db::insert_tasks(&mut *conn, &tasks).await?;
+    opened.tasks += db::insert_tasks(&mut *conn, &tasks, now).await?;
     opened.emails +=
         crate::mail::db::queue_customer_emails(&mut *conn, &emails, p.review_emails).await?;
     opened.plays += plays.len();

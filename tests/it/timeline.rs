@@ -206,3 +206,48 @@ async fn each_kind_of_entry_reads_in_words_with_moments_in_the_viewers_zone(pool
         "Multi-year contract, cannot churn soon three-year deal",
     );
 }
+
+#[sqlx::test]
+async fn a_back_filled_days_tasks_open_on_that_day_not_on_the_day_of_the_back_fill(
+    pool: sqlx::PgPool,
+) {
+    let b = book(pool.clone()).await;
+    let a4 = id_of(&b.app, "A4").await;
+    // A4 fell 14 health points 30 days ago (noon UTC); that day's plays are opened now.
+    let today = OffsetDateTime::now_utc().date();
+    let then = (today - Duration::days(30)).midnight().assume_utc() + Duration::hours(12);
+    sqlx::query("update scores set day = $2, decrement = 14 where account_id = $1")
+        .bind(a4)
+        .bind(then.date())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    let (_, opened) = keel::pipeline::open_plays(&pool, &mut tx, then.date(), then)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(opened.tasks, 1, "the medium-decrement play's one task");
+
+    let (created, due): (OffsetDateTime, OffsetDateTime) =
+        sqlx::query_as("select t.created_at, t.due_at from tasks t join plays p on p.id = t.play_id where p.account_id = $1")
+            .bind(a4)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(created, then, "opened on the scored day");
+    assert_eq!(due - created, Duration::hours(24), "its 24-hour SLA");
+
+    let html = b
+        .csm
+        .hx_get(&format!("/accounts/{a4}/timeline?kind=task"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let entry = html
+        .split("<li ")
+        .find(|li| li.contains("Task opened: Reach out to the account"))
+        .unwrap_or_else(|| panic!("the task on the timeline: {html}"));
+    assert!(entry.contains(&then.date().to_string()), "{entry}");
+}
