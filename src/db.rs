@@ -187,7 +187,18 @@ fn run(cmd: &mut Command) -> anyhow::Result<()> {
 /// round to them: sequential scans where an index range is right, nested loops over
 /// thousands of rows.
 pub async fn analyze(pool: &PgPool) -> anyhow::Result<()> {
-    sqlx::query("analyze")
+    statement(pool, "analyze").await
+}
+
+/// After a bulk load, also vacuums: one sequential pass marks every loaded row's commit as
+/// known and its page all-visible. Otherwise the first queries over the loaded history
+/// (training's) do that as they read, writing each page back, and cannot use index-only scans.
+pub async fn vacuum_analyze(pool: &PgPool) -> anyhow::Result<()> {
+    statement(pool, "vacuum (analyze)").await
+}
+
+async fn statement(pool: &PgPool, sql: &'static str) -> anyhow::Result<()> {
+    sqlx::query(sql)
         .execute(pool)
         .await
         .context("refreshing planner statistics")?;

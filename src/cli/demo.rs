@@ -56,7 +56,7 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             &|done, total| advance(&bar, done, total),
         )
         .await?;
-        crate::db::analyze(&pool).await?;
+        crate::db::vacuum_analyze(&pool).await?;
         bar.finish_and_clear();
         writeln!(
             std::io::stdout(),
