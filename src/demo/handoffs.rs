@@ -4,6 +4,7 @@
 //! those that went on to expand (at the ARR billing shows) and lost the rest. A dozen
 //! hand-offs are open now, a couple of them past their acceptance SLA.
 
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::json;
 use sqlx::PgPool;
 use time::{Date, Duration, OffsetDateTime, Time};
@@ -33,8 +34,8 @@ struct Pick {
     signals: serde_json::Value,
 }
 
-/// The `n` highest-ranked owned accounts on `day` not already picked.
-async fn top(pool: &PgPool, day: Date, n: usize, taken: &[Uuid]) -> anyhow::Result<Vec<Pick>> {
+/// The `keep` highest-ranked owned accounts on `day`, best first.
+async fn ranked(pool: &PgPool, day: Date, keep: usize) -> anyhow::Result<Vec<Pick>> {
     let mut conn = pool.acquire().await?;
     let scored = expansion::score(&mut conn, day, &Weights::RUBRIC).await?;
     let owners: std::collections::HashMap<Uuid, Uuid> = sqlx::query_as::<_, (Uuid, Uuid)>(
@@ -50,17 +51,25 @@ async fn top(pool: &PgPool, day: Date, n: usize, taken: &[Uuid]) -> anyhow::Resu
         .into_iter()
         .filter_map(|i| {
             let r = &scored.rows[i];
-            let owner = *owners.get(&r.account)?;
-            (!taken.contains(&r.account)).then(|| Pick {
+            Some(Pick {
                 account: r.account,
-                owner,
+                owner: *owners.get(&r.account)?,
                 mrr_cents: r.mrr_cents,
                 propensity: scored.propensity[i],
                 signals: expansion::signals_json(&r.raw, &scored.normalised[i], scored.areas),
             })
         })
-        .take(n)
+        .take(keep)
         .collect())
+}
+
+/// The first `n` of a ranking not already picked.
+fn pick(ranking: Vec<Pick>, n: usize, taken: &[Uuid]) -> Vec<Pick> {
+    ranking
+        .into_iter()
+        .filter(|p| !taken.contains(&p.account))
+        .take(n)
+        .collect()
 }
 
 /// When billing first shows the account paying more than on `day`, within 150 days, and how
@@ -114,11 +123,28 @@ pub async fn load(
             .await?;
     anyhow::ensure!(!sellers.is_empty(), "the demo needs a sales user");
     let per_month = (accounts / 150).max(6);
+    let open_now = (accounts / 350).max(8);
+    let months: Vec<Date> = (2..=11)
+        .rev()
+        .map(|m| as_of - Duration::days(30 * m))
+        .collect();
+    // Each month's ranking and today's, two at a time: enough of each to pick from after
+    // the months before took theirs.
+    let keep = per_month * months.len() + open_now;
+    let mut rankings: Vec<Vec<Pick>> = stream::iter(
+        months
+            .iter()
+            .chain([&as_of])
+            .map(|&d| ranked(pool, d, keep)),
+    )
+    .buffered(2)
+    .try_collect()
+    .await?;
+    let today = rankings.pop().unwrap_or_default();
     let mut taken = Vec::new();
     let mut past = 0;
-    for m in (2..=11).rev() {
-        let day = as_of - Duration::days(30 * m);
-        for p in top(pool, day, per_month, &taken).await? {
+    for (day, ranking) in months.into_iter().zip(rankings) {
+        for p in pick(ranking, per_month, &taken) {
             taken.push(p.account);
             let h = (p.account.as_u128() % 100) as i64;
             let seller = sellers[past % sellers.len()];
@@ -222,7 +248,7 @@ pub async fn load(
         }
     }
     // Open now: the top of today's ranking, handed in the last 60 hours.
-    let open = top(pool, as_of, (accounts / 350).max(8), &taken).await?;
+    let open = pick(today, open_now, &taken);
     for (k, p) in open.iter().enumerate() {
         let tier = Tier::of(p.propensity);
         let created = now - Duration::hours(2 + (k as i64 * 7) % 58);
