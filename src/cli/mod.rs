@@ -199,6 +199,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let options = crate::pipeline::Options {
                 max_event_age: time::Duration::hours(max_event_age_hours),
+                ..Default::default()
             };
             let outcome = crate::pipeline::run(&pool, day, "cli", &Actor::Cli, &options).await?;
             print_run(&outcome)?;

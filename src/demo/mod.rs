@@ -250,13 +250,19 @@ pub async fn score_history(
 ) -> anyhow::Result<pipeline::Outcome> {
     // The simulation ends with yesterday's business hours, so its newest event is up to a
     // day and a half old: the demo's runs allow for that.
+    // The weeks before `as_of` leave the read models of the newest day to its run.
     let options = pipeline::Options {
         max_event_age: Duration::hours(40),
+        history: false,
+    };
+    let history = pipeline::Options {
+        history: true,
+        ..options.clone()
     };
     let total = weeks as u64 + 1;
     for k in (1..=weeks).rev() {
         let day = as_of - Duration::weeks(k);
-        let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &options).await?;
+        let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &history).await?;
         if !outcome.succeeded {
             bail!(
                 "the demo's scoring of {day} failed: {:?}",

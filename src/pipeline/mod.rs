@@ -41,12 +41,17 @@ pub fn routes() -> Vec<Route> {
 pub struct Options {
     /// Newest event older than this fails the freshness check (critical).
     pub max_event_age: Duration,
+    /// A back-fill of history that a run of a later day follows at once (the demo's weekly
+    /// runs): the read models only the newest day's figures show (expansion propensity,
+    /// revenue facts) are left to that run, which replaces them whole.
+    pub history: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             max_event_age: Duration::hours(2),
+            history: false,
         }
     }
 }
@@ -291,26 +296,23 @@ async fn stages(
     // movements, retention, cohorts); and the event catalogue's figures up to the newest day
     // of data (a back-fill of an earlier day leaves them). A failure of any is a warning: the
     // churn scores stand, and the last good figures stay.
+    let history = options.history;
     let ((expansion, e_ms), (revenue, r_ms), (catalogue, c_ms)) = tokio::join!(
-        timed(expansion_stage(pool, day)),
-        timed(crate::revenue::facts::refresh(pool, day)),
-        timed(crate::taxonomy::catalog::refresh_for(pool, day)),
-    );
-    log.beside(
-        "expansion propensity",
-        expansion.map(|n| format!("{n} accounts' propensity to expand as of {day}")),
-        e_ms,
-    );
-    log.beside(
-        "revenue facts",
-        revenue.map(|r| {
-            format!(
+        timed(unless_history(history, async {
+            let n = expansion_stage(pool, day).await?;
+            Ok(format!("{n} accounts' propensity to expand as of {day}"))
+        })),
+        timed(unless_history(history, async {
+            let r = crate::revenue::facts::refresh(pool, day).await?;
+            Ok(format!(
                 "{} accounts, {} account-months of MRR movements as of {}",
                 r.accounts, r.account_months, r.as_of
-            )
-        }),
-        r_ms,
+            ))
+        })),
+        timed(crate::taxonomy::catalog::refresh_for(pool, day)),
     );
+    log.beside("expansion propensity", expansion, e_ms);
+    log.beside("revenue facts", revenue, r_ms);
     log.beside("event catalogue", catalogue, c_ms);
 
     // 8. Monitor the model: drift, AUC on matured labels by week, the spread of predictions.
@@ -341,6 +343,18 @@ async fn timed<T>(work: impl Future<Output = T>) -> (T, u128) {
     let start = Instant::now();
     let out = work.await;
     (out, start.elapsed().as_millis())
+}
+
+/// What `work` said, or in a run of history, that the newest run computes it instead.
+async fn unless_history(
+    history: bool,
+    work: impl Future<Output = anyhow::Result<String>>,
+) -> anyhow::Result<String> {
+    if history {
+        Ok("left to the newest day's run: this run back-fills history".to_owned())
+    } else {
+        work.await
+    }
 }
 
 /// "name: n" for each non-zero count.

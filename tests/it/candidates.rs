@@ -109,6 +109,7 @@ async fn churn_that_shows_in_one_odd_event_is_caught_by_a_candidate(pool: sqlx::
         &Actor::Cli,
         &keel::pipeline::Options {
             max_event_age: Duration::days(400),
+            ..Default::default()
         },
     )
     .await

@@ -34,6 +34,7 @@ mod ingest_concurrent;
 mod mail;
 mod ops;
 mod pipeline;
+mod pipeline_history;
 mod playbooks;
 mod privacy;
 mod revenue;

@@ -19,7 +19,7 @@ async fn load(pool: &PgPool, entity: Entity, csv: String) {
 }
 
 /// Three accounts with a little usage, the newest event an hour old.
-async fn company(pool: &PgPool) {
+pub(crate) async fn company(pool: &PgPool) {
     crate::helpers::migrate(pool).await;
     load(pool, Entity::Accounts, "external_id,name,plan,seats,mrr,customer_since\nA,Acme,team,4,400,2025-01-01\nB,Beta,team,9,900,2025-03-01\nC,Core,team,2,90,2025-06-01\n".into()).await;
     let hour_ago = (OffsetDateTime::now_utc() - Duration::hours(1))
@@ -131,6 +131,7 @@ async fn a_stale_run_is_refused_and_keeps_the_previous_scores(pool: PgPool) {
     // Events an hour old are stale against a 30-minute limit.
     let strict = Options {
         max_event_age: Duration::minutes(30),
+        ..Options::default()
     };
     let stale = pipeline::run(&pool, today, "test", &Actor::Cli, &strict)
         .await

@@ -311,6 +311,7 @@ async fn the_admin_backtests_new_weights_and_saves_them_as_a_version(pool: PgPoo
         &keel::auth::audit::Actor::Cli,
         &keel::pipeline::Options {
             max_event_age: Duration::hours(40),
+            ..Default::default()
         },
     )
     .await
