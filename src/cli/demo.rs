@@ -66,10 +66,15 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             loaded.seconds
         )?;
         let spinner = busy("Training the churn model")?;
-        let trained = crate::model::training::train(&pool, as_of, &Actor::Cli).await?;
+        // The bands calibrate on the fixed features of recent snapshots, not on the model:
+        // they take the second core while training's first catalogue count runs on one.
+        let (trained, bands) = tokio::try_join!(
+            crate::model::training::train(&pool, as_of, &Actor::Cli),
+            crate::health::config::calibrate_bands(&pool, as_of, &Actor::Cli),
+        )?;
         spinner.finish_and_clear();
         print_training(&trained)?;
-        if let Some(b) = crate::health::config::calibrate_bands(&pool, as_of, &Actor::Cli).await? {
+        if let Some(b) = bands {
             writeln!(
                 std::io::stdout(),
                 "Calibrated the health bands on history: red up to {}, yellow up to {}.",
