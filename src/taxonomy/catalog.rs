@@ -5,6 +5,7 @@
 
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
+use uuid::Uuid;
 
 #[derive(FromRow, Clone, Debug)]
 pub struct Profile {
@@ -51,7 +52,7 @@ pub async fn newest_day(db: impl PgExecutor<'_>) -> sqlx::Result<Option<Date>> {
 /// events per day, and per account and per person the last day they used each type.
 pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     let mut tx = pool.begin().await?;
-    catch_up(&mut tx).await?;
+    catch_up(pool, &mut tx).await?;
     sqlx::query("delete from event_type_profiles")
         .execute(&mut *tx)
         .await?;
@@ -87,6 +88,34 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     Ok(done)
 }
 
+/// The account ids split into `n` ranges, each `[from, to)` (the last open-ended): account
+/// ids are random, so the slices are about even.
+fn account_slices(n: usize) -> Vec<(Uuid, Option<Uuid>)> {
+    let bound = |i: usize| {
+        Uuid::from_bytes([
+            (i * 256 / n) as u8,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+            0,
+        ])
+    };
+    (0..n)
+        .map(|i| (bound(i), (i + 1 < n).then(|| bound(i + 1))))
+        .collect()
+}
+
 /// Counts the days ingestion touched since the last count (`usage_days_touched`): their
 /// events per type again, and the last days they show per account and per person, merged.
 /// Counting a day twice changes nothing, so a batch landing meanwhile is safe.
@@ -94,7 +123,7 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
 /// Only the days that can fall in a window are counted: the windows end on or after the
 /// newest day of data and reach back 90 days, and the newest day only moves on. After a bulk
 /// load of years of history, that is the last 90 days, not all of them.
-async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
+async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
     let mut days: Vec<Date> = sqlx::query_scalar(
         "with taken as (delete from usage_days_touched returning day)
          select coalesce(array_agg(day order by day), '{}') from taken",
@@ -123,6 +152,13 @@ async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
     .bind(last)
     .execute(&mut *conn)
     .await?;
+    // The last days per account and per person, counted in slices of the accounts at once
+    // (each its own statement, committed before the days taken are): after a bulk load the
+    // people count unnests months of user-days, one core's work for seconds otherwise.
+    // Counting a slice twice changes nothing, so a failure after some slices committed only
+    // leaves the days to count again.
+    let slices = account_slices(std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
+    let mut counts = Vec::new();
     for (table, source, keys) in [
         ("event_type_accounts", "usage_daily", "account_id"),
         (
@@ -131,21 +167,32 @@ async fn catch_up(conn: &mut PgConnection) -> sqlx::Result<()> {
             "account_id, user_ref",
         ),
     ] {
-        sqlx::query(&format!(
+        let sql = format!(
             r#"insert into {table} as e ({keys}, types, last_days)
                select {keys}, array_agg(t order by t), array_agg(d order by t)
                from (select {keys}, x.t, max(u.day) as d from {source} u, unnest(u.event_types) x(t)
-                     where u.day between $2 and $3 and u.day = any($1) group by {keys}, x.t) y
+                     where u.day between $2 and $3 and u.day = any($1)
+                       and u.account_id >= $4 and ($5::uuid is null or u.account_id < $5)
+                     group by {keys}, x.t) y
                group by {keys}
                on conflict ({keys}) do update set (types, last_days) =
                    (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#
-        ))
-        .bind(&days)
-        .bind(first)
-        .bind(last)
-        .execute(&mut *conn)
-        .await?;
+        );
+        for &(from, to) in &slices {
+            let (sql, days) = (sql.clone(), &days);
+            counts.push(async move {
+                sqlx::query(&sql)
+                    .bind(days)
+                    .bind(first)
+                    .bind(last)
+                    .bind(from)
+                    .bind(to)
+                    .execute(pool)
+                    .await
+            });
+        }
     }
+    futures_util::future::try_join_all(counts).await?;
     Ok(())
 }
 
@@ -217,4 +264,36 @@ pub async fn widespread(pool: &PgPool, n: usize) -> crate::error::Result<Vec<Str
         .take(n)
         .map(|p| p.name)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every account id falls in exactly one slice, whatever the number of slices: none is
+    /// counted twice or left out.
+    #[test]
+    fn the_slices_cover_every_account_id_once() {
+        let ids = [
+            Uuid::nil(),
+            Uuid::max(),
+            Uuid::from_u128(0x7fff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
+            Uuid::from_u128(0x8000_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x5555_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x5600_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x55ff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
+            Uuid::from_u128(0xdead_beef_0000_4000_8000_0000_0000_0001),
+        ];
+        for n in [1, 2, 3, 7, 8] {
+            let slices = account_slices(n);
+            assert_eq!(slices.len(), n);
+            for id in ids {
+                let holding = slices
+                    .iter()
+                    .filter(|(from, to)| id >= *from && to.is_none_or(|to| id < to))
+                    .count();
+                assert_eq!(holding, 1, "{id} in {n} slices");
+            }
+        }
+    }
 }
