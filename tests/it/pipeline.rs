@@ -22,11 +22,15 @@ async fn load(pool: &PgPool, entity: Entity, csv: String) {
 pub(crate) async fn company(pool: &PgPool) {
     crate::helpers::migrate(pool).await;
     load(pool, Entity::Accounts, "external_id,name,plan,seats,mrr,customer_since\nA,Acme,team,4,400,2025-01-01\nB,Beta,team,9,900,2025-03-01\nC,Core,team,2,90,2025-06-01\n".into()).await;
-    let hour_ago = (OffsetDateTime::now_utc() - Duration::hours(1))
+    // The newest event is today's, fresh (at most an hour old) and never in the future: an
+    // hour ago, or midnight in the day's first hour, so "d days ago" is always d dates back.
+    let now = OffsetDateTime::now_utc();
+    let newest = (now - Duration::hours(1))
+        .max(now.date().midnight().assume_utc())
         .replace_nanosecond(0)
         .unwrap();
     let ts = |d: i64| {
-        (hour_ago - Duration::days(d))
+        (newest - Duration::days(d))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap()
     };
