@@ -91,26 +91,8 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
 /// The account ids split into `n` ranges, each `[from, to)` (the last open-ended): account
 /// ids are random, so the slices are about even.
 fn account_slices(n: usize) -> Vec<(Uuid, Option<Uuid>)> {
-    let bound = |i: usize| {
-        Uuid::from_bytes([
-            (i * 256 / n) as u8,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-            0,
-        ])
-    };
+    // The first byte splits the range; the rest are zero.
+    let bound = |i: usize| Uuid::from_u128(((i * 256 / n) as u128) << 120);
     (0..n)
         .map(|i| (bound(i), (i + 1 < n).then(|| bound(i + 1))))
         .collect()
@@ -158,16 +140,16 @@ async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
     // Counting a slice twice changes nothing, so a failure after some slices committed only
     // leaves the days to count again.
     let slices = account_slices(std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
-    let mut counts = Vec::new();
-    for (table, source, keys) in [
+    let statements = [
         ("event_type_accounts", "usage_daily", "account_id"),
         (
             "event_type_people",
             "usage_user_daily",
             "account_id, user_ref",
         ),
-    ] {
-        let sql = format!(
+    ]
+    .map(|(table, source, keys)| {
+        format!(
             r#"insert into {table} as e ({keys}, types, last_days)
                select {keys}, array_agg(t order by t), array_agg(d order by t)
                from (select {keys}, x.t, max(u.day) as d from {source} u, unnest(u.event_types) x(t)
@@ -177,21 +159,19 @@ async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
                group by {keys}
                on conflict ({keys}) do update set (types, last_days) =
                    (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#
-        );
-        for &(from, to) in &slices {
-            let (sql, days) = (sql.clone(), &days);
-            counts.push(async move {
-                sqlx::query(&sql)
-                    .bind(days)
-                    .bind(first)
-                    .bind(last)
-                    .bind(from)
-                    .bind(to)
-                    .execute(pool)
-                    .await
-            });
-        }
-    }
+        )
+    });
+    let counts = statements.iter().flat_map(|sql| {
+        slices.iter().map(|&(from, to)| {
+            sqlx::query(sql)
+                .bind(&days)
+                .bind(first)
+                .bind(last)
+                .bind(from)
+                .bind(to)
+                .execute(pool)
+        })
+    });
     futures_util::future::try_join_all(counts).await?;
     Ok(())
 }
