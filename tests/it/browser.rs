@@ -391,6 +391,22 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     );
     still_here().await;
 
+    // On a phone the tasks fit the screen: nothing scrolls sideways, every Complete button
+    // shows in full. The task is completed there.
+    c.set_window_size(400, 900).await.unwrap();
+    let fits = c
+        .execute(
+            "const t = document.getElementById('tasks');
+             const edge = t.getBoundingClientRect().right;
+             return [document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+                     t.scrollWidth <= t.clientWidth,
+                     [...t.querySelectorAll('button')].every(b => b.getBoundingClientRect().right <= edge)]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(fits, json!([true, true, true]), "page, tasks, buttons fit");
+
     // Complete a task inline; its countdown was ticking in the browser.
     let countdown = browser.text("#tasks time.countdown").await;
     assert!(
@@ -412,6 +428,8 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
         .await;
     assert!(done.is_ok(), "the task row did not turn done");
     still_here().await;
+    browser.screenshot("csm-worklist-400").await;
+    c.set_window_size(1280, 900).await.unwrap();
     browser.screenshot("csm-worklist").await;
 
     // On the account page: log an intervention, then leave feedback, without reloads.
