@@ -5,7 +5,8 @@ use keel::ingest::{Entity, Payload, Status};
 use sqlx::PgPool;
 
 use crate::helpers::TestApp;
-use crate::ingest::{csv, day_types};
+use crate::ingest::csv;
+use crate::ingest_events::day_types;
 
 #[sqlx::test]
 async fn two_batches_racing_on_a_new_day_both_count(pool: PgPool) {
