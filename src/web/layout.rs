@@ -4,10 +4,8 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
+use super::{AssetUrls, asset_urls};
 use crate::error::AppError;
-
-/// Cache-buster for `/static` URLs.
-pub const ASSET_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 #[derive(Clone)]
 pub struct NavLink {
@@ -32,7 +30,8 @@ pub struct Notice {
 
 /// What every page's shell needs. Extract it in a handler to render a page.
 pub struct Chrome {
-    pub version: &'static str,
+    /// The addresses of the stylesheet, script and icon, with their content's digest.
+    pub assets: &'static AssetUrls,
     pub user: Option<NavUser>,
 }
 
@@ -40,7 +39,7 @@ impl Chrome {
     /// The shell for visitors who are not signed in.
     pub fn anonymous() -> Self {
         Chrome {
-            version: ASSET_VERSION,
+            assets: asset_urls(),
             user: None,
         }
     }
@@ -53,7 +52,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Chrome {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, AppError> {
         Ok(Chrome {
-            version: ASSET_VERSION,
+            assets: asset_urls(),
             user: parts.extensions.get::<NavUser>().cloned(),
         })
     }

@@ -11,9 +11,13 @@ pub mod ops;
 pub mod security;
 pub mod zone;
 
-use axum::extract::Path;
+use std::sync::LazyLock;
+
+use axum::extract::{Path, Query};
 use axum::http::header;
 use axum::response::IntoResponse;
+
+use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
 
@@ -41,16 +45,74 @@ const ASSETS: [(&str, &str, &[u8]); 4] = [
     ),
 ];
 
-/// A vendored file by name.
-pub async fn asset(Path(file): Path<String>) -> Result<impl IntoResponse, AppError> {
+/// Each vendored file's address carries a digest of its content (`/static/app.css?v=…`), so
+/// a browser keeps it for a year and fetches it again exactly when a deployment changes it.
+pub struct AssetUrls {
+    pub css: String,
+    pub js: String,
+    pub icon: String,
+}
+
+/// The first twelve hex digits of each file's SHA-256, computed once.
+fn digests() -> &'static [(&'static str, String)] {
+    static DIGESTS: LazyLock<Vec<(&str, String)>> = LazyLock::new(|| {
+        ASSETS
+            .iter()
+            .map(|(name, _, body)| {
+                (
+                    *name,
+                    format!("{:x}", Sha256::digest(body))[..12].to_owned(),
+                )
+            })
+            .collect()
+    });
+    &DIGESTS
+}
+
+fn versioned(name: &str) -> String {
+    let digest = digests()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or("", |(_, d)| d.as_str());
+    format!("/static/{name}?v={digest}")
+}
+
+pub fn asset_urls() -> &'static AssetUrls {
+    static URLS: LazyLock<AssetUrls> = LazyLock::new(|| AssetUrls {
+        css: versioned("app.css"),
+        js: versioned("app.js"),
+        icon: versioned("favicon.svg"),
+    });
+    &URLS
+}
+
+#[derive(serde::Deserialize)]
+pub struct AssetQuery {
+    v: Option<String>,
+}
+
+/// A vendored file by name: kept a year when asked for by its current digest, a day
+/// otherwise (an old page's address, or none).
+pub async fn asset(
+    Path(file): Path<String>,
+    Query(q): Query<AssetQuery>,
+) -> Result<impl IntoResponse, AppError> {
     let (_, mime, body) = ASSETS
         .iter()
         .find(|(name, _, _)| *name == file)
         .ok_or(AppError::NotFound)?;
+    let current = digests()
+        .iter()
+        .any(|(name, digest)| *name == file && q.v.as_deref() == Some(digest.as_str()));
+    let cache = if current {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=86400"
+    };
     Ok((
         [
             (header::CONTENT_TYPE, *mime),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CACHE_CONTROL, cache),
         ],
         *body,
     ))

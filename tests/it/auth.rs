@@ -1,5 +1,6 @@
 use keel::auth::Role;
 use reqwest::StatusCode;
+use sha2::Digest;
 use sqlx::PgPool;
 
 use crate::helpers::{PASSWORD, TestApp, location};
@@ -262,8 +263,31 @@ async fn every_response_carries_the_security_headers(pool: PgPool) {
         assert_eq!(h["cache-control"], "no-store", "pages are not cached");
         assert!(h.get("strict-transport-security").is_none(), "plain http");
     }
-    let asset = client.get("/static/app.js").await;
-    assert_eq!(asset.headers()["cache-control"], "public, max-age=86400");
+}
+
+/// A page names its stylesheet, script and icon by a digest of their content, so a browser
+/// keeps each a year and fetches it again exactly when a deployment changes it.
+#[sqlx::test]
+async fn assets_are_addressed_by_their_content(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = app.client();
+    let page = client.get("/login").await.text().await.unwrap();
+    for file in ["app.css", "app.js", "favicon.svg"] {
+        let prefix = format!("/static/{file}?v=");
+        let at = page
+            .find(&prefix)
+            .unwrap_or_else(|| panic!("{file} linked"));
+        let url = &page[at..at + prefix.len() + 12];
+        let resp = client.get(url).await;
+        let cache = resp.headers()["cache-control"].to_str().unwrap().to_owned();
+        let body = resp.bytes().await.unwrap();
+        let digest = format!("{:x}", sha2::Sha256::digest(&body));
+        assert_eq!(&url[prefix.len()..], &digest[..12], "{file}'s address");
+        assert_eq!(cache, "public, max-age=31536000, immutable", "{file}");
+    }
+    // An address without the current digest (an old page's) is kept a day only.
+    let old = client.get("/static/app.css?v=0.1.0").await;
+    assert_eq!(old.headers()["cache-control"], "public, max-age=86400");
 }
 
 #[sqlx::test]
