@@ -188,6 +188,28 @@ impl Browser {
         self.client.set_window_size(1280, 900).await.unwrap();
     }
 
+    /// On the window as it is: the page does not scroll sideways, nor does the table `id`,
+    /// and every button in the table shows in full.
+    pub async fn assert_fits(&self, id: &str) {
+        let fits = self
+            .client
+            .execute(
+                "const t = document.getElementById(arguments[0]);
+                 const edge = t.getBoundingClientRect().right;
+                 return [document.documentElement.scrollWidth <= document.documentElement.clientWidth,
+                         t.scrollWidth <= t.clientWidth,
+                         [...t.querySelectorAll('button')].every(b => b.getBoundingClientRect().right <= edge)]",
+                vec![json!(id)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            fits,
+            json!([true, true, true]),
+            "page, #{id}, its buttons fit"
+        );
+    }
+
     /// Waits until the page's text contains `text`.
     pub async fn wait_for_text(&self, text: &str) {
         for _ in 0..100 {
@@ -249,18 +271,7 @@ async fn a_csm_works_the_morning_from_the_worklist_and_the_account_page(pool: Pg
     // On a phone the tasks fit the screen: nothing scrolls sideways, every Complete button
     // shows in full. The task is completed there.
     c.set_window_size(400, 900).await.unwrap();
-    let fits = c
-        .execute(
-            "const t = document.getElementById('tasks');
-             const edge = t.getBoundingClientRect().right;
-             return [document.documentElement.scrollWidth <= document.documentElement.clientWidth,
-                     t.scrollWidth <= t.clientWidth,
-                     [...t.querySelectorAll('button')].every(b => b.getBoundingClientRect().right <= edge)]",
-            vec![],
-        )
-        .await
-        .unwrap();
-    assert_eq!(fits, json!([true, true, true]), "page, tasks, buttons fit");
+    browser.assert_fits("tasks").await;
 
     // Complete a task inline; its countdown was ticking in the browser.
     let countdown = browser.text("#tasks time.countdown").await;

@@ -79,10 +79,13 @@ async fn admin_adds_and_deactivates_a_user_without_a_reload(pool: PgPool) {
     let notice = browser.text(".alert.ok").await;
     assert_eq!(notice, "Added browser.made@example.com.");
 
-    // Mark the page; a full reload would lose the mark.
+    // Mark the page; a full reload would lose the mark. The user is deactivated on a phone,
+    // where each user is a card with its button in reach.
     c.execute("window.keelMark = 'still here'", vec![])
         .await
         .unwrap();
+    c.set_window_size(400, 900).await.unwrap();
+    browser.assert_fits("users").await;
     let row = c
         .find(Locator::XPath(
             "//tr[td[text()='browser.made@example.com']]",
@@ -107,6 +110,8 @@ async fn admin_adds_and_deactivates_a_user_without_a_reload(pool: PgPool) {
         json!("still here"),
         "the page reloaded instead of swapping the row"
     );
+    browser.screenshot("admin-users-400").await;
+    c.set_window_size(1280, 900).await.unwrap();
     browser.screenshot("admin-users").await;
     browser.close().await;
 }
