@@ -1,10 +1,15 @@
 //! SQL for browsing accounts and the data they sent (usage, billing, tickets, NPS, notes, scores).
 
+use serde::Deserialize;
 use sqlx::PgExecutor;
+use sqlx::types::Json;
 use time::Date;
 use uuid::Uuid;
 
 use crate::scores::db::LatestScore;
+
+// Days as PostgreSQL writes them in JSON (2026-12-05).
+time::serde::format_description!(iso_day, Date, "[year]-[month]-[day]");
 
 /// Whose accounts a user may see.
 #[derive(Clone, Copy, Debug)]
@@ -279,26 +284,18 @@ pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Resu
     .await
 }
 
+#[derive(Debug, Deserialize)]
 pub struct Period {
+    #[serde(with = "iso_day")]
     pub period_start: Date,
+    #[serde(with = "iso_day")]
     pub period_end: Date,
     pub plan: String,
     pub seats: i32,
     pub mrr_cents: i64,
 }
 
-pub async fn subscriptions(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Period>> {
-    sqlx::query_as!(
-        Period,
-        "select period_start, period_end, plan, seats, mrr_cents from subscription_periods
-         where account_id = $1 order by period_start desc limit 12",
-        id
-    )
-    .fetch_all(db)
-    .await
-}
-
-#[derive(Clone, sqlx::FromRow)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct Contact {
     pub external_id: String,
     pub name: Option<String>,
@@ -306,16 +303,45 @@ pub struct Contact {
     pub title: Option<String>,
     pub is_champion: bool,
     /// The last day the contact used the product (by the pseudonymous id events carry).
+    #[serde(with = "iso_day::option")]
     pub last_active: Option<Date>,
 }
 
+/// The page's short lists, read in one statement: each round trip saved is worth a few % of
+/// the account page's throughput.
+pub struct Lists {
+    pub contacts: Vec<Contact>,
+    pub subscriptions: Vec<Period>,
+    /// Open tasks (id, title), newest first, for the "answers task" picker.
+    pub open_tasks: Vec<(i64, String)>,
+}
+
 /// The account's first 50 contacts, champions first (`account_contacts`, a function so its
-/// plan is kept per connection).
-pub async fn contacts(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Vec<Contact>> {
-    sqlx::query_as("select * from account_contacts($1)")
-        .bind(id)
-        .fetch_all(db)
-        .await
+/// plan is kept per connection), its last 12 subscription periods and its open tasks.
+pub async fn lists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Lists> {
+    let row = sqlx::query!(
+        r#"select
+             (select coalesce(json_agg(c order by c.n), '[]')
+              from account_contacts($1)
+                   with ordinality c(external_id, name, email, title, is_champion, last_active, n))
+               as "contacts!: Json<Vec<Contact>>",
+             (select coalesce(json_agg(p order by p.period_start desc), '[]')
+              from (select period_start, period_end, plan, seats, mrr_cents from subscription_periods
+                    where account_id = $1 order by period_start desc limit 12) p)
+               as "subscriptions!: Json<Vec<Period>>",
+             (select coalesce(json_agg(json_build_array(t.id, t.title) order by t.created_at desc), '[]')
+              from (select id, title, created_at from tasks where account_id = $1 and status = 'open'
+                    order by created_at desc limit 50) t)
+               as "open_tasks!: Json<Vec<(i64, String)>>""#,
+        id
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(Lists {
+        contacts: row.contacts.0,
+        subscriptions: row.subscriptions.0,
+        open_tasks: row.open_tasks.0,
+    })
 }
 
 /// One day of the account's score history.

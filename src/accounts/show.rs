@@ -10,9 +10,9 @@ use serde::Deserialize;
 use time::Duration;
 use uuid::Uuid;
 
+use super::db;
 use super::reading::{ScoreView, code_words, score_view};
 use super::timeline::{self, Timeline, TimelineFragment};
-use super::{activity, db};
 use super::{charts, scope_for};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
@@ -108,7 +108,11 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
-    let contacts = db::contacts(&mut *conn, id).await?;
+    let db::Lists {
+        contacts,
+        subscriptions,
+        open_tasks,
+    } = db::lists(&mut *conn, id).await?;
     let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;
     let timeline = match q.kind {
         Some(_) => Some(timeline::load(&mut conn, id, timeline_kind(&q)?, &history).await?),
@@ -122,8 +126,7 @@ pub async fn show(
         facts,
         usage_charts: charts::usage(&usage),
         usage_summary,
-        subscriptions: db::subscriptions(&mut *conn, id)
-            .await?
+        subscriptions: subscriptions
             .into_iter()
             .map(|p| {
                 line(vec![
@@ -182,7 +185,7 @@ pub async fn show(
         timeline,
         can_act: matches!(user.role, Role::Csm | Role::Manager),
         churned,
-        open_tasks: activity::open_tasks(&mut *conn, id).await?,
+        open_tasks,
         feedback_reasons,
         snooze_reasons,
         today: today.to_string(),

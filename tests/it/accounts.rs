@@ -89,7 +89,7 @@ async fn the_list_shows_scores_sorts_by_any_measure_and_counts(pool: sqlx::PgPoo
 }
 
 #[sqlx::test]
-async fn the_account_page_lists_contacts_champions_first_with_their_last_active_day(
+async fn the_account_page_lists_contacts_champions_first_and_billing_newest_first(
     pool: sqlx::PgPool,
 ) {
     use keel::auth::Role;
@@ -128,6 +128,14 @@ async fn the_account_page_lists_contacts_champions_first_with_their_last_active_
         ),
     )
     .await;
+    // Two billing periods: an upgrade from 5 to 8 seats, newest shown first.
+    app.load_csv(
+        Entity::Subscriptions,
+        "account_id,period_start,period_end,plan,seats,mrr\n\
+         A-1,2026-09-01,2026-10-01,team,5,500\nA-1,2026-10-01,2026-11-01,business,8,1200\n"
+            .into(),
+    )
+    .await;
     let account = crate::worklist::id_of(&app, "A-1").await;
     let (admin, _) = app.login_as(Role::Admin).await;
     let page = admin.get(&format!("/accounts/{account}")).await;
@@ -154,5 +162,17 @@ async fn the_account_page_lists_contacts_champions_first_with_their_last_active_
             "Last 30 days: 0.1 active users a day, 8 core actions, up to 3 feature areas in a day."
         ),
         "{html}"
+    );
+    let billing =
+        &html[html.find("Subscription periods").unwrap()..html.find("id=\"contacts\"").unwrap()];
+    assert!(
+        ascending(&order(
+            billing,
+            &[
+                "<td>2026-10-01</td><td>2026-11-01</td><td>Business</td><td>8</td><td>$1,200</td>",
+                "<td>2026-09-01</td><td>2026-10-01</td><td>Team</td><td>5</td><td>$500</td>",
+            ]
+        )),
+        "{billing}"
     );
 }
