@@ -53,27 +53,22 @@ pub struct AssetUrls {
     pub icon: String,
 }
 
-/// The first twelve hex digits of each file's SHA-256, computed once.
-fn digests() -> &'static [(&'static str, String)] {
-    static DIGESTS: LazyLock<Vec<(&str, String)>> = LazyLock::new(|| {
+/// The first twelve hex digits of each file's SHA-256, in `ASSETS` order, computed once.
+fn digests() -> &'static [String] {
+    static DIGESTS: LazyLock<Vec<String>> = LazyLock::new(|| {
         ASSETS
             .iter()
-            .map(|(name, _, body)| {
-                (
-                    *name,
-                    format!("{:x}", Sha256::digest(body))[..12].to_owned(),
-                )
-            })
+            .map(|(_, _, body)| format!("{:x}", Sha256::digest(body))[..12].to_owned())
             .collect()
     });
     &DIGESTS
 }
 
 fn versioned(name: &str) -> String {
-    let digest = digests()
+    let digest = ASSETS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map_or("", |(_, d)| d.as_str());
+        .position(|(n, _, _)| *n == name)
+        .map_or("", |i| digests()[i].as_str());
     format!("/static/{name}?v={digest}")
 }
 
@@ -97,23 +92,18 @@ pub async fn asset(
     Path(file): Path<String>,
     Query(q): Query<AssetQuery>,
 ) -> Result<impl IntoResponse, AppError> {
-    let (_, mime, body) = ASSETS
+    let i = ASSETS
         .iter()
-        .find(|(name, _, _)| *name == file)
+        .position(|(name, _, _)| *name == file)
         .ok_or(AppError::NotFound)?;
-    let current = digests()
-        .iter()
-        .any(|(name, digest)| *name == file && q.v.as_deref() == Some(digest.as_str()));
-    let cache = if current {
+    let (_, mime, body) = ASSETS[i];
+    let cache = if q.v.as_deref() == Some(digests()[i].as_str()) {
         "public, max-age=31536000, immutable"
     } else {
         "public, max-age=86400"
     };
     Ok((
-        [
-            (header::CONTENT_TYPE, *mime),
-            (header::CACHE_CONTROL, cache),
-        ],
-        *body,
+        [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, cache)],
+        body,
     ))
 }
