@@ -2,6 +2,7 @@
 //! driven over WebDriver. Screenshots land in `target/screenshots/`.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -16,6 +17,16 @@ pub struct Browser {
     pub client: Client,
     driver: Child,
     _profile: TempDir,
+}
+
+/// A test that panics never reaches `close()`: chromedriver leads its own process group,
+/// so dropping the browser ends it and the Chromium it started, whatever happened.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.driver.wait();
+    }
 }
 
 pub struct TempDir(pub PathBuf);
@@ -37,6 +48,7 @@ impl Browser {
             .arg(format!("--port={port}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("chromedriver not found: install Debian's chromium-driver (.ci/run does)");
         let stdout = driver.stdout.take().unwrap();
@@ -221,10 +233,9 @@ impl Browser {
         panic!("the page never showed {text:?}");
     }
 
-    pub async fn close(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+    /// Ends the WebDriver session cleanly; dropping the browser then stops the processes.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
     }
 }
 
