@@ -88,20 +88,25 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             "Planted a finished outreach experiment a year back ({planted} high-risk accounts), one running on medium-risk accounts, and a 10 % holdout on the at-risk SMB playbook."
         )?;
         let bar = stage("Scoring", "weekly runs")?;
-        let outcome =
-            crate::demo::score_history(&pool, as_of, 12, &|done, total| advance(&bar, done, total))
-                .await?;
-        bar.finish_and_clear();
-        print_run(&outcome)?;
-        let spinner = busy("Simulating the team's work")?;
-        let escalated = crate::demo::simulate_work(&pool).await?;
-        let (past, open) = crate::demo::handoffs::load(
+        // A year of hand-offs to sales reads no churn score: it is simulated beside the runs.
+        let handoffs = crate::demo::handoffs::load(
             &pool,
             as_of,
             demo.accounts,
             time::OffsetDateTime::now_utc(),
+        );
+        let (outcome, (past, open)) = crate::demo::score_history(
+            &pool,
+            as_of,
+            12,
+            &|done, total| advance(&bar, done, total),
+            handoffs,
         )
         .await?;
+        bar.finish_and_clear();
+        print_run(&outcome)?;
+        let spinner = busy("Simulating the team's work")?;
+        let escalated = crate::demo::simulate_work(&pool).await?;
         crate::db::analyze(&pool).await?;
         spinner.finish_and_clear();
         writeln!(

@@ -242,12 +242,17 @@ async fn submit(pool: &PgPool, entity: Entity, csv: Vec<u8>) -> anyhow::Result<u
 /// Scores the demo's last `weeks` weeks, one run a week and then `as_of`, so trajectories,
 /// decrements and score-history charts have a past. The production model was trained on
 /// that past: the model-health page marks those weeks as seen in training.
-pub async fn score_history(
+///
+/// `beside` runs alongside the weekly runs, which mostly leave the second core idle (one
+/// statement at a time), and is done before `as_of` is scored: the work of the demo that
+/// reads no score (the sales history).
+pub async fn score_history<T>(
     pool: &PgPool,
     as_of: Date,
     weeks: i64,
     progress: Progress<'_>,
-) -> anyhow::Result<pipeline::Outcome> {
+    beside: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<(pipeline::Outcome, T)> {
     // The simulation ends with yesterday's business hours, so its newest event is up to a
     // day and a half old: the demo's runs allow for that.
     // The weeks before `as_of` leave the read models of the newest day to its run.
@@ -260,20 +265,24 @@ pub async fn score_history(
         ..options.clone()
     };
     let total = weeks as u64 + 1;
-    for k in (1..=weeks).rev() {
-        let day = as_of - Duration::weeks(k);
-        let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &history).await?;
-        if !outcome.succeeded {
-            bail!(
-                "the demo's scoring of {day} failed: {:?}",
-                outcome.stages.last()
-            );
+    let weekly = async {
+        for k in (1..=weeks).rev() {
+            let day = as_of - Duration::weeks(k);
+            let outcome = pipeline::run(pool, day, "demo", &Actor::Cli, &history).await?;
+            if !outcome.succeeded {
+                bail!(
+                    "the demo's scoring of {day} failed: {:?}",
+                    outcome.stages.last()
+                );
+            }
+            progress((weeks - k + 1) as u64, total);
         }
-        progress((weeks - k + 1) as u64, total);
-    }
+        Ok(())
+    };
+    let ((), beside) = tokio::try_join!(weekly, beside)?;
     let last = pipeline::run(pool, as_of, "demo", &Actor::Cli, &options).await?;
     progress(total, total);
-    Ok(last)
+    Ok((last, beside))
 }
 
 /// What the demo's CSMs did with the plays of the scored weeks: most tasks done (most on

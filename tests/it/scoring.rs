@@ -43,7 +43,7 @@ pub async fn company_with_history(pool: &PgPool) -> Date {
             .await
             .unwrap();
     }
-    let last = keel::demo::score_history(pool, as_of, 6, &|_, _| {})
+    let (last, ()) = keel::demo::score_history(pool, as_of, 6, &|_, _| {}, async { Ok(()) })
         .await
         .unwrap();
     assert!(last.succeeded, "{:?}", last.stages);
