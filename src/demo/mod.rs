@@ -185,12 +185,13 @@ pub async fn load(
     );
     let accounts = company.accounts.len();
     let company = std::sync::Arc::new(company);
-    // Two windows at a time, each simulated then ingested in its own transaction: one
-    // batch's rows are rolled up while the other's are written.
+    // Three windows at a time, each simulated then ingested in its own transaction: while
+    // one batch's rows are written (PostgreSQL's core), the others are simulated and rolled
+    // up. With two, a core idled whenever both batches waited on the database.
     let mut running = tokio::task::JoinSet::new();
     let mut events = 0;
     for (from, to) in windows {
-        if running.len() == 2 {
+        if running.len() == 3 {
             events += next_loaded(&mut running).await?;
             done += 1;
             progress(done, total);
