@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 mod db_enum;
 pub mod demo;
+pub mod digits;
 pub mod error;
 pub mod expansion;
 pub mod experiments;

@@ -1,14 +1,13 @@
 //! Events into the usage roll-ups: validated and rolled up under the event mapping off the
 //! async runtime, then streamed into `usage_user_daily` and recomputed into `usage_daily`.
 
-use std::fmt::Write as _;
-
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use super::retention;
 use super::table::{Errors, Table};
 use super::usage::{self, Rollup, Totals, UserDay};
+use crate::digits;
 use crate::error::Result;
 
 /// Events are validated and rolled up under the event mapping off the async runtime, then
@@ -69,7 +68,9 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .execute(&mut *conn)
     .await?;
     copy_in(conn, "usage_batch_days", &rollup.days, |buf, d| {
-        let _ = write!(buf, "{}\t{}\t{}\t", d.account, d.day, d.active_users);
+        key(buf, d.account, d.day);
+        digits::int(buf, d.active_users);
+        buf.push('\t');
         totals(buf, &d.totals);
         buf.push_str("\tf");
     })
@@ -228,14 +229,18 @@ async fn merge_user_days(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Res
 
 /// A user-day as a COPY line: `account\tday\tuser\t` and its totals.
 fn user_day(buf: &mut String, r: &UserDay) {
-    let _ = write!(
-        buf,
-        "{}\t{}\t{}\t",
-        r.account,
-        r.day,
-        escape_copy(&r.user_ref)
-    );
+    key(buf, r.account, r.day);
+    escape_copy(buf, &r.user_ref);
+    buf.push('\t');
     totals(buf, &r.totals);
+}
+
+/// `account\tday\t`.
+fn key(buf: &mut String, account: uuid::Uuid, day: time::Date) {
+    digits::uuid(buf, account);
+    buf.push('\t');
+    digits::date(buf, day);
+    buf.push('\t');
 }
 
 /// Streams rows into a table with COPY, one line each written by `line`.
@@ -264,19 +269,19 @@ async fn copy_in<T>(
 /// The totals as their COPY columns, events through categories, then the (type id, events)
 /// pairs as two arrays: `…\t{1,4}\t{12,3}`.
 fn totals(buf: &mut String, t: &Totals) {
-    let _ = write!(
-        buf,
-        "{}\t{}\t{}\t{}\t{}\t",
-        t.events, t.core_actions, t.comments, t.invites, t.categories
-    );
-    let types = &t.types;
+    for n in [t.events, t.core_actions, t.comments, t.invites] {
+        digits::int(buf, n);
+        buf.push('\t');
+    }
+    digits::int(buf, t.categories);
+    buf.push('\t');
     let list = |buf: &mut String, f: &dyn Fn(&(i16, i64)) -> i64| {
         buf.push('{');
-        for (i, t) in types.iter().enumerate() {
+        for (i, t) in t.types.iter().enumerate() {
             if i > 0 {
                 buf.push(',');
             }
-            let _ = write!(buf, "{}", f(t));
+            digits::int(buf, f(t));
         }
         buf.push('}');
     };
@@ -285,9 +290,37 @@ fn totals(buf: &mut String, t: &Totals) {
     list(buf, &|t| t.1);
 }
 
-fn escape_copy(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+/// `s` as a COPY text field: backslash, tab, newline and carriage return escaped.
+fn escape_copy(buf: &mut String, s: &str) {
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
+        buf.push_str(s);
+        return;
+    }
+    for c in s.chars() {
+        match c {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_copy;
+
+    #[test]
+    fn copy_fields_escape_what_the_text_format_reads_as_special() {
+        let mut out = String::new();
+        for s in ["plain.user@x", r"dom\user", "a\tb\nc\rd"] {
+            escape_copy(&mut out, s);
+            out.push('|');
+        }
+        assert_eq!(out, r"plain.user@x|dom\\user|a\tb\nc\rd|");
+    }
 }

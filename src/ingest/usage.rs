@@ -12,6 +12,8 @@ use polars::prelude::{ChunkFullNull, StringChunked};
 
 use crate::taxonomy::{Roles, Types};
 
+type Fast<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use super::cells::parse_timestamp;
 use super::table::{Errors, Table};
 
@@ -189,8 +191,12 @@ pub fn rollup(
         col("count"),
         col("event_id"),
     );
-    let mut groups: HashMap<(Uuid, i32, &str), Totals> = HashMap::new();
-    let mut days: HashMap<i16, (i32, i32)> = HashMap::new();
+    // Every row looks its account and type up and adds to its group: a fast hash over
+    // these few short keys, not the DoS-resistant default (a third of a batch's roll-up).
+    let accounts: Fast<&str, Uuid> = accounts.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let types: Fast<&str, (i16, Roles)> = types.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let mut groups: Fast<(Uuid, i32, &str), Totals> = Fast::default();
+    let mut days: Fast<i16, (i32, i32)> = Fast::default();
     let mut seen_ids = HashSet::new();
     let mut newest: Option<OffsetDateTime> = None;
     // Clocks drift: allow five minutes.
