@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::retention;
 use super::table::{Errors, Table};
-use super::usage::{self, Rollup, Totals, UserDay};
+use super::usage::{self, AccountDay, Rollup, Totals, UserDay};
 use crate::digits;
 use crate::error::Result;
 
@@ -48,16 +48,86 @@ pub(super) async fn write_events(
     Ok((written, rollup.events, rollup.newest))
 }
 
-/// Adds a batch's user-days to the roll-ups (streamed with COPY), then its account-days:
-/// written as summed where the account had no usage that day yet, recomputed from the
-/// user-days where it had. Notes the batch's days (with usage, and for the event catalogue).
-/// Returns the number of user-day rows written.
+/// Adds a batch's user-days and account-days to the roll-ups. Where none of its days had
+/// usage yet (a day's first batch, every back-fill), both are copied straight in; otherwise
+/// the user-days are merged and the touched account-days recomputed. Notes the
+/// batch's days (with usage, and for the event catalogue). Returns the user-day rows written.
 async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64> {
     let started = std::time::Instant::now();
     // Plans here are cheap; compiling them is not (0.2 s a batch).
     sqlx::query("set local jit = off")
         .execute(&mut *conn)
         .await?;
+    let mut days: Vec<time::Date> = rollup.days.iter().map(|d| d.day).collect();
+    days.sort_unstable();
+    days.dedup();
+    // Days nobody had usage on yet: their account-days are all new, unless a batch racing
+    // for them commits first (the copy then finds its rows there, and merges instead).
+    let new: bool =
+        sqlx::query_scalar("select not exists (select from usage_days where day = any($1))")
+            .bind(&days)
+            .fetch_one(&mut *conn)
+            .await?;
+    let copied = if new {
+        copy_new(conn, rollup).await?
+    } else {
+        None
+    };
+    let (path, written) = match copied {
+        Some(written) => ("copied", written),
+        None => ("merged", merge(conn, rollup).await?),
+    };
+    // The days with usage, and the event catalogue's to count at its next refresh.
+    sqlx::query(
+        "with kept as (insert into usage_days select unnest($1::date[]) on conflict do nothing)
+         insert into usage_days_touched select unnest($1::date[]) on conflict do nothing",
+    )
+    .bind(&days)
+    .execute(&mut *conn)
+    .await?;
+    tracing::debug!(path, ms = started.elapsed().as_millis(), "usage written");
+    Ok(written)
+}
+
+/// Copies the account-days into `usage_daily`, then the user-days into `usage_user_daily`,
+/// under a savepoint: `None`, with nothing written, where an account-day had usage already
+/// (a concurrent batch's, committed since; its user-days then must be merged). Both go in key order, so two batches racing for
+/// the same new days wait for each other rather than deadlock.
+async fn copy_new(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<Option<u64>> {
+    sqlx::query("savepoint usage_new")
+        .execute(&mut *conn)
+        .await?;
+    let copied = async {
+        copy_in(
+            &mut *conn,
+            "usage_daily (account_id, day, active_users, events, core_actions, comments, invites, categories, event_types, type_events)",
+            &rollup.days,
+            account_day,
+        )
+        .await?;
+        copy_in(
+            conn,
+            "usage_user_daily (account_id, day, user_ref, events, core_actions, comments, invites, categories, event_types, type_events)",
+            &rollup.rows,
+            user_day,
+        )
+        .await
+    }
+    .await;
+    let (step, written) = match copied {
+        Ok(n) => ("release savepoint usage_new", Some(n)),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            ("rollback to savepoint usage_new", None)
+        }
+        Err(e) => return Err(e),
+    };
+    sqlx::query(step).execute(&mut *conn).await?;
+    Ok(written)
+}
+
+/// Adds a batch some of whose account-days had usage already: its user-days merged, the new
+/// account-days written as summed, the others recomputed from their user-days.
+async fn merge(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64> {
     sqlx::query(
         "create temp table usage_batch_days (
              account_id uuid, day date, active_users int, events int, core_actions int,
@@ -68,43 +138,20 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .execute(&mut *conn)
     .await?;
     copy_in(conn, "usage_batch_days", &rollup.days, |buf, d| {
-        key(buf, d.account, d.day);
-        digits::int(buf, d.active_users);
-        buf.push('\t');
-        totals(buf, &d.totals);
+        account_day(buf, d);
         buf.push_str("\tf");
     })
     .await?;
     // One index probe per account-day, evaluated row by row whatever the table sizes.
-    let (days, new_days): (i64, i64) = sqlx::query_as(
+    let new_days: i64 = sqlx::query_scalar(
         "with k as (update usage_batch_days k set known = exists (
                         select 1 from usage_daily d where d.account_id = k.account_id and d.day = k.day)
                     returning known)
-         select count(*), count(*) filter (where not known) from k",
+         select count(*) filter (where not known) from k",
     )
     .fetch_one(&mut *conn)
     .await?;
-    let copied_ms = started.elapsed().as_millis();
-    // Where no account-day of the batch had usage (a day's first batch, every back-fill), its
-    // user-days are new: copied straight in, a third cheaper than merged.
-    let fresh = if days == new_days {
-        copy_fresh(conn, &rollup.rows).await?
-    } else {
-        None
-    };
-    let written = match fresh {
-        Some(written) => written,
-        None => merge_user_days(conn, &rollup.rows).await?,
-    };
-    // The days with usage, and the event catalogue's to count at its next refresh.
-    sqlx::query(
-        "with days as (select distinct day from usage_batch_days order by day),
-              kept as (insert into usage_days select day from days on conflict do nothing)
-         insert into usage_days_touched select day from days on conflict do nothing",
-    )
-    .execute(&mut *conn)
-    .await?;
-    let merged_ms = started.elapsed().as_millis();
+    let written = merge_user_days(conn, &rollup.rows).await?;
     let inserted = sqlx::query(
         "insert into usage_daily
              (account_id, day, active_users, events, core_actions, comments, invites, categories,
@@ -157,36 +204,6 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     .bind(raced)
     .execute(&mut *conn)
     .await?;
-    tracing::debug!(
-        copied_ms,
-        merged_ms,
-        total_ms = started.elapsed().as_millis(),
-        "usage written"
-    );
-    Ok(written)
-}
-
-/// Copies user-days into `usage_user_daily`, under a savepoint: `None`, with nothing
-/// written, where one was there already (another batch wrote it since the caller looked).
-async fn copy_fresh(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Result<Option<u64>> {
-    sqlx::query("savepoint usage_fresh")
-        .execute(&mut *conn)
-        .await?;
-    let copied = copy_in(
-        conn,
-        "usage_user_daily (account_id, day, user_ref, events, core_actions, comments, invites, categories, event_types, type_events)",
-        rows,
-        user_day,
-    )
-    .await;
-    let (step, written) = match copied {
-        Ok(n) => ("release savepoint usage_fresh", Some(n)),
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            ("rollback to savepoint usage_fresh", None)
-        }
-        Err(e) => return Err(e),
-    };
-    sqlx::query(step).execute(&mut *conn).await?;
     Ok(written)
 }
 
@@ -225,6 +242,14 @@ async fn merge_user_days(conn: &mut PgConnection, rows: &[UserDay]) -> sqlx::Res
     .execute(&mut *conn)
     .await?;
     Ok(written)
+}
+
+/// An account-day as a COPY line: `account\tday\tactive users\t` and its totals.
+fn account_day(buf: &mut String, d: &AccountDay) {
+    key(buf, d.account, d.day);
+    digits::int(buf, d.active_users);
+    buf.push('\t');
+    totals(buf, &d.totals);
 }
 
 /// A user-day as a COPY line: `account\tday\tuser\t` and its totals.
