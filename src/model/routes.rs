@@ -28,7 +28,8 @@ pub struct VersionView {
     trained: String,
     window: String,
     rows: i32,
-    figures: Vec<String>,
+    /// (label, value) of each validation figure, in the table's column order.
+    figures: Vec<(&'static str, String)>,
     in_production: bool,
     /// Why the guard would not promote it automatically.
     objections: Vec<String>,
@@ -172,12 +173,21 @@ pub async fn index(
                     window: format!("{} → {}", v.train_from, v.train_to),
                     rows: v.rows,
                     figures: vec![
-                        num(&o, "auc_roc", 3),
-                        num(&o, "auc_pr", 3),
-                        num(&o, "precision_at_80_recall", 3),
-                        format!("{} / {}", num(&o, "brier", 4), num(&o, "baseline_brier", 4)),
-                        num(&o, "ece", 3),
-                        lift.map_or_else(|| "n/a".to_owned(), |l| format!("{l:.1}×")),
+                        ("AUC-ROC", num(&o, "auc_roc", 3)),
+                        ("AUC-PR", num(&o, "auc_pr", 3)),
+                        (
+                            "Precision @80 % recall",
+                            num(&o, "precision_at_80_recall", 3),
+                        ),
+                        (
+                            "Brier / naive",
+                            format!("{} / {}", num(&o, "brier", 4), num(&o, "baseline_brier", 4)),
+                        ),
+                        ("ECE", num(&o, "ece", 3)),
+                        (
+                            "Lift top 10 %",
+                            lift.map_or_else(|| "n/a".to_owned(), |l| format!("{l:.1}×")),
+                        ),
                     ],
                     in_production: v.in_production,
                     objections: v
