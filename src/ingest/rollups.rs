@@ -50,8 +50,8 @@ pub(super) async fn write_events(
 
 /// Adds a batch's user-days and account-days to the roll-ups. Where none of its days had
 /// usage yet (a day's first batch, every back-fill), both are copied straight in; otherwise
-/// the user-days are merged and the touched account-days recomputed. Notes the
-/// batch's days (with usage, and for the event catalogue). Returns the user-day rows written.
+/// the user-days are merged and the touched account-days recomputed. Notes the batch's days
+/// (with usage, and for the event catalogue). Returns the user-day rows written.
 async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64> {
     let started = std::time::Instant::now();
     // Plans here are cheap; compiling them is not (0.2 s a batch).
@@ -91,8 +91,9 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
 
 /// Copies the account-days into `usage_daily`, then the user-days into `usage_user_daily`,
 /// under a savepoint: `None`, with nothing written, where an account-day had usage already
-/// (a concurrent batch's, committed since; its user-days then must be merged). Both go in key order, so two batches racing for
-/// the same new days wait for each other rather than deadlock.
+/// (a concurrent batch's, committed since; its user-days then must be merged). Both go in
+/// key order, so two batches racing for the same new days wait for each other rather than
+/// deadlock.
 async fn copy_new(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<Option<u64>> {
     sqlx::query("savepoint usage_new")
         .execute(&mut *conn)
