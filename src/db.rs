@@ -204,3 +204,68 @@ async fn statement(pool: &PgPool, sql: &'static str) -> anyhow::Result<()> {
         .context("refreshing planner statistics")?;
     Ok(())
 }
+
+/// Runs a statement over the usage of `days` (sorted) as one statement per slice of the
+/// account ids, all at once: one per core (at most 8), each its own transaction. Binds the
+/// days ($1), the first and last of them ($2, $3: a range the day's BRIN index can narrow a
+/// scan by) and the slice's bounds, `[$4, $5)` (`$5` null for the last slice).
+pub async fn by_account_slices(pool: &PgPool, sql: &str, days: &[time::Date]) -> sqlx::Result<()> {
+    let (Some(first), Some(last)) = (days.first(), days.last()) else {
+        return Ok(());
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let statements = slices(cores).into_iter().map(|(from, to)| {
+        sqlx::query(sql)
+            .bind(days)
+            .bind(first)
+            .bind(last)
+            .bind(from)
+            .bind(to)
+            .execute(pool)
+    });
+    futures_util::future::try_join_all(statements).await?;
+    Ok(())
+}
+
+/// The account ids split into `n` ranges: account ids are random, so the slices are about
+/// even.
+fn slices(n: usize) -> Vec<(uuid::Uuid, Option<uuid::Uuid>)> {
+    // The first byte splits the range; the rest are zero.
+    let bound = |i: usize| uuid::Uuid::from_u128(((i * 256 / n) as u128) << 120);
+    (0..n)
+        .map(|i| (bound(i), (i + 1 < n).then(|| bound(i + 1))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    /// Every account id falls in exactly one slice, whatever the number of slices: none is
+    /// counted twice or left out.
+    #[test]
+    fn the_slices_cover_every_account_id_once() {
+        let ids = [
+            Uuid::nil(),
+            Uuid::max(),
+            Uuid::from_u128(0x7fff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
+            Uuid::from_u128(0x8000_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x5555_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x5600_0000_0000_0000_0000_0000_0000_0000),
+            Uuid::from_u128(0x55ff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
+            Uuid::from_u128(0xdead_beef_0000_4000_8000_0000_0000_0001),
+        ];
+        for n in [1, 2, 3, 7, 8] {
+            let slices = slices(n);
+            assert_eq!(slices.len(), n);
+            for id in ids {
+                let holding = slices
+                    .iter()
+                    .filter(|(from, to)| id >= *from && to.is_none_or(|to| id < to))
+                    .count();
+                assert_eq!(holding, 1, "{id} in {n} slices");
+            }
+        }
+    }
+}

@@ -81,6 +81,7 @@ pub async fn export(pool: &PgPool, actor: &Actor, account: Uuid, external: &str)
 /// every aggregate. Erasing twice changes nothing more.
 pub async fn erase(pool: &PgPool, actor: &Actor, account: Uuid, external: &str) -> Result<()> {
     let mut tx = pool.begin().await?;
+    crate::features::months::lock(&mut tx).await?;
     let user_ref = sqlx::query_scalar!(
         "select user_ref from contacts where account_id = $1 and external_id = $2 for update",
         account,
@@ -102,7 +103,7 @@ pub async fn erase(pool: &PgPool, actor: &Actor, account: Uuid, external: &str) 
         // One fresh random id for all their days, so per-user counts stay whole but no
         // row leads back to the person.
         let anonymous = format!("erased-{}", Uuid::new_v4().simple());
-        for table in ["usage_user_daily", "event_type_people"] {
+        for table in ["usage_user_daily", "usage_user_months", "event_type_people"] {
             sqlx::query(&format!(
                 "update {table} set user_ref = $3 where account_id = $1 and user_ref = $2"
             ))

@@ -56,7 +56,11 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
             &|done, total| advance(&bar, done, total),
         )
         .await?;
-        crate::db::vacuum_analyze(&pool).await?;
+        // The months of each person's active days, which every run reads, are built from
+        // the loaded year on the second core while the vacuum takes the first.
+        tokio::try_join!(crate::db::vacuum_analyze(&pool), async {
+            Ok(crate::features::months::catch_up(&pool).await?)
+        })?;
         bar.finish_and_clear();
         writeln!(
             std::io::stdout(),

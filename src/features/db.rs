@@ -119,15 +119,19 @@ pub async fn usage_30d(
     Ok(out)
 }
 
-/// Per-user activity over the 30 days ending `as_of`: (account, user, commented).
+/// Per-user activity over the 30 days ending `as_of`: (account, user, commented). Reads the
+/// months as last caught up (`months::catch_up`).
 pub async fn users_30d(
     db: impl PgExecutor<'_>,
     as_of: Date,
     only: Option<&[Uuid]>,
 ) -> sqlx::Result<(Vec<String>, Vec<String>, Vec<bool>)> {
     let rows = sqlx::query(
-        r#"select account_id::text, user_ref, bool_or(comments > 0)
-           from usage_user_daily where day > $1::date - 30 and day <= $1::date and events > 0
+        r#"select account_id::text, user_ref,
+                  bool_or(commented & month_day_bits(month, $1::date - 29, $1) <> 0)
+           from usage_user_months
+           where month between date_trunc('month', $1::date - 29)::date and $1
+             and active & month_day_bits(month, $1::date - 29, $1) <> 0
              and ($2::uuid[] is null or account_id = any($2))
            group by account_id, user_ref"#,
     )

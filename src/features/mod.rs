@@ -5,6 +5,7 @@
 pub mod db;
 pub mod events;
 mod labels;
+pub mod months;
 
 pub use labels::label;
 
@@ -232,7 +233,10 @@ pub async fn compute_for(
     let (accounts, usage_rows, user_rows, points, windows) = tokio::try_join!(
         db::live_accounts(pool, as_of, only),
         db::usage_30d(pool, as_of, only),
-        db::users_30d(pool, as_of, only),
+        async {
+            months::catch_up(pool).await?;
+            db::users_30d(pool, as_of, only).await
+        },
         db::points(pool, as_of, only),
         events::windows(pool, as_of, only, &types),
     )?;

@@ -16,6 +16,7 @@ use crate::error::Result;
 pub async fn prune(pool: &PgPool, now: OffsetDateTime, window: time::Duration) -> Result<u64> {
     let before = (now - window).date();
     let mut tx = pool.begin().await?;
+    crate::features::months::forget_before(&mut tx, before).await?;
     let days = delete_user_days_before(&mut tx, before).await?;
     let ids = delete_event_ids_before(&mut *tx, before).await?;
     if days + ids > 0 {

@@ -61,6 +61,7 @@ async fn add_usage(conn: &mut PgConnection, rollup: &Rollup) -> sqlx::Result<u64
     let mut days: Vec<time::Date> = rollup.days.iter().map(|d| d.day).collect();
     days.sort_unstable();
     days.dedup();
+    crate::features::months::note_days(&mut *conn, &days).await?;
     // Days nobody had usage on yet: their account-days are all new, unless a batch racing
     // for them commits first (the copy then finds its rows there, and merges instead).
     let new: bool =

@@ -16,6 +16,7 @@ pub struct Notes(BTreeMap<Uuid, (Option<String>, Option<String>)>);
 
 /// The day's notes of every account, or of `accounts` only, read on a connection of their own.
 pub async fn find(pool: &PgPool, day: Date, accounts: Option<&[Uuid]>) -> sqlx::Result<Notes> {
+    crate::features::months::catch_up(pool).await?;
     let mut tx = pool.begin().await?;
     // The windows below aggregate millions of user-days for a whole book: give this
     // transaction room to hash them in memory rather than spill to disk, and skip JIT
@@ -62,10 +63,10 @@ pub async fn find(pool: &PgPool, day: Date, accounts: Option<&[Uuid]>) -> sqlx::
     let champions: Vec<(Uuid, String)> = sqlx::query_as(
         r#"with users as (
                select account_id, user_ref,
-                      count(*) filter (where day <= $1::date - 14) as before,
-                      count(*) filter (where day > $1::date - 14) as recent
-               from usage_user_daily
-               where day > $1::date - 44 and day <= $1 and events > 0
+                      sum(bit_count((active & month_day_bits(month, $1::date - 43, $1::date - 14))::bit(32))) as before,
+                      sum(bit_count((active & month_day_bits(month, $1::date - 13, $1))::bit(32))) as recent
+               from usage_user_months
+               where month between date_trunc('month', $1::date - 43)::date and $1
                  and ($2::uuid[] is null or account_id = any($2))
                group by 1, 2
            ), watched as (

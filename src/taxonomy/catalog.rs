@@ -5,7 +5,6 @@
 
 use sqlx::{FromRow, PgConnection, PgExecutor, PgPool};
 use time::Date;
-use uuid::Uuid;
 
 #[derive(FromRow, Clone, Debug)]
 pub struct Profile {
@@ -88,16 +87,6 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
     Ok(done)
 }
 
-/// The account ids split into `n` ranges, each `[from, to)` (the last open-ended): account
-/// ids are random, so the slices are about even.
-fn account_slices(n: usize) -> Vec<(Uuid, Option<Uuid>)> {
-    // The first byte splits the range; the rest are zero.
-    let bound = |i: usize| Uuid::from_u128(((i * 256 / n) as u128) << 120);
-    (0..n)
-        .map(|i| (bound(i), (i + 1 < n).then(|| bound(i + 1))))
-        .collect()
-}
-
 /// Counts the days ingestion touched since the last count (`usage_days_touched`): their
 /// events per type again, and the last days they show per account and per person, merged.
 /// Counting a day twice changes nothing, so a batch landing meanwhile is safe.
@@ -139,7 +128,6 @@ async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
     // people count unnests months of user-days, one core's work for seconds otherwise.
     // Counting a slice twice changes nothing, so a failure after some slices committed only
     // leaves the days to count again.
-    let slices = account_slices(std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
     let statements = [
         ("event_type_accounts", "usage_daily", "account_id"),
         (
@@ -161,17 +149,9 @@ async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
                    (select * from last_days_merged(e.types, e.last_days, excluded.types, excluded.last_days))"#
         )
     });
-    let counts = statements.iter().flat_map(|sql| {
-        slices.iter().map(|&(from, to)| {
-            sqlx::query(sql)
-                .bind(&days)
-                .bind(first)
-                .bind(last)
-                .bind(from)
-                .bind(to)
-                .execute(pool)
-        })
-    });
+    let counts = statements
+        .iter()
+        .map(|sql| crate::db::by_account_slices(pool, sql, &days));
     futures_util::future::try_join_all(counts).await?;
     Ok(())
 }
@@ -244,36 +224,4 @@ pub async fn widespread(pool: &PgPool, n: usize) -> crate::error::Result<Vec<Str
         .take(n)
         .map(|p| p.name)
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every account id falls in exactly one slice, whatever the number of slices: none is
-    /// counted twice or left out.
-    #[test]
-    fn the_slices_cover_every_account_id_once() {
-        let ids = [
-            Uuid::nil(),
-            Uuid::max(),
-            Uuid::from_u128(0x7fff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
-            Uuid::from_u128(0x8000_0000_0000_0000_0000_0000_0000_0000),
-            Uuid::from_u128(0x5555_0000_0000_0000_0000_0000_0000_0000),
-            Uuid::from_u128(0x5600_0000_0000_0000_0000_0000_0000_0000),
-            Uuid::from_u128(0x55ff_ffff_ffff_ffff_ffff_ffff_ffff_ffff),
-            Uuid::from_u128(0xdead_beef_0000_4000_8000_0000_0000_0001),
-        ];
-        for n in [1, 2, 3, 7, 8] {
-            let slices = account_slices(n);
-            assert_eq!(slices.len(), n);
-            for id in ids {
-                let holding = slices
-                    .iter()
-                    .filter(|(from, to)| id >= *from && to.is_none_or(|to| id < to))
-                    .count();
-                assert_eq!(holding, 1, "{id} in {n} slices");
-            }
-        }
-    }
 }

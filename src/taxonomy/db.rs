@@ -141,6 +141,7 @@ pub async fn remap(conn: &mut PgConnection, roles: &[(i16, Roles)]) -> sqlx::Res
         .execute(&mut *conn)
         .await?;
     }
+    crate::features::months::rebuild_later(&mut *conn).await?;
     sqlx::query(
         r#"update usage_daily d set active_users = a.n
            from (select account_id, day, count(*) filter (where events > 0)::int as n

@@ -80,6 +80,7 @@ pub async fn save(
     };
     let compiled = Compiled::new(rules);
     let mut tx = pool.begin().await?;
+    crate::features::months::lock(&mut tx).await?;
     sqlx::query(MAPPING_LOCK).execute(&mut *tx).await?;
     let value = serde_json::to_value(&compiled.rules).map_err(anyhow::Error::from)?;
     let id = db::insert(&mut *tx, &value, note.trim(), &actor.label()).await?;

@@ -53,6 +53,7 @@ mod tasks;
 mod taxonomy;
 mod teams;
 mod timeline;
+mod usage_months;
 mod worklist;
 mod worklist_actions;
 mod zone;
