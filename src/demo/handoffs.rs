@@ -122,6 +122,7 @@ pub async fn load(
             .fetch_all(pool)
             .await?;
     anyhow::ensure!(!sellers.is_empty(), "the demo needs a sales user");
+    crate::features::months::catch_up(pool).await?;
     let per_month = (accounts / 150).max(6);
     let open_now = (accounts / 350).max(8);
     let months: Vec<Date> = (2..=11)

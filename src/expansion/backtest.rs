@@ -157,6 +157,7 @@ pub fn days(first_usage: Date, today: Date) -> Vec<Date> {
 
 /// Loads the snapshots of `days`.
 pub async fn snapshots(pool: &PgPool, days: &[Date]) -> sqlx::Result<Vec<Snapshot>> {
+    crate::features::months::catch_up(pool).await?;
     let mut out = Vec::with_capacity(days.len());
     let mut conn = pool.acquire().await?;
     for &day in days {

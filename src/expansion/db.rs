@@ -33,7 +33,8 @@ struct Row {
 }
 
 /// The raw signals of every paying account live on `day`, reading nothing after it.
-/// `areas` is how many feature areas the product has.
+/// `areas` is how many feature areas the product has. Reads each person's months as last
+/// caught up: callers catch up first (`features::months::catch_up`).
 pub async fn signals(
     db: impl PgExecutor<'_>,
     day: Date,
@@ -52,8 +53,10 @@ pub async fn signals(
                       count(*) filter (where c & (c - 1) <> 0) as co_users
                from per_user group by 1),
            usage_before as (
-               select account_id, count(distinct user_ref) as users from usage_user_daily
-               where day > $1 - 121 and day <= $1 - 91 and events > 0 group by 1),
+               select account_id, count(distinct user_ref) as users from usage_user_months
+               where month between date_trunc('month', $1 - 120)::date and $1 - 91
+                 and active & month_day_bits(month, $1 - 120, $1 - 91) <> 0
+               group by 1),
            billed as (
                select account_id,
                       sum(mrr_cents) filter (where period_start <= $1 and period_end > $1) as mrr,

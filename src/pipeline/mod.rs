@@ -390,6 +390,7 @@ pub async fn open_plays(
 
 /// The day's propensities, written in one transaction.
 async fn expansion_stage(pool: &PgPool, day: Date) -> anyhow::Result<u64> {
+    crate::features::months::catch_up(pool).await?;
     let mut tx = pool.begin().await?;
     let n = crate::expansion::refresh(&mut tx, (day, day), OffsetDateTime::now_utc(), None).await?;
     tx.commit().await?;

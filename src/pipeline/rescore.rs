@@ -57,6 +57,7 @@ pub async fn tick(pool: &PgPool, models: &Cache, now: OffsetDateTime) -> anyhow:
     })
     .await??;
     let written = scores::db::upsert_scores(&mut tx, day, by, &rows, now).await?;
+    // Finding the notes catches the months up, as the propensities need.
     let notes = scores::notes::find(pool, day, Some(&rows.account)).await?;
     scores::notes::write(&mut tx, day, &notes).await?;
     crate::expansion::refresh(&mut tx, (now.date(), day), now, Some(&queued)).await?;

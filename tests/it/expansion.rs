@@ -110,6 +110,7 @@ async fn three_accounts(app: &TestApp) {
 async fn propensity_matches_a_hand_computed_fixture(pool: sqlx::PgPool) {
     let app = TestApp::spawn(pool).await;
     three_accounts(&app).await;
+    keel::features::months::catch_up(&app.db).await.unwrap();
     let mut conn = app.db.acquire().await.unwrap();
     let scored = keel::expansion::score(&mut conn, D, &Weights::RUBRIC)
         .await
@@ -171,4 +172,38 @@ async fn propensity_matches_a_hand_computed_fixture(pool: sqlx::PgPool) {
     assert_eq!(tier, Tier::Medium);
     assert!((poc - 0.35).abs() < 1e-6);
     assert_eq!(projected, 58_800);
+}
+
+/// Seat growth counts the people of a quarter ago from the months of their active days:
+/// six people then and three now, with no seats billed, is a halving.
+#[sqlx::test]
+async fn seat_growth_counts_the_people_of_a_quarter_ago(pool: sqlx::PgPool) {
+    let app = TestApp::spawn(pool).await;
+    load(
+        &app,
+        Entity::Accounts,
+        "external_id,name,plan,seats,mrr,customer_since,renewal_date\n\
+         Q1,Quebec,team,2,200,2025-01-01,2027-01-01\n"
+            .into(),
+    )
+    .await;
+    let mut events = String::from("account_id,user_id,event_type,timestamp\n");
+    for u in 1..=6 {
+        events += &format!("Q1,u{u},board_viewed,{} 10:00:00\n", d(-100 - u));
+    }
+    for u in 1..=3 {
+        events += &format!("Q1,u{u},board_viewed,{} 10:00:00\n", d(-2));
+    }
+    load(&app, Entity::Events, events).await;
+    keel::features::months::catch_up(&app.db).await.unwrap();
+    let mut conn = app.db.acquire().await.unwrap();
+    let scored = keel::expansion::score(&mut conn, D, &Weights::RUBRIC)
+        .await
+        .unwrap();
+    assert_eq!(scored.rows.len(), 1);
+    assert!(
+        (scored.rows[0].raw.seat_growth + 0.5).abs() < 1e-9,
+        "{}",
+        scored.rows[0].raw.seat_growth
+    );
 }
