@@ -14,19 +14,51 @@ use uuid::Uuid;
 /// Per account with either, its anomaly and its champion-watch text.
 pub struct Notes(BTreeMap<Uuid, (Option<String>, Option<String>)>);
 
-/// The day's notes of every account, or of `accounts` only, read on a connection of their own.
+/// The day's notes of every account, or of `accounts` only: the anomalies and champion watch
+/// read at once, each on a connection of its own (champion watch once the months are caught
+/// up).
 pub async fn find(pool: &PgPool, day: Date, accounts: Option<&[Uuid]>) -> sqlx::Result<Notes> {
-    crate::features::months::catch_up(pool).await?;
+    let champions = async {
+        crate::features::months::catch_up(pool).await?;
+        read(pool, CHAMPIONS, day, accounts).await
+    };
+    let (anomalies, champions) = tokio::try_join!(read(pool, ANOMALIES, day, accounts), champions)?;
+    let mut notes = BTreeMap::<Uuid, (Option<String>, Option<String>)>::new();
+    for (account, text) in anomalies {
+        notes.entry(account).or_default().0 = Some(text);
+    }
+    for (account, text) in champions {
+        notes.entry(account).or_default().1 = Some(text);
+    }
+    Ok(Notes(notes))
+}
+
+/// One of the notes' queries, binding the day and the accounts (null for all).
+async fn read(
+    pool: &PgPool,
+    sql: &'static str,
+    day: Date,
+    accounts: Option<&[Uuid]>,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
     let mut tx = pool.begin().await?;
-    // The windows below aggregate millions of user-days for a whole book: give this
-    // transaction room to hash them in memory rather than spill to disk, and skip JIT
-    // compilation, which costs more than it saves here.
+    // The windows aggregate millions of days for a whole book: give the transaction room to
+    // hash them in memory rather than spill to disk, and skip JIT compilation, which costs
+    // more than it saves here.
     sqlx::query("set local work_mem = '256MB'")
         .execute(&mut *tx)
         .await?;
     sqlx::query("set local jit = off").execute(&mut *tx).await?;
-    let anomalies: Vec<(Uuid, String)> = sqlx::query_as(
-        r#"with weeks as (
+    let rows = sqlx::query_as(sql)
+        .bind(day)
+        .bind(accounts)
+        .fetch_all(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// Usage this week against the account's own eight weeks before.
+const ANOMALIES: &str = r#"with weeks as (
                select account_id, ($1::date - day) / 7 as w, sum(active_users)::float8 as au
                from usage_daily
                where day > $1::date - 63 and day <= $1 and ($2::uuid[] is null or account_id = any($2))
@@ -54,14 +86,11 @@ pub async fn find(pool: &PgPool, day: Date, accounts: Option<&[Uuid]>) -> sqlx::
            )
            select f.account_id, f.text
            from anomalous f join accounts a on a.id = f.account_id
-           where f.text is not null and a.customer_since <= $1::date - 63"#,
-    )
-    .bind(day)
-    .bind(accounts)
-    .fetch_all(&mut *tx)
-    .await?;
-    let champions: Vec<(Uuid, String)> = sqlx::query_as(
-        r#"with users as (
+           where f.text is not null and a.customer_since <= $1::date - 63"#;
+
+/// Champions and power users whose active days of the last 14 fell under 30 % of their pace
+/// in the 30 before.
+const CHAMPIONS: &str = r#"with users as (
                select account_id, user_ref,
                       sum(bit_count((active & month_day_bits(month, $1::date - 43, $1::date - 14))::bit(32))) as before,
                       sum(bit_count((active & month_day_bits(month, $1::date - 13, $1))::bit(32))) as recent
@@ -82,22 +111,7 @@ pub async fn find(pool: &PgPool, day: Date, accounts: Option<&[Uuid]>) -> sqlx::
                                     case when champion then 'champion' else 'power user' end,
                                     coalesce(name, user_ref), recent, before),
                              '; ' order by champion desc, before desc)
-           from watched group by account_id"#,
-    )
-    .bind(day)
-    .bind(accounts)
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let mut notes = BTreeMap::<Uuid, (Option<String>, Option<String>)>::new();
-    for (account, text) in anomalies {
-        notes.entry(account).or_default().0 = Some(text);
-    }
-    for (account, text) in champions {
-        notes.entry(account).or_default().1 = Some(text);
-    }
-    Ok(Notes(notes))
-}
+           from watched group by account_id"#;
 
 /// Writes the notes onto the day's scores, in the caller's transaction: each noted score is
 /// updated once, and an account not scored that day is left out.
