@@ -214,14 +214,20 @@ pub async fn by_account_slices(pool: &PgPool, sql: &str, days: &[time::Date]) ->
         return Ok(());
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let statements = slices(cores).into_iter().map(|(from, to)| {
+    let statements = slices(cores).into_iter().map(|(from, to)| async move {
+        let mut tx = pool.begin().await?;
+        // A year of days makes these statements look costly enough to compile, which then
+        // takes longer than it saves: 6.9 s -> 5.2 s for a year at 4,200 accounts.
+        sqlx::query("set local jit = off").execute(&mut *tx).await?;
         sqlx::query(sql)
             .bind(days)
             .bind(first)
             .bind(last)
             .bind(from)
             .bind(to)
-            .execute(pool)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await
     });
     futures_util::future::try_join_all(statements).await?;
     Ok(())
