@@ -205,6 +205,21 @@ async fn statement(pool: &PgPool, sql: &'static str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Takes the days noted in `table` (days with usage written since its reader last looked),
+/// sorted and each once, in the caller's transaction: another reader taking them meanwhile
+/// waits for the caller's commit, and a rollback leaves them noted.
+pub async fn take_days(
+    conn: &mut sqlx::PgConnection,
+    table: &str,
+) -> sqlx::Result<Vec<time::Date>> {
+    sqlx::query_scalar(&format!(
+        "with taken as (delete from {table} returning day)
+         select coalesce(array_agg(distinct day order by day), '{{}}') from taken"
+    ))
+    .fetch_one(conn)
+    .await
+}
+
 /// Runs a statement over the usage of `days` (sorted) as one statement per slice of the
 /// account ids, all at once: one per core (at most 8), each its own transaction. Binds the
 /// days ($1), the first and last of them ($2, $3: a range the day's BRIN index can narrow a

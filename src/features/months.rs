@@ -29,12 +29,7 @@ pub async fn note_days(conn: &mut PgConnection, days: &[Date]) -> sqlx::Result<(
 /// month of days (a bulk load), refreshes the table's planner statistics. Returns the days.
 pub async fn catch_up(pool: &PgPool) -> sqlx::Result<usize> {
     let mut tx = pool.begin().await?;
-    let days: Vec<Date> = sqlx::query_scalar(
-        "with taken as (delete from usage_months_touched returning day)
-         select coalesce(array_agg(distinct day order by day), '{}') from taken",
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let days = crate::db::take_days(&mut tx, "usage_months_touched").await?;
     // In key order, so two catch-ups adding to the same months wait rather than deadlock.
     // Days as timestamps, not dates: date_trunc and date_part on a date go by way of the time
     // zone, a third of the statement's time.

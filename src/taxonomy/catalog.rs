@@ -95,12 +95,7 @@ pub async fn refresh(pool: &PgPool, day: Date) -> sqlx::Result<u64> {
 /// newest day of data and reach back 90 days, and the newest day only moves on. After a bulk
 /// load of years of history, that is the last 90 days, not all of them.
 async fn catch_up(pool: &PgPool, conn: &mut PgConnection) -> sqlx::Result<()> {
-    let mut days: Vec<Date> = sqlx::query_scalar(
-        "with taken as (delete from usage_days_touched returning day)
-         select coalesce(array_agg(day order by day), '{}') from taken",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let mut days = crate::db::take_days(&mut *conn, "usage_days_touched").await?;
     sqlx::query("delete from event_type_days where day = any($1)")
         .bind(&days)
         .execute(&mut *conn)
