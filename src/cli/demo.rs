@@ -42,6 +42,7 @@ pub(super) async fn run(config: Config, demo: DemoArgs) -> anyhow::Result<()> {
     let staff = crate::demo::seed_staff(&pool, demo.accounts, &seeds.company).await?;
     let mut out = std::io::stdout().lock();
     if crate::demo::has_data(&pool).await? {
+        crate::demo::restore_usage_keys(&pool).await?;
         writeln!(out, "Demo data already loaded; keeping it.")?;
     } else {
         drop(out);

@@ -1,9 +1,11 @@
 //! `keel demo`: the demo company's staff and data, loaded through the same ingestion
 //! functions as real data.
 
+mod bulk;
 pub mod company;
 pub mod seeds;
 
+pub use bulk::restore_usage_keys;
 pub use seeds::{Profile, Seeds};
 pub mod experiments;
 pub mod handoffs;
@@ -188,25 +190,29 @@ pub async fn load(
     // Three windows at a time, each simulated then ingested in its own transaction: while
     // one batch's rows are written (PostgreSQL's core), the others are simulated and rolled
     // up. With two, a core idled whenever both batches waited on the database.
-    let mut running = tokio::task::JoinSet::new();
-    let mut events = 0;
-    for (from, to) in windows {
-        if running.len() == 3 {
+    let events = bulk::without_usage_keys(pool, async {
+        let mut running = tokio::task::JoinSet::new();
+        let mut events = 0;
+        for (from, to) in windows {
+            if running.len() == 3 {
+                events += next_loaded(&mut running).await?;
+                done += 1;
+                progress(done, total);
+            }
+            let (c, pool) = (company.clone(), pool.clone());
+            running.spawn(async move {
+                let csv = tokio::task::spawn_blocking(move || c.events_csv(from, to)).await?;
+                submit(&pool, Entity::Events, csv).await
+            });
+        }
+        while !running.is_empty() {
             events += next_loaded(&mut running).await?;
             done += 1;
             progress(done, total);
         }
-        let (c, pool) = (company.clone(), pool.clone());
-        running.spawn(async move {
-            let csv = tokio::task::spawn_blocking(move || c.events_csv(from, to)).await?;
-            submit(&pool, Entity::Events, csv).await
-        });
-    }
-    while !running.is_empty() {
-        events += next_loaded(&mut running).await?;
-        done += 1;
-        progress(done, total);
-    }
+        Ok(events)
+    })
+    .await?;
     Ok(Loaded {
         accounts,
         events,
