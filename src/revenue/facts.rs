@@ -41,8 +41,11 @@ pub async fn refresh(pool: &PgPool, as_of: Date) -> anyhow::Result<Refreshed> {
         accounts::db::churn_dates(pool)
     )?;
     let as_of = billed_through(lines.iter().map(|l| (l.1, l.2)), as_of);
-    let outcomes = band_outcomes(pool, as_of, &teams, &churned).await?;
-    let views = super::views::prepare(pool, as_of, &teams, &churned).await?;
+    // Both read the scores: what became of past bands, and every view's curves and rates.
+    let (outcomes, views) = tokio::try_join!(
+        band_outcomes(pool, as_of, &teams, &churned),
+        super::views::prepare(pool, as_of, &teams, &churned)
+    )?;
     let (months, sums, windows, cohorts, accounts) = tokio::task::spawn_blocking(move || {
         let mut by_account: HashMap<Uuid, Vec<Line>> = HashMap::new();
         for (account, start, end, mrr_cents) in lines {

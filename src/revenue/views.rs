@@ -78,10 +78,21 @@ pub async fn prepare(
         None => scores::reads::earliest_day_since(pool, as_of - time::Duration::days(365)).await?,
     }
     .filter(|d| *d < as_of);
-    let bands = match day {
-        Some(d) => scores::reads::day_bands(pool, d).await?,
-        None => Vec::new(),
+    // The bands followed, the latest ARR at risk and the save rates, read at once.
+    let bands = async {
+        match day {
+            Some(d) => scores::reads::day_bands(pool, d).await,
+            None => Ok(Vec::new()),
+        }
     };
+    let at_risk = async {
+        match scores::db::latest_day(pool).await? {
+            Some(d) => scores::reads::arr_at_risk_by_group(pool, d).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let saves = crate::worklist::db::save_rates(pool, None, None, as_of);
+    let (bands, at_risk, (everyone, teams_saves)) = tokio::try_join!(bands, at_risk, saves)?;
     let horizon = day.map(|d| (as_of - d).whole_days());
     // Subjects per (segment, team, band).
     let mut cells: HashMap<(String, Option<Uuid>), BTreeMap<usize, Vec<Subject>>> = HashMap::new();
@@ -115,17 +126,6 @@ pub async fn prepare(
     managers.sort();
     managers.dedup();
     managers.insert(0, None);
-    let at_risk = match scores::db::latest_day(pool).await? {
-        Some(d) => scores::reads::arr_at_risk_by_group(pool, d).await?,
-        None => Vec::new(),
-    };
-    let mut saves = HashMap::new();
-    for manager in &managers {
-        saves.insert(
-            *manager,
-            crate::worklist::db::save_rate(pool, None, *manager, as_of).await?,
-        );
-    }
     let mut out = Vec::new();
     for segment in &segments {
         for manager in &managers {
@@ -160,7 +160,10 @@ pub async fn prepare(
                 curves,
                 log_rank,
                 arr_at_risk,
-                saves: saves.get(manager).cloned().unwrap_or_default(),
+                saves: match manager {
+                    None => everyone.clone(),
+                    Some(m) => teams_saves.get(m).cloned().unwrap_or_default(),
+                },
             });
         }
     }

@@ -1,6 +1,8 @@
 //! SQL for the worklist and the CSM's actions. Every query is bounded by one CSM's book or
 //! one account, never by the whole database.
 
+use std::collections::HashMap;
+
 use sqlx::PgExecutor;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
@@ -288,31 +290,59 @@ pub async fn save_rate(
     manager: Option<Uuid>,
     today: Date,
 ) -> sqlx::Result<SaveRate> {
-    sqlx::query_as!(
-        SaveRate,
+    Ok(save_rates(db, owner, manager, today).await?.0)
+}
+
+/// The save rate of a book, a team or (neither given) everyone, and of each manager's team
+/// within it, from one pass over the flags: the dashboard's refresh wants every team's.
+pub async fn save_rates(
+    db: impl PgExecutor<'_>,
+    owner: Option<Uuid>,
+    manager: Option<Uuid>,
+    today: Date,
+) -> sqlx::Result<(SaveRate, HashMap<Uuid, SaveRate>)> {
+    let rows = sqlx::query!(
         r#"with book as (
-               select a.id, a.churned_on from accounts a left join users u on u.id = a.owner_id
+               select a.id, a.churned_on, u.manager_id from accounts a left join users u on u.id = a.owner_id
                where ($1::uuid is null or a.owner_id = $1) and ($2::uuid is null or u.manager_id = $2)
            ), flags as (
-               select b.id as account_id, b.churned_on, f.first_flag
+               select b.id as account_id, b.churned_on, b.manager_id, f.first_flag
                from book b cross join lateral (
                    select min(s.day) as first_flag from scores s
                    where s.account_id = b.id and s.at_risk and s.day between $3::date - 240 and $3::date - $4::int
                ) f
                where f.first_flag is not null
            )
-           select count(*) as "flagged!",
+           select f.manager_id, grouping(f.manager_id) = 1 as "whole!",
+                  count(*) as "flagged!",
                   count(*) filter (where exists (select 1 from interventions i where i.account_id = f.account_id
                                    and i.happened_on between f.first_flag and f.first_flag + 14)) as "contacted!",
                   count(*) filter (where f.churned_on is null or f.churned_on > f.first_flag + $4::int) as "retained!"
-           from flags f"#,
+           from flags f group by grouping sets ((f.manager_id), ())"#,
         owner,
         manager,
         today,
         crate::features::HORIZON_DAYS as i32
     )
-    .fetch_one(db)
-    .await
+    .fetch_all(db)
+    .await?;
+    let mut whole = SaveRate::default();
+    let mut teams = HashMap::new();
+    for r in rows {
+        let rate = SaveRate {
+            flagged: r.flagged,
+            contacted: r.contacted,
+            retained: r.retained,
+        };
+        match (r.whole, r.manager_id) {
+            (true, _) => whole = rate,
+            (false, Some(m)) => {
+                teams.insert(m, rate);
+            }
+            (false, None) => {}
+        }
+    }
+    Ok((whole, teams))
 }
 
 /// The assignee of `task`, if `user` may complete it: their own task, or (as manager) one

@@ -153,6 +153,11 @@ impl Client {
             .unwrap()
     }
 
+    /// The body of a GET of `path`, as text.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     pub async fn hx_get(&self, path: &str) -> Response {
         self.http
             .get(format!("{}{path}", self.base))

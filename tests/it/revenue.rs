@@ -314,3 +314,68 @@ async fn the_roi_card_starts_from_each_views_expected_loss(pool: PgPool) {
         "team one's manager: A and B"
     );
 }
+
+/// The save rate of each team and of everyone, from its definition: flagged at risk 60 to
+/// 240 days back, contacted within 14 days of the flag, still a customer 60 days after it.
+#[sqlx::test]
+async fn each_team_reads_its_own_save_rate(pool: PgPool) {
+    let b = book(pool.clone()).await;
+    let sql = |q: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query(q).execute(&pool).await.unwrap() }
+    };
+    // C left when its billing ended; A (team one) and C (team two) were flagged on 7 March,
+    // 100 days back; A's CSM called four days later. B, never flagged, counts nowhere.
+    sql(
+        "update accounts set status = 'churned', churned_on = '2026-04-01' where external_id = 'C'",
+    )
+    .await;
+    let run = b.app.test_run(date!(2026 - 03 - 07)).await;
+    sqlx::query(
+        "insert into scores (account_id, day, health_score, band, signals, at_risk, run_id)
+         select id, '2026-03-07', 20, 'red', '[]', external_id <> 'B', $1 from accounts
+         where external_id in ('A', 'B', 'C')",
+    )
+    .bind(run)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sql("insert into interventions (account_id, user_id, kind, happened_on, outcome)
+         select a.id, a.owner_id, 'call', '2026-03-11', 'positive' from accounts a where external_id = 'A'")
+    .await;
+    keel::revenue::facts::refresh(&pool, date!(2026 - 06 - 15))
+        .await
+        .unwrap();
+    // (kept of flagged, contacted), from the sentence under the survival curves.
+    let rate = |html: String| {
+        let at = html.find("Save rate: ").expect("a save rate") + "Save rate: ".len();
+        let sentence = &html[at..at + html[at..].find(" were contacted").unwrap()];
+        let kept = &sentence[..sentence.find(" accounts flagged").unwrap()];
+        let contacted = sentence.rsplit("; ").next().unwrap();
+        (kept.to_owned(), contacted.to_owned())
+    };
+    let team_one = b.manager_one.text("/dashboard").await;
+    assert_eq!(
+        rate(team_one),
+        ("1 of 1".into(), "1".into()),
+        "A kept, and contacted"
+    );
+    let (exec, _) = b.app.login_as(Role::Executive).await;
+    assert_eq!(
+        rate(exec.text("/dashboard").await),
+        ("1 of 2".into(), "1".into()),
+        "everyone: A kept, C lost; one contacted"
+    );
+    let team_two: uuid::Uuid = sqlx::query_scalar(
+        "select u.manager_id from accounts a join users u on u.id = a.owner_id where a.external_id = 'C'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let html = exec.text(&format!("/dashboard?team={team_two}")).await;
+    assert_eq!(
+        rate(html),
+        ("0 of 1".into(), "0".into()),
+        "C lost, never contacted"
+    );
+}
