@@ -5,6 +5,8 @@
 
 pub mod db;
 mod gate;
+mod plays;
+pub use plays::open_plays;
 pub mod rescore;
 mod routes;
 mod score;
@@ -259,36 +261,8 @@ async fn stages(
         ),
     );
 
-    // 5. Experiments assign the accounts that qualify today and open their variants' plays;
-    // then the enabled playbooks open plays on the accounts they match that no experiment
-    // holds.
-    let mut tx = pool.begin().await?;
-    // A past day's plays open as of that day's end, so re-running history keeps its timing.
-    let day_end = (day + Duration::days(1)).midnight().assume_utc();
-    let opened_at = OffsetDateTime::now_utc().min(day_end);
-    let (assigned, opened) = open_plays(pool, &mut tx, day, opened_at).await?;
-    tx.commit().await?;
-    log.stage(
-        "experiments",
-        "ok",
-        format!(
-            "{} assigned, {} opened ({})",
-            crate::web::format::count(assigned.accounts as i64, "account", "accounts"),
-            crate::web::format::count(assigned.plays.plays as i64, "variant play", "variant plays"),
-            named_counts(&assigned.by_experiment)
-        ),
-    );
-    log.stage(
-        "open plays",
-        "ok",
-        format!(
-            "{} plays, {} tasks and {} customer emails opened ({})",
-            opened.plays,
-            opened.tasks,
-            opened.emails,
-            named_counts(&opened.by_playbook)
-        ),
-    );
+    // 5. Experiments and playbooks open the day's plays.
+    plays::open_and_log(pool, day, log).await?;
 
     // 6–7b. Three independent read models of the day, computed at once (each on its own
     // connections; they write different tables): expansion propensity for every paying
@@ -355,37 +329,6 @@ async fn unless_history(
     } else {
         work.await
     }
-}
-
-/// "name: n" for each non-zero count.
-fn named_counts(counts: &[(String, usize)]) -> String {
-    counts
-        .iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(name, n)| format!("{name}: {n}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The day's assignments to experiments, then the default playbooks' plays on the accounts
-/// no experiment holds, in the caller's transaction.
-pub async fn open_plays(
-    pool: &PgPool,
-    conn: &mut sqlx::PgConnection,
-    day: Date,
-    now: OffsetDateTime,
-) -> anyhow::Result<(
-    crate::experiments::assign::Assigned,
-    crate::playbooks::Opened,
-)> {
-    // Both read the same candidates and playbooks, loaded once.
-    let candidates = crate::playbooks::db::candidates(&mut *conn, day).await?;
-    let playbooks = crate::playbooks::parsed(pool).await?;
-    let (assigned, aside) =
-        crate::experiments::assign::assign(conn, day, &candidates, &playbooks, now).await?;
-    let opened =
-        crate::playbooks::open_plays(conn, day, &candidates, &playbooks, now, &aside).await?;
-    Ok((assigned, opened))
 }
 
 /// The day's propensities, written in one transaction.
