@@ -1,5 +1,6 @@
-//! SQL for the worklist and the CSM's actions. Every query is bounded by one CSM's book or
-//! one account, never by the whole database.
+//! SQL for the worklist and the CSM's actions. Every query a page makes is bounded by one
+//! CSM's book, one team or one account, never by the whole database; the one read of
+//! everyone is the save rates, for the dashboard's refresh in the daily run.
 
 use std::collections::HashMap;
 
