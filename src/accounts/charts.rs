@@ -1,7 +1,8 @@
 //! The account page's charts: health over time, and usage, one measure a chart with its own
 //! axis and unit (three rescaled lines in one chart could not be read).
 
-use super::db::{ScorePoint, UsageDay};
+use super::db::ScorePoint;
+use super::lists::UsageDay;
 use crate::web::charts::{DatedChart, dated};
 use crate::web::format::count;
 

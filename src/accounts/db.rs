@@ -2,14 +2,13 @@
 
 use serde::Deserialize;
 use sqlx::PgExecutor;
-use sqlx::types::Json;
 use time::Date;
 use uuid::Uuid;
 
 use crate::scores::db::LatestScore;
 
 // Days as PostgreSQL writes them in JSON (2026-12-05).
-time::serde::format_description!(iso_day, Date, "[year]-[month]-[day]");
+time::serde::format_description!(pub(super) iso_day, Date, "[year]-[month]-[day]");
 
 /// Whose accounts a user may see.
 #[derive(Clone, Copy, Debug)]
@@ -239,14 +238,6 @@ async fn read(
     }))
 }
 
-pub struct UsageDay {
-    pub day: Date,
-    pub active_users: i32,
-    pub events: i32,
-    pub core_actions: i32,
-    pub features: i32,
-}
-
 /// Each account's team: its owner's manager (none when unowned or the owner has none).
 pub async fn teams(
     db: impl PgExecutor<'_>,
@@ -271,81 +262,10 @@ pub async fn churn_dates(
     Ok(rows.into_iter().map(|r| (r.id, r.churned_on)).collect())
 }
 
-pub async fn usage(db: impl PgExecutor<'_>, id: Uuid, since: Date) -> sqlx::Result<Vec<UsageDay>> {
-    sqlx::query_as!(
-        UsageDay,
-        r#"select day, active_users, events, core_actions,
-                  bit_count(categories::bit(32))::int as "features!"
-           from usage_daily where account_id = $1 and day >= $2 order by day"#,
-        id,
-        since
-    )
-    .fetch_all(db)
-    .await
-}
-
-#[derive(Debug, Deserialize)]
-pub struct Period {
-    #[serde(with = "iso_day")]
-    pub period_start: Date,
-    #[serde(with = "iso_day")]
-    pub period_end: Date,
-    pub plan: String,
-    pub seats: i32,
-    pub mrr_cents: i64,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-pub struct Contact {
-    pub external_id: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub title: Option<String>,
-    pub is_champion: bool,
-    /// The last day the contact used the product (by the pseudonymous id events carry).
-    #[serde(with = "iso_day::option")]
-    pub last_active: Option<Date>,
-}
-
-/// The page's short lists, read in one statement: each round trip saved is worth a few % of
-/// the account page's throughput.
-pub struct Lists {
-    pub contacts: Vec<Contact>,
-    pub subscriptions: Vec<Period>,
-    /// Open tasks (id, title), newest first, for the "answers task" picker.
-    pub open_tasks: Vec<(i64, String)>,
-}
-
-/// The account's first 50 contacts, champions first (`account_contacts`, a function so its
-/// plan is kept per connection), its last 12 subscription periods and its open tasks.
-pub async fn lists(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Lists> {
-    let row = sqlx::query!(
-        r#"select
-             (select coalesce(json_agg(c order by c.n), '[]')
-              from account_contacts($1)
-                   with ordinality c(external_id, name, email, title, is_champion, last_active, n))
-               as "contacts!: Json<Vec<Contact>>",
-             (select coalesce(json_agg(p order by p.period_start desc), '[]')
-              from (select period_start, period_end, plan, seats, mrr_cents from subscription_periods
-                    where account_id = $1 order by period_start desc limit 12) p)
-               as "subscriptions!: Json<Vec<Period>>",
-             (select coalesce(json_agg(json_build_array(t.id, t.title) order by t.created_at desc), '[]')
-              from (select id, title, created_at from tasks where account_id = $1 and status = 'open'
-                    order by created_at desc limit 50) t)
-               as "open_tasks!: Json<Vec<(i64, String)>>""#,
-        id
-    )
-    .fetch_one(db)
-    .await?;
-    Ok(Lists {
-        contacts: row.contacts.0,
-        subscriptions: row.subscriptions.0,
-        open_tasks: row.open_tasks.0,
-    })
-}
-
 /// One day of the account's score history.
+#[derive(Debug, Deserialize)]
 pub struct ScorePoint {
+    #[serde(with = "iso_day")]
     pub day: Date,
     pub health_score: f32,
     pub band: String,

@@ -5,6 +5,7 @@ pub mod activity;
 mod assign;
 mod charts;
 pub mod db;
+mod lists;
 pub mod owners;
 pub mod privacy;
 mod reading;

@@ -11,13 +11,14 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::db;
+use super::lists::{self, Lists};
 use super::reading::{ScoreView, code_words, score_view};
 use super::timeline::{self, Timeline, TimelineFragment};
 use super::{charts, scope_for};
 use crate::auth::{CurrentUser, Role};
 use crate::error::{AppError, Result};
 use crate::money;
-use crate::reasons::db::{ReasonCode, of_kinds};
+use crate::reasons::db::ReasonCode;
 use crate::segment::{self};
 use crate::state::AppState;
 use crate::web::format::{dollars, grouped};
@@ -71,7 +72,21 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let today = state.clock.now().date();
-    let usage = db::usage(&mut *conn, id, today - Duration::days(90)).await?;
+    let Lists {
+        contacts,
+        subscriptions,
+        open_tasks,
+        usage,
+        history,
+        feedback_reasons,
+        snooze_reasons,
+    } = lists::lists(
+        &mut *conn,
+        id,
+        today - Duration::days(90),
+        today - Duration::days(180),
+    )
+    .await?;
     let renewal = match (a.churned_on, a.renewal_date) {
         (Some(_), _) => "none: no longer a customer".to_owned(),
         (None, Some(d)) => format!("{d} ({} days)", (d - today).whole_days()),
@@ -95,7 +110,7 @@ pub async fn show(
         ("CSM", a.owner_name.unwrap_or_else(|| "unassigned".into())),
         ("Executive sponsor", a.executive_sponsor.unwrap_or_default()),
     ];
-    let recent: Vec<&db::UsageDay> = usage.iter().rev().take(30).collect();
+    let recent: Vec<&lists::UsageDay> = usage.iter().rev().take(30).collect();
     let usage_summary = if recent.is_empty() {
         "No product usage in the last 90 days.".to_owned()
     } else {
@@ -108,17 +123,10 @@ pub async fn show(
         )
     };
     let line = |cells: Vec<String>| Line { cells };
-    let db::Lists {
-        contacts,
-        subscriptions,
-        open_tasks,
-    } = db::lists(&mut *conn, id).await?;
-    let history = db::score_history(&mut *conn, id, today - Duration::days(180)).await?;
     let timeline = match q.kind {
         Some(_) => Some(timeline::load(&mut conn, id, timeline_kind(&q)?, &history).await?),
         None => None,
     };
-    let [feedback_reasons, snooze_reasons] = of_kinds(&mut *conn, ["feedback", "snooze"]).await?;
     Ok(ShowPage {
         chrome,
         name: a.name,

@@ -24,16 +24,25 @@ pub async fn of_kinds<const N: usize>(
     )
     .fetch_all(db)
     .await?;
+    Ok(by_kind(
+        kinds,
+        rows.into_iter().map(|r| (r.kind, r.code, r.label)),
+    ))
+}
+
+/// (kind, code, label) rows, in label order, sorted into the lists of each of `kinds`
+/// (rows of other kinds are left out).
+pub fn by_kind<const N: usize>(
+    kinds: [&str; N],
+    rows: impl IntoIterator<Item = (String, String, String)>,
+) -> [Vec<ReasonCode>; N] {
     let mut out: [Vec<ReasonCode>; N] = std::array::from_fn(|_| Vec::new());
-    for r in rows {
-        if let Some(i) = kinds.iter().position(|k| *k == r.kind) {
-            out[i].push(ReasonCode {
-                code: r.code,
-                label: r.label,
-            });
+    for (kind, code, label) in rows {
+        if let Some(i) = kinds.iter().position(|k| *k == kind) {
+            out[i].push(ReasonCode { code, label });
         }
     }
-    Ok(out)
+    out
 }
 
 /// A code as the admin page lists it.
