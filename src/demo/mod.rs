@@ -279,7 +279,7 @@ pub async fn score_history<T>(
             if !outcome.succeeded {
                 bail!(
                     "the demo's scoring of {day} failed: {:?}",
-                    outcome.stages.last()
+                    outcome.stages.iter().find(|s| s.status == "failed")
                 );
             }
             progress((weeks - k + 1) as u64, total);

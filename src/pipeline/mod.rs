@@ -197,81 +197,97 @@ async fn stages(
     options: &Options,
     log: &mut Log,
 ) -> anyhow::Result<u64> {
-    // 1. Extract features. Accounts queued for re-scoring before now are covered by this run.
-    // The production model's own event-type candidates are computed beside the fixed ones.
-    let started = OffsetDateTime::now_utc();
-    let model = registry::production(pool)
-        .await?
-        .map(|(id, m)| (id, Arc::new(m)));
-    let candidates = model
-        .as_ref()
-        .map(|m| m.1.candidates.clone())
-        .unwrap_or_default();
-    let indexed = features::db::summarize_usage_days(pool).await?;
-    let table = features::compute(pool, day, &candidates).await?;
-    log.stage(
-        "extract features",
-        "ok",
-        format!(
-            "{} accounts × {} features as of {day}{}{}",
-            table.accounts.len(),
-            FEATURES.len(),
-            match candidates.len() {
-                0 => String::new(),
-                n => format!(" and {n} of the model's event-type candidates"),
-            },
-            match indexed {
-                0 => String::new(),
-                n => format!("; {n} new ranges of usage days indexed first"),
-            }
-        ),
-    );
+    // Steps 1–5 score the day; the event catalogue (7b), which reads only usage, is counted
+    // beside them: they leave a core idle while one statement or the model's scoring runs
+    // (at 50,000 accounts the catalogue is 10 s of the daily run). It is awaited whatever
+    // happens to them, so nothing of a run outlives it.
+    let scoring = async {
+        // 1. Extract features. Accounts queued for re-scoring before now are covered by this run.
+        // The production model's own event-type candidates are computed beside the fixed ones.
+        let started = OffsetDateTime::now_utc();
+        let model = registry::production(pool)
+            .await?
+            .map(|(id, m)| (id, Arc::new(m)));
+        let candidates = model
+            .as_ref()
+            .map(|m| m.1.candidates.clone())
+            .unwrap_or_default();
+        let indexed = features::db::summarize_usage_days(pool).await?;
+        let table = features::compute(pool, day, &candidates).await?;
+        log.stage(
+            "extract features",
+            "ok",
+            format!(
+                "{} accounts × {} features as of {day}{}{}",
+                table.accounts.len(),
+                FEATURES.len(),
+                match candidates.len() {
+                    0 => String::new(),
+                    n => format!(" and {n} of the model's event-type candidates"),
+                },
+                match indexed {
+                    0 => String::new(),
+                    n => format!("; {n} new ranges of usage days indexed first"),
+                }
+            ),
+        );
 
-    // 2. Quality gate.
-    gate::check(pool, day, &table, options, log).await?;
-    if log.failed().is_some() {
+        // 2. Quality gate.
+        gate::check(pool, day, &table, options, log).await?;
+        if log.failed().is_some() {
+            return Ok(None);
+        }
+
+        // 3. Score, and 4. flag at-risk and write the day's scores in one transaction.
+        let settings = config::settings(pool).await?;
+        let table = Arc::new(table);
+        let score::Written {
+            rows,
+            mut tx,
+            written,
+        } = score::score_and_write(
+            pool,
+            (day, run_id),
+            table.clone(),
+            &settings,
+            model.as_ref(),
+            log,
+        )
+        .await?;
+        let flagged = rows.at_risk.iter().filter(|f| **f).count();
+        ingest::queue::clear_queue(&mut *tx, started).await?;
+        tx.commit().await?;
+        log.stage(
+            "flag at-risk",
+            "ok",
+            format!(
+                "{flagged} accounts at or above {:.2}; {written} scores written for {day}",
+                settings.thresholds.at_risk
+            ),
+        );
+
+        // 5. Experiments and playbooks open the day's plays.
+        plays::open_and_log(pool, day, log).await?;
+
+        Ok::<_, anyhow::Error>(Some((model, table, rows, written)))
+    };
+    let (scored, (catalogue, c_ms)) = tokio::join!(
+        scoring,
+        timed(crate::taxonomy::catalog::refresh_for(pool, day))
+    );
+    let Some((model, table, rows, written)) = scored? else {
+        log.beside("event catalogue", catalogue, c_ms);
         return Ok(0);
-    }
+    };
 
-    // 3. Score, and 4. flag at-risk and write the day's scores in one transaction.
-    let settings = config::settings(pool).await?;
-    let table = Arc::new(table);
-    let score::Written {
-        rows,
-        mut tx,
-        written,
-    } = score::score_and_write(
-        pool,
-        (day, run_id),
-        table.clone(),
-        &settings,
-        model.as_ref(),
-        log,
-    )
-    .await?;
-    let flagged = rows.at_risk.iter().filter(|f| **f).count();
-    ingest::queue::clear_queue(&mut *tx, started).await?;
-    tx.commit().await?;
-    log.stage(
-        "flag at-risk",
-        "ok",
-        format!(
-            "{flagged} accounts at or above {:.2}; {written} scores written for {day}",
-            settings.thresholds.at_risk
-        ),
-    );
-
-    // 5. Experiments and playbooks open the day's plays.
-    plays::open_and_log(pool, day, log).await?;
-
-    // 6–7b. Three independent read models of the day, computed at once (each on its own
+    // 6–7. Two independent read models of the day, computed at once (each on its own
     // connections; they write different tables): expansion propensity for every paying
-    // account, ranked within its segment; revenue facts for the executive's dashboard (MRR
-    // movements, retention, cohorts); and the event catalogue's figures up to the newest day
-    // of data (a back-fill of an earlier day leaves them). A failure of any is a warning: the
-    // churn scores stand, and the last good figures stay.
+    // account, ranked within its segment; and revenue facts for the executive's dashboard
+    // (MRR movements, retention, cohorts). Beside them ran 7b, the event catalogue's figures
+    // up to the newest day of data (a back-fill of an earlier day leaves them). A failure of
+    // any is a warning: the churn scores stand, and the last good figures stay.
     let history = options.history;
-    let ((expansion, e_ms), (revenue, r_ms), (catalogue, c_ms)) = tokio::join!(
+    let ((expansion, e_ms), (revenue, r_ms)) = tokio::join!(
         timed(unless_history(history, async {
             let n = expansion_stage(pool, day).await?;
             Ok(format!("{n} accounts' propensity to expand as of {day}"))
@@ -283,7 +299,6 @@ async fn stages(
                 r.accounts, r.account_months, r.as_of
             ))
         })),
-        timed(crate::taxonomy::catalog::refresh_for(pool, day)),
     );
     log.beside("expansion propensity", expansion, e_ms);
     log.beside("revenue facts", revenue, r_ms);
